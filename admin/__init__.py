@@ -1,0 +1,97 @@
+"""The web face and the wiring: ``create_app`` builds the whole system."""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import NotFound
+
+import collector
+from classifier import LiveClassifier, ModelStore
+from collector.context import Services, install
+from routing.clock import now
+from routing.db import Database
+from routing.jobs import Worker
+from routing.workflow import STEPS
+
+csrf = CSRFProtect()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The application factory: ``flask --app admin run`` and
+    ``gunicorn 'admin:create_app()'`` both call it."""
+    from . import agency, auth, cli, desk, settings
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings.from_environment(app.instance_path, config))
+
+    db = Database(app.config["DATABASE_URL"])
+    store = ModelStore(app.config["MODEL_DIR"])
+    services = Services(db=db, classifier=LiveClassifier(store), threshold=app.config["CLASSIFIER_THRESHOLD"])
+    install(app, services)
+
+    csrf.init_app(app)
+    auth.init_app(app)
+    collector.init_app(app, services)
+    desk.init_app(app)
+    agency.init_app(app)
+    cli.init_app(app)
+
+    # Chinese stays readable in JSON answers and in the timeline's details.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.jinja_env.filters["action_label"] = action_label
+    _error_pages(app)
+    if app.config["JOBS_IN_PROCESS"]:
+        _start_worker_on_first_request(app, services)
+    return app
+
+
+def _start_worker_on_first_request(app: Flask, services: Services) -> None:
+    """The embedded default runs jobs in a thread of the serving process.
+
+    Started by the first request, not by the factory, so CLI commands and
+    imports do not start workers behind one's back.
+    """
+
+    @app.before_request
+    def _ensure_worker() -> None:
+        if services.worker is None:
+            services.worker = Worker(services.db, services.jobs, now)
+            services.worker.start()
+            atexit.register(services.worker.stop)
+
+
+def _error_pages(app: Flask) -> None:
+    """Error pages in Chinese; JSON for the API, whose clients are programs."""
+
+    def answer(code: int, title: str, message: str, field: str | None = None):
+        if request.path.startswith("/api/"):
+            body = {"error": message} | ({"field": field} if field else {})
+            return jsonify(body), code
+        return render_template("error.html", title=title, message=message), code
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        # A view's own description says more ("check the lookup code"); the default says nothing useful.
+        specific = exc.description != NotFound.description
+        return answer(404, "页面不存在", exc.description if specific else "没有这个页面。")
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return answer(403, "没有权限", "您没有权限查看这个页面。")
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return answer(413, "内容太长", "提交的内容太大，反映内容请控制在 5000 字以内。", field="text")
+
+
+EVENT_LABELS = {"create": "受理", "add_message": "补充消息", "classify": "自动分类", "notify": "通知群众"}
+
+
+def action_label(action: str) -> str:
+    """The Chinese name of a timeline action."""
+    step = STEPS.get(action)
+    return step.label if step else EVENT_LABELS.get(action, action)

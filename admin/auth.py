@@ -1,0 +1,112 @@
+"""Staff login (Flask-Login) and roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from collector.context import db_session
+from routing.models import Role, User
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录。"
+login_manager.session_protection = "strong"
+
+
+class StaffUser(UserMixin):
+    """The logged-in person as Flask-Login sees it; wraps the ORM row."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.user, name)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> StaffUser | None:
+    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
+    return StaffUser(user) if user is not None and user.active else None
+
+
+def current_staff() -> User:
+    return current_user.user
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Only these roles may open the view; others get 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名。")])
+    password = PasswordField("密码", validators=[DataRequired("请填写密码。")])
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only a path on this site: never an open redirect to another host.
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db_session().scalar(select(User).where(User.username == form.username.data.strip()))
+        if user is not None and user.active and user.check_password(form.password.data):
+            login_user(StaffUser(user))
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+        flash("用户名或密码不对。", "error")
+    return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("已退出。")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/home")
+@login_required
+def home():
+    """Each role starts where its work is."""
+    if current_user.role is Role.AGENCY:
+        return redirect(url_for("agency.queue"))
+    if current_user.role in (Role.DISPATCHER, Role.ADMIN):
+        return redirect(url_for("desk.triage"))
+    return render_template("auth/home.html")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,138 @@
+"""Command groups on the app: ``flask --app admin demo | db … | classifier …``.
+
+Each command parses its options and calls a function that does the work.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from classifier import DatasetError, ModelStore, TopicModel, UntrustedModel, read_dataset, shipped_corpus
+from classifier.evaluate import evaluate
+from collector.context import services
+from routing.clock import now
+from routing.jobs import Worker, run_pending
+from routing.migrate import upgrade
+
+db_cli = AppGroup("db", help="数据库结构 / database schema.")
+jobs_cli = AppGroup("jobs", help="后台任务 / background jobs.")
+classifier_cli = AppGroup("classifier", help="分类模型 / the topic classifier.")
+
+
+def _store() -> ModelStore:
+    return ModelStore(current_app.config["MODEL_DIR"])
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the schema to the newest migration."""
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("数据库结构已是最新。")
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Schema, demo data and a trained model (idempotent)."""
+    from .demo import DEMO_PASSWORD, load_demo
+
+    _progress("数据库结构…")
+    upgrade(current_app.config["DATABASE_URL"])
+    app_services = services()
+    session = app_services.db.Session()
+    try:
+        report = load_demo(session, _store(), threshold=app_services.threshold, progress=_progress)
+    finally:
+        session.close()
+    added = "，".join(f"{what} {n}" for what, n in report.added.items()) or "没有缺少的数据"
+    click.echo(f"演示数据已就绪（新增：{added}）。")
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：admin、dispatcher、deputy、zhujian（市住建局）、"
+               "huanbao（市生态环境局）、jiaotong（市交通运输局）、renshe（市人社局）、xihu（西湖区人民政府）")
+
+
+@classifier_cli.command("train")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False), help="CSV 或 XLSX，含 text,label 列；缺省用内置语料。")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="模型文件路径；缺省存入模型库并启用。")
+def train(data_path: str | None, out_path: str | None) -> None:
+    """Train a model on whatever the file's label column holds."""
+    try:
+        data = read_dataset(data_path) if data_path else shipped_corpus()
+    except DatasetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    labels = sorted(set(data.labels))
+    _progress(f"训练：{len(data)} 条，{len(labels)} 个类别…")
+    try:
+        model = TopicModel.train(data.texts, data.labels, source=data_path or "shipped corpus")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    store = _store()
+    if out_path:
+        store.save(model, path=Path(out_path))
+        click.echo(f"模型已保存到 {out_path}")
+    else:
+        version = store.save(model, activate=True)
+        click.echo(f"模型版本 {version} 已保存并启用。")
+
+
+@classifier_cli.command("evaluate")
+@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False), help="CSV 或 XLSX，含 text,label 列。")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), help="由 train --out 保存的模型；缺省用当前启用的模型。")
+@click.option("--labels-from-data", is_flag=True, help="只在数据中出现的类别之间预测。")
+def evaluate_command(data_path: str, model_path: str | None, labels_from_data: bool) -> None:
+    """Print one JSON object: accuracy, macro-F1, per class, confusion matrix."""
+    store = _store()
+    try:
+        data = read_dataset(data_path)
+        if model_path:
+            model = store.load_file(model_path)
+        else:
+            version = store.active_version()
+            if version is None:
+                raise click.ClickException("还没有启用的模型：先运行 flask --app admin classifier train")
+            model = store.load_version(version)
+        result = evaluate(model, data, labels_from_data=labels_from_data)
+    except (DatasetError, UntrustedModel, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    json.dump(result, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+@jobs_cli.command("work")
+@click.option("--poll", default=1.0, show_default=True, help="秒：没有任务时多久查看一次。")
+def jobs_work(poll: float) -> None:
+    """Run background jobs until stopped (a worker process in production)."""
+    app_services = services()
+    worker = Worker(app_services.db, app_services.jobs, now, poll=poll)
+    click.echo(f"后台任务进程已启动（{len(app_services.jobs.handlers)} 类任务），Ctrl-C 停止。")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(1.0)
+    except KeyboardInterrupt:
+        worker.stop()
+        worker.join()
+
+
+@jobs_cli.command("run")
+def jobs_run() -> None:
+    """Run every job that is due now, then stop."""
+    app_services = services()
+    ran = run_pending(app_services.db, app_services.jobs, now)
+    click.echo(f"已运行 {ran} 个任务。")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(classifier_cli)
+    app.cli.add_command(demo)

@@ -1,0 +1,102 @@
+"""The dispatcher's desk (分拨): the triage queue and corrections."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from collector.context import db_session, services
+from routing import workflow
+from routing.clock import now
+from routing.deadlines import load_calendar
+from routing.models import Agency, Role
+from routing.tickets import recent_tickets, triage_queue
+
+from .auth import current_staff, roles_required
+from .views import carry_out, flash_errors, ticket_for
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+DISPATCH = (Role.DISPATCHER, Role.ADMIN)
+
+
+class CorrectionForm(FlaskForm):
+    topic = SelectField("问题分类", validators=[Optional()])
+    agency = SelectField("承办单位", validators=[Optional()])
+    reason = TextAreaField("说明（选填）", validators=[Optional(), Length(max=1000)])
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    """The topics the active model knows, both levels."""
+    model = services().classifier.current().model
+    labels = model.labels if model is not None else []
+    tops = sorted({label.split("/", 1)[0] for label in labels})
+    choices = [("", "（不改）")]
+    for top in tops:
+        choices.append((top, top))
+        choices += [(label, f"{top} / {label.split('/', 1)[1]}") for label in labels if label.startswith(top + "/")]
+    return choices
+
+
+def correction_form() -> CorrectionForm:
+    form = CorrectionForm()
+    form.topic.choices = topic_choices()
+    agencies = db_session().scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id))
+    form.agency.choices = [("", "（按分类自动派单）")] + [(str(a.id), a.name) for a in agencies]
+    return form
+
+
+@bp.get("/")
+@roles_required(*DISPATCH)
+def triage():
+    session = db_session()
+    calendar = load_calendar(session)
+    today = now()
+    unknown_years = [y for y in (today.year, today.year + 1) if not calendar.is_known_year(y)]
+    return render_template(
+        "desk/triage.html",
+        triage=triage_queue(session),
+        recent=recent_tickets(session),
+        unknown_years=unknown_years,
+        now=today,
+    )
+
+
+@bp.get("/tickets/<number>")
+@roles_required(*DISPATCH)
+def ticket(number: str):
+    ticket = ticket_for(current_staff(), number)
+    return render_template(
+        "ticket/detail.html", ticket=ticket, now=now(), correction_form=correction_form(), back=url_for("desk.triage")
+    )
+
+
+@bp.post("/tickets/<number>/correct")
+@roles_required(*DISPATCH)
+def correct(number: str):
+    user = current_staff()
+    ticket = ticket_for(user, number)
+    form = correction_form()
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return redirect(url_for("desk.ticket", number=number))
+    topic, _, subtopic = (form.topic.data or "").partition("/")
+    agency = db_session().get(Agency, int(form.agency.data)) if form.agency.data else None
+    carry_out(
+        workflow.correct,
+        ticket,
+        user,
+        topic=topic or None,
+        subtopic=subtopic or None,
+        agency=agency,
+        reason=form.reason.data or None,
+        done="已更正。",
+    )
+    return redirect(url_for("desk.ticket", number=number))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,63 @@
+"""Settings from the environment (12-factor), with an embedded default that
+needs nothing: a SQLite file and a model store in the instance folder."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment; on the embedded default, one made once
+    and kept in the instance folder so logins survive a restart."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def from_environment(instance_path: str, given: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settings from the environment; ``given`` (the factory's argument) wins."""
+    given = given or {}
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    env = os.environ.get
+    database_url = given.get("DATABASE_URL") or env("DATABASE_URL") or f"sqlite:///{instance / 'tingjian.db'}"
+    # Heroku-style URLs name the old driver; we speak psycopg 3.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://") :]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    return {
+        "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(instance),
+        "DATABASE_URL": database_url,
+        "MODEL_DIR": env("MODEL_DIR") or str(instance / "models"),
+        "CLASSIFIER_THRESHOLD": float(env("CLASSIFIER_THRESHOLD", "0.5")),
+        # A resident's message is at most a few thousand characters.
+        "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(256 * 1024))),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+        "PREFERRED_URL_SCHEME": env("PREFERRED_URL_SCHEME", "http"),
+        # Where residents reach the public pages, for links in messages sent by jobs.
+        "PUBLIC_URL": env("PUBLIC_URL", ""),
+        # Jobs run in a thread of the web process on the embedded default;
+        # with PostgreSQL, run `flask --app admin jobs work` processes instead.
+        "JOBS_IN_PROCESS": env("JOBS_IN_PROCESS", "1" if database_url.startswith("sqlite") else "0") == "1",
+        "WECHAT_TOKEN": env("WECHAT_TOKEN", ""),
+        "WECHAT_ENCODING_AES_KEY": env("WECHAT_ENCODING_AES_KEY", ""),
+        "WECHAT_APPID": env("WECHAT_APPID", ""),
+        "WECHAT_APPSECRET": env("WECHAT_APPSECRET", ""),
+        "WECHAT_API_BASE_URL": env("WECHAT_API_BASE_URL", ""),
+        "WECHAT_MESSAGE_WINDOW": timedelta(minutes=int(env("WECHAT_MESSAGE_WINDOW_MINUTES", "10"))),
+    } | {k: v for k, v in given.items() if k != "DATABASE_URL"}

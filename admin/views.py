@@ -1,0 +1,49 @@
+"""What the staff views share: loading a ticket for the person asking, and
+carrying out a workflow step with one commit and a clear answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, flash
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+
+from collector.context import db_session
+from routing.clock import now
+from routing.models import Ticket, User
+from routing.tickets import find_by_number
+from routing.workflow import WorkflowError, can_see
+
+
+def ticket_for(user: User, number: str) -> Ticket:
+    """The ticket, if this person may see it. Otherwise 404, so that nobody
+    learns which numbers exist in other agencies' queues."""
+    ticket = find_by_number(db_session(), number)
+    if ticket is None or not can_see(user, ticket):
+        abort(404, description="没有找到这张工单。")
+    return ticket
+
+
+def carry_out(step: Callable[..., object], *args: object, done: str, **kwargs: object) -> bool:
+    """Run one workflow step on the request's session and commit it."""
+    session = db_session()
+    try:
+        step(session, *args, now(), **kwargs)
+        session.commit()
+    except WorkflowError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return False
+    except StaleDataError:
+        session.rollback()
+        flash("这张工单刚刚被其他人处理过，请查看最新状态后再操作。", "error")
+        return False
+    flash(done)
+    return True
+
+
+def flash_errors(form: FlaskForm) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "error")

@@ -1,0 +1,24 @@
+"""Text in, prediction out: topic, place, urgency and kind of a resident's message.
+
+Knows nothing of Flask or the database: callers hand it texts and labels.
+"""
+
+from .dataset import Dataset, DatasetError, read_dataset, shipped_corpus
+from .model import TopicModel, build_pipeline
+from .predict import Classifier, LiveClassifier, Prediction
+from .store import ActiveModel, ModelStore, UntrustedModel
+
+__all__ = [
+    "ActiveModel",
+    "Classifier",
+    "LiveClassifier",
+    "Dataset",
+    "DatasetError",
+    "ModelStore",
+    "Prediction",
+    "TopicModel",
+    "UntrustedModel",
+    "build_pipeline",
+    "read_dataset",
+    "shipped_corpus",
+]

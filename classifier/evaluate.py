@@ -1,0 +1,75 @@
+"""How good a model is on labelled data: the report `classifier evaluate` prints."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from .dataset import Dataset
+from .model import LEVEL_SEPARATOR, TopicModel
+
+THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _level_for(model: TopicModel, data: Dataset) -> str:
+    """Compare at the first level when the model has two and the data one."""
+    if model.two_level and not any(LEVEL_SEPARATOR in label for label in data.labels):
+        return "topic"
+    return "label"
+
+
+def report(truth: list[str], predicted: list[str], confidence: np.ndarray) -> dict[str, Any]:
+    labels = sorted(set(truth) | set(predicted))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=labels, zero_division=0
+    )
+    truth_arr, pred_arr = np.asarray(truth), np.asarray(predicted)
+    correct = truth_arr == pred_arr
+    curve = []
+    for threshold in THRESHOLDS:
+        kept = confidence >= threshold
+        curve.append(
+            {
+                "threshold": threshold,
+                "coverage": round(float(kept.mean()), 4),
+                "accuracy": round(float(correct[kept].mean()), 4) if kept.any() else None,
+                "to_triage": int((~kept).sum()),
+            }
+        )
+    return {
+        "n": len(truth),
+        "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+        "macro_f1": round(
+            float(f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)), 4
+        ),
+        "per_class": {
+            label: {
+                "precision": round(float(p), 4),
+                "recall": round(float(r), 4),
+                "f1": round(float(f), 4),
+                "support": int(s),
+            }
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+        },
+        "confusion_matrix": {
+            "labels": labels,
+            "matrix": confusion_matrix(truth, predicted, labels=labels).tolist(),
+        },
+        "coverage_accuracy": curve,
+    }
+
+
+def evaluate(model: TopicModel, data: Dataset, *, labels_from_data: bool = False) -> dict[str, Any]:
+    level = _level_for(model, data)
+    restrict = sorted(set(data.labels)) if labels_from_data else None
+    started = time.process_time()
+    predicted, confidence = model.predict(data.texts, level=level, restrict_to=restrict)
+    elapsed = time.process_time() - started
+    result = report(data.labels, predicted, confidence)
+    result["level"] = level
+    result["labels_from_data"] = labels_from_data
+    result["messages_per_second"] = round(len(data) / elapsed, 1) if elapsed > 0 else None
+    return result

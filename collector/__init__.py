@@ -1,0 +1,25 @@
+"""Channels and intake: the liaison-station form, the JSON API, the WeChat
+official account; store once, classify, hand over to routing."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .context import Services
+
+
+def init_app(app: Flask, services: Services) -> None:
+    from . import api, web, wechat
+    from .notify import make_notify_handler
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
+    # The API is called by programs, not browsers with a session: no CSRF token.
+    app.extensions["csrf"].exempt(api.bp)
+    senders, _client = wechat.init_app(app, services)
+
+    def status_url(ticket):
+        with app.app_context():
+            return web.status_url(ticket)
+
+    services.jobs.register("notify.resident", make_notify_handler(senders, status_url))

@@ -1,0 +1,47 @@
+"""What a request needs from the running application: the database and the
+classifier, set up once by ``admin.create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from classifier import LiveClassifier
+from routing.db import Database
+from routing.jobs import Registry, Worker
+
+EXTENSION = "tingjian"
+
+
+@dataclass
+class Services:
+    db: Database
+    classifier: LiveClassifier
+    threshold: float
+    jobs: Registry = field(default_factory=Registry)
+    # The in-process worker of the embedded default; None where separate
+    # worker processes run the jobs.
+    worker: Worker | None = None
+
+    def wake_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.wake.set()
+
+
+def install(app: Flask, services: Services) -> None:
+    app.extensions[EXTENSION] = services
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        services.db.remove()
+
+
+def services() -> Services:
+    return current_app.extensions[EXTENSION]
+
+
+def db_session() -> Session:
+    """The request's session (removed when the request ends)."""
+    return services().db.session()

@@ -1,0 +1,116 @@
+"""Checking what a resident sent before anything is stored.
+
+One set of rules for the API and the station form, so both refuse the same
+input with the same words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from routing.models import Station
+from routing.tickets import Contact, Inbound, Location
+
+MIN_TEXT = 5
+MAX_TEXT = 5000
+MAX_NAME = 64
+MAX_LOCATION = 200
+CHANNELS = {"web", "api", "import"}
+_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,30}$")
+
+
+class SubmissionError(ValueError):
+    """Bad input: ``field`` names the field, the message says what to do."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise SubmissionError("text", "请填写反映内容（文字）。")
+    text = value.strip()
+    if len(text) < MIN_TEXT:
+        raise SubmissionError("text", f"反映内容太短，请至少写 {MIN_TEXT} 个字，说清楚问题和地点。")
+    if len(text) > MAX_TEXT:
+        raise SubmissionError("text", f"反映内容太长（{len(text)} 字），请控制在 {MAX_TEXT} 字以内。")
+    return text
+
+
+def find_station(session: Session, value: Any) -> Station | None:
+    """A station by id or by name; None when no station was given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise SubmissionError("station", "联络站应为编号或名称。")
+    if isinstance(value, int) or value.strip().isdigit():
+        station = session.get(Station, int(value))
+    else:
+        station = session.scalar(select(Station).where(Station.name == value.strip()))
+    if station is None or not station.active:
+        raise SubmissionError("station", "没有这个联络站，请从列表中选择。")
+    return station
+
+
+def _contact(value: Any) -> Contact:
+    if value is None:
+        return Contact()
+    if not isinstance(value, dict):
+        raise SubmissionError("contact", "联系方式应为包含 name 和 phone 的对象。")
+    name, phone = value.get("name"), value.get("phone")
+    if name is not None and (not isinstance(name, str) or len(name.strip()) > MAX_NAME):
+        raise SubmissionError("contact.name", f"姓名应为不超过 {MAX_NAME} 字的文字。")
+    if phone is not None and phone != "":
+        if not isinstance(phone, str) or not _PHONE.match(phone.strip()):
+            raise SubmissionError("contact.phone", "电话号码格式不对，请只填写数字，例如 13800000000。")
+    return Contact(name=(name or "").strip() or None, phone=(phone or "").strip() or None)
+
+
+def _location(value: Any) -> Location:
+    if value is None or value == "":
+        return Location()
+    if isinstance(value, str):
+        if len(value) > MAX_LOCATION:
+            raise SubmissionError("location", f"地点描述请控制在 {MAX_LOCATION} 字以内。")
+        return Location(text=value.strip() or None)
+    if isinstance(value, dict):
+        text = value.get("label") or value.get("text")
+        lat, lon = value.get("latitude"), value.get("longitude")
+        if text is not None and (not isinstance(text, str) or len(text) > MAX_LOCATION):
+            raise SubmissionError("location.label", f"地点描述请控制在 {MAX_LOCATION} 字以内。")
+        for key, number, limit in (("latitude", lat, 90), ("longitude", lon, 180)):
+            if number is not None and (
+                isinstance(number, bool) or not isinstance(number, (int, float)) or abs(number) > limit
+            ):
+                raise SubmissionError(f"location.{key}", "经纬度应为数字。")
+        if (lat is None) != (lon is None):
+            raise SubmissionError("location", "经度和纬度要同时提供。")
+        return Location(text=text, latitude=lat, longitude=lon)
+    raise SubmissionError("location", "地点应为文字，或包含 latitude、longitude 的对象。")
+
+
+def parse_submission(session: Session, data: Any, *, default_channel: str = "web") -> Inbound:
+    """A JSON object → an ``Inbound`` message, or ``SubmissionError``."""
+    if not isinstance(data, dict):
+        raise SubmissionError("body", "请求体应为 JSON 对象。")
+    channel = data.get("channel", default_channel)
+    if channel not in CHANNELS:
+        raise SubmissionError("channel", f"channel 只能是 {', '.join(sorted(CHANNELS))} 之一。")
+    text = _text(data.get("text"))
+    station = find_station(session, data.get("station"))
+    contact = _contact(data.get("contact"))
+    location = _location(data.get("location"))
+    return Inbound(
+        channel=channel,
+        text=text,
+        station=station,
+        contact=contact,
+        location=location,
+        payload={"station": station.name if station else None},
+    )

@@ -1,0 +1,119 @@
+"""The liaison station's public pages (代表联络站网页): the form a resident
+fills in on a phone, the receipt, and the status lookup."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, current_app, has_request_context, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from routing.clock import now
+from routing.models import Station
+from routing.tickets import Contact, Inbound, Location, find_for_resident, public_status
+
+from .context import db_session, services
+from .intake import submit
+from .submissions import MAX_LOCATION, MAX_NAME, MAX_TEXT, MIN_TEXT, find_station
+
+bp = Blueprint(
+    "station",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
+
+
+class SubmissionForm(FlaskForm):
+    station = SelectField("联络站", coerce=str, validators=[Optional()])
+    text = TextAreaField(
+        "您要反映的问题",
+        validators=[
+            DataRequired("请填写反映内容。"),
+            Length(MIN_TEXT, MAX_TEXT, f"请写 {MIN_TEXT} 到 {MAX_TEXT} 个字，说清楚问题和地点。"),
+        ],
+    )
+    location = StringField("地点（选填）", validators=[Optional(), Length(max=MAX_LOCATION)])
+    name = StringField("称呼（选填）", validators=[Optional(), Length(max=MAX_NAME)])
+    phone = StringField(
+        "电话（选填，仅承办单位联系您时使用）",
+        validators=[Optional(), Regexp(r"^\+?[0-9][0-9\- ]{4,30}$", message="电话号码格式不对，请只填写数字。")],
+    )
+
+
+class LookupForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET lookup changes nothing
+
+    number = StringField("工单号", validators=[DataRequired("请填写工单号。")])
+    code = StringField("查询码", validators=[DataRequired("请填写查询码。")])
+
+
+def status_url(ticket) -> str:
+    """The resident's link to the ticket: under PUBLIC_URL where it is set
+    (behind a proxy the request's own host is an internal one), else from the
+    request; a job with neither sends no link."""
+    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if base:
+        return f"{base}/status/{quote(ticket.number)}?code={quote(ticket.code)}"
+    if has_request_context():
+        return url_for("station.status", number=ticket.number, code=ticket.code, _external=True)
+    return ""
+
+
+def _stations() -> list[Station]:
+    query = select(Station).where(Station.active.is_(True)).order_by(Station.district_id, Station.name)
+    return list(db_session().scalars(query))
+
+
+@bp.route("/", methods=["GET", "POST"])
+def submit_form():
+    form = SubmissionForm()
+    stations = _stations()
+    form.station.choices = [("", "不指定")] + [(str(s.id), f"{s.district.name} · {s.name}") for s in stations]
+    if request.method == "GET" and request.args.get("station"):
+        form.station.data = request.args["station"]
+    if form.validate_on_submit():
+        db = db_session()
+        inbound = Inbound(
+            channel="web",
+            text=form.text.data.strip(),
+            station=find_station(db, form.station.data or None),
+            contact=Contact(name=form.name.data or None, phone=form.phone.data or None),
+            location=Location(text=form.location.data or None),
+        )
+        app_services = services()
+        receipt = submit(db, inbound, app_services.classifier.current(), now(), threshold=app_services.threshold)
+        # The code is shown once, on the receipt; it is not put in the URL.
+        session["receipt"] = {"number": receipt.ticket.number, "code": receipt.ticket.code}
+        return redirect(url_for("station.receipt"))
+    return render_template("station/submit.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/receipt")
+def receipt():
+    data = session.get("receipt")
+    if not data:
+        return redirect(url_for("station.lookup"))
+    link = url_for("station.status", number=data["number"], code=data["code"], _external=True)
+    return render_template("station/receipt.html", number=data["number"], code=data["code"], status_url=link)
+
+
+@bp.get("/status")
+def lookup():
+    form = LookupForm(request.args)
+    if request.args and form.validate():
+        return redirect(url_for("station.status", number=form.number.data.strip(), code=form.code.data.strip()))
+    return render_template("station/lookup.html", form=form)
+
+
+@bp.get("/status/<number>")
+def status(number: str):
+    ticket = find_for_resident(db_session(), number, request.args.get("code"))
+    if ticket is None:
+        abort(404, description="没有找到这张工单，请核对工单号和查询码。")
+    return render_template("station/status.html", status=public_status(ticket))

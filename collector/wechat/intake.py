@@ -1,0 +1,248 @@
+"""WeChat intake: one parsed message in, one stored message and a reply out.
+
+Exactly once: a message is keyed by its MsgId, an event by its sender and
+time. A repeated delivery finds its first delivery and gets the same reply,
+stored with it. Messages from one sender close together join one ticket.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from classifier import Classifier
+from routing.jobs import enqueue
+from routing.models import Attachment, Message, Status, Ticket
+from routing.tickets import Inbound, Labels, Location, add_message, open_ticket, relabel, tickets_of_sender
+
+from ..intake import labels_from
+
+CHANNEL = "wechat"
+NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
+QUERY = {"查询", "查进度", "进度", "我的工单"}
+TICKET_NUMBER = re.compile(r"^\s*(\d{14,})\s*$")
+OPEN_STATES = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED)
+MEDIA_TYPES = {"image", "voice", "video", "shortvideo"}
+
+WELCOME = (
+    "您好，欢迎关注！这里是人大代表联络站的“听见”服务。\n"
+    "· 直接发送文字或语音，说清楚问题和地点，我们会交给负责的部门办理；\n"
+    "· 可以接着发图片、位置作补充（{window} 分钟内会合并到同一个问题）；\n"
+    "· 发送“新问题”开始反映另一件事；\n"
+    "· 发送“查询”查看办理进度。"
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    window: timedelta = timedelta(minutes=10)
+    threshold: float = 0.5
+    status_url: Callable[[Ticket], str] = lambda t: ""
+
+
+@dataclass
+class Outcome:
+    reply: str | None
+    ticket: Ticket | None = None
+    created: bool = False
+    repeated: bool = False
+    jobs: list[str] = field(default_factory=list)
+
+
+def delivery_key(msg: Any) -> str:
+    """The idempotency key WeChat's retries share."""
+    if msg.type == "event":
+        return f"event:{msg.source}:{msg.time}:{getattr(msg, 'event', '')}"
+    return f"msg:{msg.id}"
+
+
+def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, settings: Settings) -> Outcome:
+    """Handle one message; commits. Safe to call again with the same message."""
+    key = delivery_key(msg)
+    stored = _stored(session, key)
+    if stored is not None:
+        return Outcome(stored.payload.get("reply"), stored.ticket, repeated=True)
+    try:
+        outcome = _handle(session, msg, key, classifier, now, settings)
+        session.commit()
+    except IntegrityError:
+        # The same delivery, at the same moment, on another worker: it won.
+        session.rollback()
+        stored = _stored(session, key)
+        if stored is None:
+            raise
+        return Outcome(stored.payload.get("reply"), stored.ticket, repeated=True)
+    return outcome
+
+
+def _stored(session: Session, key: str) -> Message | None:
+    return session.scalar(select(Message).where(Message.channel == CHANNEL, Message.external_id == key))
+
+
+def _raw(msg: Any) -> dict[str, Any]:
+    return {k: v for k, v in msg._data.items() if k not in {"ToUserName"}}
+
+
+def _keep(session: Session, msg: Any, key: str, now: datetime, reply: str | None, command: str | None = None) -> Message:
+    """Store a message that makes no ticket (events, commands, queries)."""
+    message = Message(
+        channel=CHANNEL,
+        external_id=key,
+        sender=msg.source,
+        payload={"type": msg.type, "raw": _raw(msg), "reply": reply, "command": command},
+        received_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: datetime, settings: Settings) -> Outcome:
+    if msg.type == "event":
+        return _event(session, msg, key, now, settings)
+    if msg.type == "text":
+        content = (msg.content or "").strip()
+        if content in NEW_MATTER:
+            reply = "好的，请发送您要反映的新问题（文字或语音）。"
+            _keep(session, msg, key, now, reply, command="new")
+            return Outcome(reply)
+        if content in QUERY or TICKET_NUMBER.match(content):
+            reply = _status_reply(session, msg.source, content, settings)
+            _keep(session, msg, key, now, reply)
+            return Outcome(reply)
+        return _matter(session, msg, key, content, classifier, now, settings)
+    if msg.type == "voice":
+        return _matter(session, msg, key, (msg.recognition or "").strip(), classifier, now, settings)
+    if msg.type in {"image", "location", "link", "video", "shortvideo"}:
+        return _matter(session, msg, key, "", classifier, now, settings)
+    reply = "暂不支持这类消息。请发送文字、语音、图片或位置。"
+    _keep(session, msg, key, now, reply)
+    return Outcome(reply)
+
+
+def _event(session: Session, msg: Any, key: str, now: datetime, settings: Settings) -> Outcome:
+    event = getattr(msg, "event", "")
+    reply = None
+    if event in {"subscribe", "subscribe_scan"}:
+        reply = WELCOME.format(window=int(settings.window.total_seconds() // 60))
+    elif event == "click" and (getattr(msg, "key", "") or "").upper() == "QUERY":
+        reply = _status_reply(session, msg.source, "查询", settings)
+    _keep(session, msg, key, now, reply)
+    return Outcome(reply)
+
+
+def current_matter(session: Session, sender: str, now: datetime, window: timedelta) -> Ticket | None:
+    """The sender's open ticket that a message now would join: their last
+    message on a ticket came within the window, and they have not since asked
+    for a new one."""
+    recent = session.scalars(
+        select(Message)
+        .where(Message.channel == CHANNEL, Message.sender == sender, Message.received_at >= now - window)
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .limit(20)
+    )
+    for message in recent:
+        if message.payload.get("command") == "new":
+            return None
+        if message.ticket is not None:
+            return message.ticket if message.ticket.status in OPEN_STATES else None
+    return None  # only events and queries lately
+
+
+def _matter(
+    session: Session, msg: Any, key: str, text: str, classifier: Classifier, now: datetime, settings: Settings
+) -> Outcome:
+    """A message about a matter: a new ticket, or more on the current one."""
+    location = Location()
+    payload: dict[str, Any] = {"type": msg.type, "raw": _raw(msg)}
+    if msg.type == "location":
+        latitude, longitude = msg.location
+        location = Location(text=msg.label or None, latitude=float(latitude), longitude=float(longitude))
+    inbound = Inbound(channel=CHANNEL, text=text, payload=payload, external_id=key, sender=msg.source, location=location)
+
+    ticket = current_matter(session, msg.source, now, settings.window)
+    created = ticket is None
+    if ticket is None:
+        if text:
+            labels = labels_from(classifier.predict(text), settings.threshold)
+        else:
+            waiting = "语音待转写" if msg.type == "voice" else "等待群众补充文字说明"
+            labels = Labels(needs_triage=True, triage_reason=waiting)
+        ticket = open_ticket(session, inbound, labels, now)
+        message = ticket.messages[0]
+    else:
+        had_text = bool(ticket.text.strip())
+        message = add_message(session, ticket, inbound, now)
+        if text and not had_text:
+            relabel(session, ticket, labels_from(classifier.predict(ticket.text), settings.threshold), now)
+    session.flush()
+    jobs = _attach(session, msg, ticket, message, now)
+    reply = _matter_reply(ticket, created, msg.type, text, settings)
+    message.payload = {**message.payload, "reply": reply}
+    return Outcome(reply, ticket, created=created, jobs=jobs)
+
+
+def _attach(session: Session, msg: Any, ticket: Ticket, message: Message, now: datetime) -> list[str]:
+    """Keep what came with the message; media are fetched by a job, because
+    WeChat wants its answer within five seconds."""
+    if msg.type == "link":
+        session.add(
+            Attachment(ticket_id=ticket.id, message_id=message.id, kind="link", url=msg.url, title=msg.title, created_at=now)
+        )
+        return []
+    if msg.type not in MEDIA_TYPES:
+        return []
+    attachment = Attachment(
+        ticket_id=ticket.id,
+        message_id=message.id,
+        kind="video" if msg.type == "shortvideo" else msg.type,
+        media_id=msg.media_id,
+        url=getattr(msg, "image", None),
+        created_at=now,
+    )
+    session.add(attachment)
+    session.flush()
+    enqueue(session, "wechat.download_media", {"attachment_id": attachment.id}, now, key=f"media:{msg.media_id}")
+    return ["wechat.download_media"]
+
+
+def _matter_reply(ticket: Ticket, created: bool, kind: str, text: str, settings: Settings) -> str:
+    link = settings.status_url(ticket)
+    if created:
+        lines = [f"已收到您反映的问题，工单号 {ticket.number}，查询码 {ticket.code}。"]
+        if not text:
+            lines.append("请再发一段文字或语音，说明问题和地点，我们会合并到这张工单。")
+        lines.append(f"查看办理进度：{link}" if link else "发送“查询”可查看办理进度。")
+        return "\n".join(lines)
+    added = {"image": "图片", "location": "位置", "voice": "语音", "video": "视频", "shortvideo": "视频", "link": "链接"}
+    return f"已将{added.get(kind, '补充内容')}补充到工单 {ticket.number}。发送“新问题”可反映另一件事。"
+
+
+def _status_reply(session: Session, sender: str, content: str, settings: Settings) -> str:
+    tickets = tickets_of_sender(session, CHANNEL, sender)
+    match = TICKET_NUMBER.match(content)
+    if match:
+        tickets = [t for t in tickets if t.number == match.group(1)]
+        if not tickets:
+            return "没有找到您的这张工单，请核对工单号。发送“查询”可查看您的全部工单。"
+    if not tickets:
+        return "您还没有反映过问题。直接发送文字或语音即可反映。"
+    lines = ["您的工单："]
+    for t in tickets:
+        line = f"· {t.number}  {t.status.label}"
+        if t.agency:
+            line += f"  {t.agency.name}"
+        if t.answer:
+            line += f"\n  答复：{t.answer[:120]}"
+        link = settings.status_url(t)
+        if link:
+            line += f"\n  {link}"
+        lines.append(line)
+    return "\n".join(lines)

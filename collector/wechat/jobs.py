@@ -1,0 +1,45 @@
+"""WeChat's slow work, as jobs: downloading media, sending messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from routing.models import Attachment
+
+MAX_MEDIA_BYTES = 20 * 1024 * 1024
+
+
+def make_download_media(client: Callable[[], WeChatClient]) -> Callable[[Session, dict[str, Any], datetime], None]:
+    def download_media(session: Session, payload: dict[str, Any], now: datetime) -> None:
+        attachment = session.get(Attachment, payload["attachment_id"])
+        if attachment is None or attachment.downloaded_at is not None:
+            return  # gone, or a repeated run after a crash: nothing to do
+        response = client().media.download(attachment.media_id)
+        content_type = response.headers.get("Content-Type", "")
+        if "json" in content_type or "text/plain" in content_type:
+            # WeChat answers errors (expired media, bad token) as JSON.
+            raise WeChatClientException(None, response.text[:200], client=client())
+        data = response.content
+        if len(data) > MAX_MEDIA_BYTES:
+            raise ValueError(f"media {attachment.media_id} is {len(data)} bytes, over the limit")
+        attachment.data, attachment.size = data, len(data)
+        attachment.content_type = content_type or None
+        attachment.downloaded_at = now
+        session.commit()
+
+    return download_media
+
+
+def make_send_text(client: Callable[[], WeChatClient]) -> Callable[[str, str], None]:
+    """A customer-service text message (客服消息) to one resident."""
+
+    def send_text(openid: str, text: str) -> None:
+        client().message.send_text(openid, text)
+
+    return send_text

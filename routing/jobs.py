@@ -1,0 +1,223 @@
+"""Background jobs (后台任务) in the database: the outbox and the work queue.
+
+A job is written in the same transaction as the change that needs it — a
+message stored, a ticket answered — so an acknowledged change always has its
+job, and a job never exists for a change that was rolled back. Workers claim
+jobs with a lease: a worker killed mid-job leaves a lease that runs out, and
+the job runs again. Handlers must therefore be idempotent (at-least-once).
+
+On PostgreSQL claims use ``FOR UPDATE SKIP LOCKED``, so many workers share
+the queue without blocking each other; on SQLite one writer at a time is the
+database's own rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import Base, Database
+
+log = logging.getLogger(__name__)
+
+QUEUED, DONE, FAILED = "queued", "done", "failed"
+DEFAULT_LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+Handler = Callable[[Session, dict[str, Any], datetime], None]
+
+
+class Job(Base):
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
+    # Set: at most one job with this key is ever enqueued (e.g. one download per media id).
+    key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=10)
+    run_after: Mapped[datetime] = mapped_column(DateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    key: str | None = None,
+    delay: timedelta = timedelta(0),
+    max_attempts: int = 10,
+) -> Job | None:
+    """Add a job to the caller's transaction. With ``key``, a job already
+    enqueued under that key makes this a no-op (returns None)."""
+    if key is not None and session.scalar(select(Job.id).where(Job.key == key)) is not None:
+        return None
+    job = Job(
+        kind=kind,
+        payload=payload,
+        status=QUEUED,
+        key=key,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=now + delay,
+        created_at=now,
+    )
+    session.add(job)
+    return job
+
+
+def _claimable(now: datetime):
+    return (Job.status == QUEUED) & (Job.run_after <= now) & (
+        or_(Job.locked_until.is_(None), Job.locked_until < now)
+    )
+
+
+def claim(session: Session, worker: str, now: datetime, *, lease: timedelta = DEFAULT_LEASE) -> Job | None:
+    """Take the oldest due job for ``lease``; commits the claim."""
+    query = select(Job).where(_claimable(now)).order_by(Job.run_after, Job.id).limit(1)
+    if session.bind.dialect.name == "postgresql":
+        job = session.scalar(query.with_for_update(skip_locked=True))
+        if job is None:
+            session.rollback()
+            return None
+    else:
+        job = session.scalar(query)
+        if job is None:
+            session.rollback()
+            return None
+        # Compare-and-set: another worker may have claimed it since we read it.
+        won = session.execute(
+            update(Job)
+            .where(Job.id == job.id, _claimable(now))
+            .values(locked_until=now + lease, locked_by=worker)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not won:
+            session.rollback()
+            return None
+    job.locked_until = now + lease
+    job.locked_by = worker
+    job.attempts += 1
+    session.commit()
+    return job
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class Registry:
+    """Job kinds and their handlers. Packages that own a kind of work register
+    it at start-up (routing cannot import collector, but runs its jobs)."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+
+    def register(self, kind: str, handler: Handler) -> None:
+        self.handlers[kind] = handler
+
+    def handler(self, kind: str) -> Callable[[Handler], Handler]:
+        def decorator(fn: Handler) -> Handler:
+            self.register(kind, fn)
+            return fn
+
+        return decorator
+
+
+def run_one(database: Database, registry: Registry, now: Callable[[], datetime], worker: str) -> bool:
+    """Claim and run one job. Returns False when nothing was due."""
+    with database.Session() as session:
+        job = claim(session, worker, now())
+        if job is None:
+            return False
+        job_id, kind, payload = job.id, job.kind, dict(job.payload)
+    handler = registry.handlers.get(kind)
+    with database.Session() as session:
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {kind!r}")
+            handler(session, payload, now())
+            session.flush()
+        except Exception as exc:  # noqa: BLE001 - a job's failure must not stop the worker
+            session.rollback()
+            _failed(session, job_id, exc, now())
+            log.warning("job %s (%s) failed: %s", job_id, kind, exc)
+            return True
+        job = session.get(Job, job_id)
+        job.status, job.finished_at, job.locked_until, job.last_error = DONE, now(), None, None
+        session.commit()
+    return True
+
+
+def _failed(session: Session, job_id: int, exc: Exception, now: datetime) -> None:
+    job = session.get(Job, job_id)
+    error = "".join(traceback.format_exception_only(exc)).strip()
+    response = getattr(exc, "response", None)
+    if response is not None and getattr(response, "status_code", None):
+        error += f" (HTTP {response.status_code})"
+    job.last_error = error[:2000]
+    job.locked_until = None
+    if job.attempts >= job.max_attempts:
+        job.status, job.finished_at = FAILED, now
+    else:
+        job.run_after = now + backoff(job.attempts)
+    session.commit()
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def run_pending(database: Database, registry: Registry, now: Callable[[], datetime], limit: int = 1000) -> int:
+    """Run due jobs until none is left (or ``limit``); returns how many ran."""
+    worker = worker_name()
+    ran = 0
+    while ran < limit and run_one(database, registry, now, worker):
+        ran += 1
+    return ran
+
+
+class Worker(threading.Thread):
+    """Runs jobs until stopped: in-process on the embedded default, or as the
+    main loop of a worker process (``flask --app admin jobs work``)."""
+
+    def __init__(
+        self, database: Database, registry: Registry, now: Callable[[], datetime], poll: float = 1.0
+    ) -> None:
+        super().__init__(name="tingjian-jobs", daemon=True)
+        self.database, self.registry, self.now, self.poll = database, registry, now, poll
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+
+    def run(self) -> None:
+        worker = worker_name()
+        while not self.stopping.is_set():
+            try:
+                busy = run_one(self.database, self.registry, self.now, worker)
+            except Exception:  # noqa: BLE001 - e.g. the database is briefly away
+                log.exception("job worker: could not run a job")
+                busy = False
+            if not busy:
+                self.wake.wait(self.poll)
+                self.wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()

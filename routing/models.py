@@ -1,0 +1,380 @@
+"""The domain's tables: places, agencies, rules, policies, people and tickets.
+
+Times are naive local times of the city (Asia/Shanghai): deadlines are counted
+in the city's working days, and one city never spans two time zones.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import Base
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Store the readable value, and as a plain string column: adding a state
+    # later is then a code change, not a database type migration.
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Status(str, enum.Enum):
+    """工单状态: where a ticket stands in its workflow."""
+
+    TRIAGE = "triage"  # 待分拣: waiting for a dispatcher
+    ASSIGNED = "assigned"  # 已派单: waiting for the agency to accept
+    ACCEPTED = "accepted"  # 已签收: the agency is working on it
+    ANSWERED = "answered"  # 已答复: the agency has answered the resident
+    CLOSED = "closed"  # 已办结
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.TRIAGE: "待分拣",
+    Status.ASSIGNED: "待签收",
+    Status.ACCEPTED: "办理中",
+    Status.ANSWERED: "已答复",
+    Status.CLOSED: "已办结",
+}
+
+
+class Kind(str, enum.Enum):
+    """诉求类型: decides the deadline policy."""
+
+    CONSULTATION = "consultation"  # 咨询
+    HELP = "help"  # 求助
+    SUGGESTION = "suggestion"  # 建议
+    COMPLAINT = "complaint"  # 投诉举报
+    DEPUTY_SUGGESTION = "deputy_suggestion"  # 代表建议
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    Kind.CONSULTATION: "咨询",
+    Kind.HELP: "求助",
+    Kind.SUGGESTION: "建议",
+    Kind.COMPLAINT: "投诉举报",
+    Kind.DEPUTY_SUGGESTION: "代表建议",
+}
+
+
+class Urgency(str, enum.Enum):
+    NORMAL = "normal"
+    URGENT = "urgent"  # 紧急: danger to people or property
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"  # 分拨员 (liaison office / hotline centre)
+    AGENCY = "agency"  # 承办单位工作人员, bound to one agency
+    DEPUTY = "deputy"  # 人大代表
+
+    @property
+    def label(self) -> str:
+        return {"admin": "管理员", "dispatcher": "分拨员", "agency": "承办单位", "deputy": "人大代表"}[
+            self.value
+        ]
+
+
+class District(Base):
+    """区县: one of the city's county-level divisions."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+
+    streets: Mapped[list[Street]] = relationship(back_populates="district", order_by="Street.name")
+
+
+class Street(Base):
+    """街道 / 乡镇: the level below a district."""
+
+    __tablename__ = "street"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    name: Mapped[str] = mapped_column(String(32))
+
+    district: Mapped[District] = relationship(back_populates="streets")
+
+
+class Agency(Base):
+    """承办单位: a body that must answer tickets."""
+
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # Where its writ runs: none for a municipal bureau, a district for a district
+    # government, a street for a street office.
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    district: Mapped[District | None] = relationship()
+    street: Mapped[Street | None] = relationship()
+
+
+class Station(Base):
+    """代表联络站: a liaison station where deputies meet constituents."""
+
+    __tablename__ = "station"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    district: Mapped[District] = relationship()
+    street: Mapped[Street | None] = relationship()
+
+
+class RoutingRule(Base):
+    """派单规则: topic × jurisdiction → the lead agency (主办).
+
+    Empty conditions match anything; the most specific matching rule wins,
+    then the higher priority.
+    """
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str | None] = mapped_column(String(32))  # 一级分类
+    subtopic: Mapped[str | None] = mapped_column(String(32))  # 二级分类
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    district: Mapped[District | None] = relationship()
+    agency: Mapped[Agency] = relationship()
+
+
+class DeadlinePolicy(Base):
+    """时限规则: working days to accept and to answer, by kind and urgency."""
+
+    __tablename__ = "deadline_policy"
+    __table_args__ = (UniqueConstraint("kind", "urgency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[Kind] = mapped_column(_enum(Kind))
+    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency))
+    accept_days: Mapped[int] = mapped_column(Integer)
+    answer_days: Mapped[int] = mapped_column(Integer)
+    # Emergencies are counted in working hours, not days (Beijing: 2 hours).
+    answer_hours: Mapped[int | None] = mapped_column(Integer)
+
+
+class CalendarOverride(Base):
+    """调休 / 节假日: a day that is a holiday or a make-up working day,
+    entered where the `chinesecalendar` package knows nothing of the year."""
+
+    __tablename__ = "calendar_override"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(64), default="")
+
+
+class User(Base):
+    """A member of staff, a deputy, or an administrator."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    agency: Mapped[Agency | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def label(self) -> str:
+        return f"{self.display_name}（{self.role.label}）"
+
+
+class Ticket(Base):
+    """工单: one matter raised by a resident or deputy, however many messages it took."""
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # 查询码: the resident's key to the public status page.
+    code: Mapped[str] = mapped_column(String(16))
+    status: Mapped[Status] = mapped_column(_enum(Status), index=True)
+    kind: Mapped[Kind] = mapped_column(_enum(Kind), default=Kind.COMPLAINT)
+    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
+    channel: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+
+    location_text: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+
+    topic: Mapped[str | None] = mapped_column(String(32))
+    subtopic: Mapped[str | None] = mapped_column(String(32))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    # What the classifier said, kept apart from what the ticket now carries, so
+    # that a dispatcher's correction is visible as one and teaches the model.
+    prediction: Mapped[dict[str, Any] | None] = mapped_column()
+
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    accept_by: Mapped[datetime | None] = mapped_column(DateTime)
+    answer_by: Mapped[datetime | None] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Optimistic lock: two people acting on one ticket at once cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    station: Mapped[Station | None] = relationship()
+    district: Mapped[District | None] = relationship()
+    street: Mapped[Street | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[Message]] = relationship(back_populates="ticket", order_by="Message.id")
+
+
+class Message(Base):
+    """消息: one inbound item on a channel, stored raw and never changed.
+
+    ``(channel, external_id)`` is the idempotency key: a channel that delivers
+    the same message twice (WeChat retries, a client re-posting) finds it here.
+    """
+
+    __tablename__ = "message"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    sender: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+    ticket: Mapped[Ticket | None] = relationship(back_populates="messages")
+
+
+class TicketEvent(Base):
+    """One change on a ticket's timeline (处理记录): who, when, what, why.
+
+    Events are only ever added; the timeline is the ticket's history.
+    """
+
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Kept as text too, so the record still reads right if the account changes.
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column()
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class Correction(Base):
+    """A dispatcher's correction, kept as a labelled example for retraining."""
+
+    __tablename__ = "correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    field: Mapped[str] = mapped_column(String(16))  # "topic" or "agency"
+    text: Mapped[str] = mapped_column(Text)
+    predicted: Mapped[str | None] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Attachment(Base):
+    """附件: a photo, voice note or video that came with a ticket's messages.
+
+    Downloaded by a job (WeChat keeps media only three days) and kept with the
+    ticket, so the evidence outlives the channel.
+    """
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # image, voice, video, link, file
+    media_id: Mapped[str | None] = mapped_column(String(160))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    title: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    size: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    downloaded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SharedValue(Base):
+    """A value every process must see alike, with an expiry: WeChat's access
+    token above all (a per-process token makes workers invalidate each other)."""
+
+    __tablename__ = "shared_value"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,268 @@
+"""Opening tickets and reading them: the service layer views and intake call.
+
+Routing gets labels, not a classifier: intake asks the classifier and hands
+its reading over as ``Labels``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from . import workflow
+from .models import District, Kind, Message, Station, Status, Street, Ticket, Urgency
+
+# No 0/O, 1/I/L: a resident reads the code off a phone and types it again.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What the classifier read in a text, as routing needs it."""
+
+    topic: str | None = None
+    subtopic: str | None = None
+    confidence: float | None = None
+    district: str | None = None
+    street: str | None = None
+    kind: Kind = Kind.COMPLAINT
+    urgency: Urgency = Urgency.NORMAL
+    # Below the confidence threshold, or no text yet: a dispatcher decides.
+    needs_triage: bool = False
+    triage_reason: str | None = None
+    prediction: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One inbound message as a channel hands it over."""
+
+    channel: str
+    text: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    external_id: str | None = None
+    sender: str | None = None
+    station: Station | None = None
+    contact: Contact = Contact()
+    location: Location = Location()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def ticket_number(ticket: Ticket) -> str:
+    """Date and serial: readable over the phone, unique by the row id."""
+    return f"{ticket.created_at:%Y%m%d}{ticket.id:06d}"
+
+
+def _place(session: Session, labels: Labels, station: Station | None) -> tuple[District | None, Street | None]:
+    district = street = None
+    if labels.district:
+        district = session.scalar(select(District).where(District.name == labels.district))
+    if district is not None and labels.street:
+        street = session.scalar(
+            select(Street).where(Street.district_id == district.id, Street.name == labels.street)
+        )
+    if district is None and station is not None:
+        # Said nowhere in the text: the station where it was raised is the best guess.
+        district, street = station.district, station.street
+    return district, street
+
+
+def open_ticket(session: Session, inbound: Inbound, labels: Labels, now: datetime) -> Ticket:
+    """Store the message and its new ticket, then route it or leave it for triage.
+
+    The caller commits: message and ticket are stored together or not at all.
+    """
+    district, street = _place(session, labels, inbound.station)
+    ticket = Ticket(
+        code=new_code(),
+        status=Status.TRIAGE,
+        kind=labels.kind,
+        urgency=labels.urgency,
+        channel=inbound.channel,
+        text=inbound.text,
+        station=inbound.station,
+        contact_name=inbound.contact.name,
+        contact_phone=inbound.contact.phone,
+        location_text=inbound.location.text,
+        latitude=inbound.location.latitude,
+        longitude=inbound.location.longitude,
+        district=district,
+        street=street,
+        topic=labels.topic,
+        subtopic=labels.subtopic,
+        confidence=labels.confidence,
+        prediction=labels.prediction,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.add(
+        Message(
+            ticket=ticket,
+            channel=inbound.channel,
+            external_id=inbound.external_id,
+            sender=inbound.sender,
+            payload={"text": inbound.text, **inbound.payload},
+            received_at=now,
+        )
+    )
+    session.flush()  # the id makes the number
+    ticket.number = ticket_number(ticket)
+    workflow.record(
+        session,
+        ticket,
+        "create",
+        None,
+        now,
+        detail={"channel": inbound.channel, "prediction": labels.prediction},
+    )
+    if labels.needs_triage:
+        workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
+    else:
+        workflow.route(session, ticket, now)
+    return ticket
+
+
+def add_message(
+    session: Session,
+    ticket: Ticket,
+    inbound: Inbound,
+    now: datetime,
+) -> Message:
+    """A further message on the same matter (more text, a photo, a location):
+    kept with the ticket, and its text added to the ticket's."""
+    message = Message(
+        ticket=ticket,
+        channel=inbound.channel,
+        external_id=inbound.external_id,
+        sender=inbound.sender,
+        payload={"text": inbound.text, **inbound.payload},
+        received_at=now,
+    )
+    session.add(message)
+    if inbound.text:
+        ticket.text = f"{ticket.text}\n{inbound.text}" if ticket.text else inbound.text
+    if inbound.location.latitude is not None:
+        ticket.latitude, ticket.longitude = inbound.location.latitude, inbound.location.longitude
+    if inbound.location.text:
+        ticket.location_text = inbound.location.text
+    workflow.record(
+        session, ticket, "add_message", None, now, detail={"channel": inbound.channel, **inbound.payload}
+    )
+    return message
+
+
+def relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> None:
+    """The classifier's reading of a ticket whose text came later (a photo
+    first, a voice note transcribed): set it, and route unless still unsure."""
+    district, street = _place(session, labels, ticket.station)
+    ticket.topic, ticket.subtopic, ticket.confidence = labels.topic, labels.subtopic, labels.confidence
+    ticket.kind, ticket.urgency, ticket.prediction = labels.kind, labels.urgency, labels.prediction
+    if district is not None and ticket.district_id is None:
+        ticket.district, ticket.street = district, street
+    workflow.record(session, ticket, "classify", None, now, detail={"prediction": labels.prediction})
+    if ticket.status is Status.TRIAGE and not labels.needs_triage:
+        workflow.route(session, ticket, now)
+
+
+def tickets_of_sender(session: Session, channel: str, sender: str, limit: int = 5) -> list[Ticket]:
+    """A resident's own tickets on a channel, newest first."""
+    theirs = select(Message.ticket_id).where(Message.channel == channel, Message.sender == sender)
+    query = select(Ticket).where(Ticket.id.in_(theirs)).order_by(Ticket.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def find_by_number(session: Session, number: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.number == number))
+
+
+def find_for_resident(session: Session, number: str, code: str | None) -> Ticket | None:
+    """The ticket if the lookup code matches; None otherwise, saying nothing of
+    whether the number exists."""
+    ticket = find_by_number(session, (number or "").strip())
+    given = (code or "").strip().upper()
+    if ticket is None or not given or not hmac.compare_digest(ticket.code, given):
+        return None
+    return ticket
+
+
+def public_status(ticket: Ticket) -> dict[str, Any]:
+    """What a resident may see of a ticket: no personal data, no staff names."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "ticket": ticket.number,
+        "status": ticket.status.value,
+        "status_label": ticket.status.label,
+        "kind": ticket.kind.value,
+        "topic": ticket.topic,
+        "subtopic": ticket.subtopic,
+        "agency": ticket.agency.name if ticket.agency else None,
+        "district": ticket.district.name if ticket.district else None,
+        "created_at": iso(ticket.created_at),
+        "accept_by": iso(ticket.accept_by),
+        "answer_by": iso(ticket.answer_by),
+        "accepted_at": iso(ticket.accepted_at),
+        "answered_at": iso(ticket.answered_at),
+        "answer": ticket.answer,
+        "timeline": [
+            {"at": iso(e.at), "action": e.action, "status": e.to_status}
+            for e in ticket.events
+            if e.action in PUBLIC_ACTIONS
+        ],
+    }
+
+
+PUBLIC_ACTIONS = {"create", "assign", "reassign", "accept", "answer", "return", "triage"}
+
+
+def agency_queue(session: Session, agency_id: int, *, open_only: bool = True) -> list[Ticket]:
+    """An agency's own tickets, the most urgent deadline first."""
+    query = select(Ticket).where(Ticket.agency_id == agency_id)
+    if open_only:
+        query = query.where(Ticket.status.in_((Status.ASSIGNED, Status.ACCEPTED)))
+    query = query.order_by(Ticket.answer_by.asc(), Ticket.id.asc()).options(selectinload(Ticket.district))
+    return list(session.scalars(query))
+
+
+def triage_queue(session: Session) -> list[Ticket]:
+    """Tickets waiting for a dispatcher: urgent first, then oldest first."""
+    query = (
+        select(Ticket)
+        .where(Ticket.status == Status.TRIAGE)
+        .order_by((Ticket.urgency == Urgency.URGENT).desc(), Ticket.created_at.asc(), Ticket.id.asc())
+    )
+    return list(session.scalars(query))
+
+
+def recent_tickets(session: Session, limit: int = 50) -> list[Ticket]:
+    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+    return list(session.scalars(query))

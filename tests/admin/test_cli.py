@@ -1,0 +1,80 @@
+"""The command line: demo, training and evaluation."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from sqlalchemy import func, select
+
+from routing.models import Agency, District, RoutingRule, Station, Street, Ticket, User
+
+HANGZHOU = {"上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区", "富阳区", "临安区", "桐庐县", "淳安县", "建德市"}
+
+
+def counts(session):
+    session.expire_all()
+    return {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in (District, Street, Agency, Station, RoutingRule, User, Ticket)}
+
+
+def test_demo_loads_hangzhou_and_is_idempotent(runner, session):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "演示数据已就绪" in result.output
+    first = counts(session)
+    assert set(session.scalars(select(District.name))) == HANGZHOU
+    assert first["Street"] >= 60 and first["Agency"] >= 20 and first["Station"] >= 5 and first["Ticket"] >= 5
+    assert {u.role.value for u in session.scalars(select(User))} == {"admin", "dispatcher", "agency", "deputy"}
+
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert "没有缺少的数据" in again.output
+    assert counts(session) == first
+
+
+def write_csv(path, rows):
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+
+
+ROWS = [
+    ("市人社局", "拖欠工资三个月不发"), ("市人社局", "社保断缴怎么补交"), ("市人社局", "公司不签劳动合同"),
+    ("市交通运输局", "公交车太少等很久"), ("市交通运输局", "出租车拒载绕路"), ("市交通运输局", "网约车乱收费"),
+]
+
+
+def test_train_learns_whatever_the_label_column_holds_and_evaluate_prints_json(runner, tmp_path):
+    data = tmp_path / "agencies.csv"
+    write_csv(data, [(text, label) for label, text in ROWS])
+    model = tmp_path / "agency-model.joblib"
+
+    trained = runner.invoke(args=["classifier", "train", "--data", str(data), "--out", str(model)])
+    assert trained.exit_code == 0, trained.output
+    assert model.exists()
+
+    evaluated = runner.invoke(args=["classifier", "evaluate", "--data", str(data), "--model", str(model)])
+    assert evaluated.exit_code == 0, evaluated.output
+    result = json.loads(evaluated.stdout)
+    assert set(result["per_class"]) == {"市人社局", "市交通运输局"}
+    assert result["accuracy"] == 1.0 and result["macro_f1"] == 1.0
+    assert result["confusion_matrix"]["matrix"] == [[3, 0], [0, 3]]
+
+
+def test_evaluate_refuses_a_model_file_it_did_not_write(runner, tmp_path):
+    data = tmp_path / "data.csv"
+    write_csv(data, [(text, label) for label, text in ROWS])
+    planted = tmp_path / "planted.joblib"
+    planted.write_bytes(b"not ours")
+    result = runner.invoke(args=["classifier", "evaluate", "--data", str(data), "--model", str(planted)])
+    assert result.exit_code != 0
+    assert "not written by this installation" in result.output
+
+
+def test_train_explains_a_bad_file(runner, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("content,category\n物业,城乡建设\n", encoding="utf-8")
+    result = runner.invoke(args=["classifier", "train", "--data", str(bad)])
+    assert result.exit_code != 0
+    assert "text" in result.output and "label" in result.output

@@ -1,0 +1,137 @@
+"""The topic model, its store and its evaluation, on small data made here."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from openpyxl import Workbook
+
+from classifier import Classifier, DatasetError, ModelStore, TopicModel, UntrustedModel, read_dataset
+from classifier.evaluate import evaluate
+from classifier.store import ActiveModel
+
+TRAINING = [
+    ("小区物业乱收停车费", "城乡建设/物业管理"),
+    ("物业公司不作为，电梯坏了没人修", "城乡建设/物业管理"),
+    ("物业费年年涨，服务越来越差", "城乡建设/物业管理"),
+    ("楼顶违章搭建阳光房", "城乡建设/违章建筑"),
+    ("邻居在屋顶违建，影响采光", "城乡建设/违章建筑"),
+    ("违章建筑占用消防通道", "城乡建设/违章建筑"),
+    ("工厂排放黑烟，空气很臭", "环境保护/大气污染"),
+    ("化工厂废气刺鼻，晚上排放", "环境保护/大气污染"),
+    ("烧垃圾的黑烟飘进小区", "环境保护/大气污染"),
+    ("公交车司机开车太猛", "交通运输/公交"),
+    ("公交线路太少，等车要半小时", "交通运输/公交"),
+    ("建议增开公交夜班车", "交通运输/公交"),
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> TopicModel:
+    texts, labels = zip(*TRAINING, strict=True)
+    return TopicModel.train(list(texts), list(labels), source="test")
+
+
+def test_two_level_labels_give_both_levels_with_consistent_confidence(model):
+    prediction = Classifier(model).predict("物业又乱收停车费了")
+    assert prediction.topic == "城乡建设"
+    assert prediction.subtopic == "物业管理"
+    assert 0 < prediction.subtopic_confidence <= prediction.confidence <= 1
+    top_labels = [label for label, _ in prediction.alternatives]
+    assert top_labels[0] == "城乡建设/物业管理"
+
+
+def test_first_level_probability_is_the_sum_of_its_second_levels(model):
+    proba = model.predict_proba(["公交车太少"])
+    tops, top_proba = model.first_level_proba(proba)
+    assert tops == ["交通运输", "城乡建设", "环境保护"]
+    assert top_proba.sum() == pytest.approx(1.0)
+    index = model.labels.index
+    assert top_proba[0][1] == pytest.approx(proba[0][index("城乡建设/物业管理")] + proba[0][index("城乡建设/违章建筑")])
+
+
+def test_predictions_can_be_restricted_to_the_datas_labels(model):
+    labels, confidence = model.predict(["公交车太少"], level="topic", restrict_to=["城乡建设", "环境保护"])
+    assert labels[0] in {"城乡建设", "环境保护"}
+    with pytest.raises(ValueError):
+        model.predict(["x"], level="topic", restrict_to=["教育文体"])
+
+
+def test_training_needs_two_labels():
+    with pytest.raises(ValueError):
+        TopicModel.train(["一", "二"], ["甲", "甲"])
+
+
+def test_the_store_loads_only_what_this_installation_wrote(tmp_path, model):
+    store = ModelStore(tmp_path / "store")
+    version = store.save(model)
+    assert store.active_version() == version
+    assert store.load_version(version).labels == model.labels
+
+    outside = tmp_path / "elsewhere.joblib"
+    store.save(model, path=outside)
+    assert store.load_file(outside).labels == model.labels
+
+    stranger = tmp_path / "stranger.joblib"
+    stranger.write_bytes(outside.read_bytes())
+    with pytest.raises(UntrustedModel):
+        store.load_file(stranger)
+    outside.write_bytes(outside.read_bytes() + b"tampered")
+    with pytest.raises(UntrustedModel):
+        store.load_file(outside)
+
+
+def test_a_running_process_picks_up_a_newly_activated_model(tmp_path, model):
+    store = ModelStore(tmp_path)
+    first = store.save(model)
+    active = ActiveModel(store, check_every=0)
+    assert active.get()[0] == first
+    second = store.save(model)
+    assert active.get()[0] == second
+    store.activate(first)  # roll back
+    assert active.get()[0] == first
+
+
+def test_evaluation_reports_the_figures_the_cli_prints(model):
+    from classifier import Dataset
+
+    data = Dataset(["物业乱收费", "工厂排黑烟", "公交车太少", "违章搭建"], ["城乡建设", "环境保护", "交通运输", "城乡建设"])
+    result = evaluate(model, data)
+    assert result["level"] == "topic"
+    assert set(result) >= {"accuracy", "macro_f1", "per_class", "confusion_matrix", "coverage_accuracy", "messages_per_second"}
+    assert 0 <= result["macro_f1"] <= 1 and result["n"] == 4
+    matrix = result["confusion_matrix"]
+    assert sum(map(sum, matrix["matrix"])) == 4
+    assert result["coverage_accuracy"][0] == {"threshold": 0.0, "coverage": 1.0, "accuracy": result["accuracy"], "to_triage": 0}
+    json.dumps(result)  # printable as JSON
+
+
+def test_datasets_read_from_csv_and_xlsx(tmp_path):
+    path = tmp_path / "data.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text", "label"])
+        writer.writerows([[1, "物业乱收费", "城乡建设"], [2, "", "城乡建设"], [3, "排黑烟", "环境保护"]])
+    data = read_dataset(path)
+    assert data.texts == ["物业乱收费", "排黑烟"] and data.labels == ["城乡建设", "环境保护"]
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["text", "label"])
+    sheet.append(["公交车太少", "交通运输"])
+    workbook.save(tmp_path / "data.xlsx")
+    assert read_dataset(tmp_path / "data.xlsx").labels == ["交通运输"]
+
+
+def test_unreadable_datasets_say_why(tmp_path):
+    with pytest.raises(DatasetError, match="不存在"):
+        read_dataset(tmp_path / "missing.csv")
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("content,category\n物业,城乡建设\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="text"):
+        read_dataset(wrong)
+    (tmp_path / "data.json").write_text("{}")
+    with pytest.raises(DatasetError, match="CSV"):
+        read_dataset(tmp_path / "data.json")

@@ -1,0 +1,137 @@
+"""The JSON API: a submission becomes a ticket; bad input changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from routing.models import Message, Station, Ticket, TicketEvent
+
+COMPLAINT = "西湖区文新街道的小区物业擅自上调停车费，每月涨到三百元，业主们都不同意，请有关部门调查处理。"
+
+
+def count(session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_submission_returns_ticket_code_and_status_url(client, demo):
+    station = demo.scalar(select(Station).where(Station.name == "文新街道人大代表联络站"))
+    response = client.post(
+        "/api/v1/submissions",
+        json={
+            "text": COMPLAINT,
+            "channel": "web",
+            "station": station.id,
+            "contact": {"name": "李女士", "phone": "13800000000"},
+            "location": "文新街道某小区",
+        },
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert set(body) == {"ticket", "code", "status_url"}
+    assert body["status_url"].endswith(f"/status/{body['ticket']}?code={body['code']}")
+
+    ticket = demo.scalar(select(Ticket).where(Ticket.number == body["ticket"]))
+    assert ticket.code == body["code"]
+    assert ticket.station_id == station.id
+    assert ticket.contact_phone == "13800000000"
+    assert ticket.district.name == "西湖区"
+    assert ticket.messages[0].payload["text"] == COMPLAINT
+
+
+def test_station_can_be_named(client, demo):
+    response = client.post("/api/v1/submissions", json={"text": COMPLAINT, "station": "湖滨街道人大代表联络站"})
+    assert response.status_code == 201
+    ticket = demo.scalar(select(Ticket).where(Ticket.number == response.get_json()["ticket"]))
+    assert ticket.station.name == "湖滨街道人大代表联络站"
+
+
+def test_public_status_needs_the_right_code_and_has_no_personal_data(client, demo):
+    body = client.post(
+        "/api/v1/submissions",
+        json={"text": COMPLAINT, "contact": {"name": "李女士", "phone": "13800000000"}},
+    ).get_json()
+
+    status = client.get(f"/api/v1/tickets/{body['ticket']}?code={body['code']}")
+    assert status.status_code == 200
+    data = status.get_json()
+    assert data["ticket"] == body["ticket"]
+    assert data["status"] in {"assigned", "triage"}
+    assert {"topic", "agency", "accept_by", "answer_by", "answer"} <= set(data)
+    raw = status.get_data(as_text=True)
+    assert "13800000000" not in raw and "李女士" not in raw and COMPLAINT not in raw
+
+    assert client.get(f"/api/v1/tickets/{body['ticket']}?code=WRONG123").status_code == 404
+    assert client.get(f"/api/v1/tickets/{body['ticket']}").status_code == 404
+    assert client.get(f"/api/v1/tickets/999999?code={body['code']}").status_code == 404
+
+
+def test_lookup_code_is_case_insensitive_for_people_typing_it(client, demo):
+    body = client.post("/api/v1/submissions", json={"text": COMPLAINT}).get_json()
+    assert client.get(f"/api/v1/tickets/{body['ticket']}?code={body['code'].lower()}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"text": ""}, "text"),
+        ({"text": "   "}, "text"),
+        ({}, "text"),
+        ({"text": 12345}, "text"),
+        ({"text": ["物业", "停车费"]}, "text"),
+        ({"text": "太长" * 3000}, "text"),
+        ({"text": COMPLAINT, "station": "不存在的联络站"}, "station"),
+        ({"text": COMPLAINT, "station": 99999}, "station"),
+        ({"text": COMPLAINT, "station": {"id": 1}}, "station"),
+        ({"text": COMPLAINT, "channel": "carrier-pigeon"}, "channel"),
+        ({"text": COMPLAINT, "contact": "13800000000"}, "contact"),
+        ({"text": COMPLAINT, "contact": {"phone": "call me"}}, "contact.phone"),
+        ({"text": COMPLAINT, "location": {"latitude": "north", "longitude": 120.1}}, "location.latitude"),
+        ({"text": COMPLAINT, "location": {"latitude": 30.2}}, "location"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field_and_stores_nothing(client, demo, payload, field):
+    before = (count(demo, Ticket), count(demo, Message), count(demo, TicketEvent))
+    response = client.post("/api/v1/submissions", json=payload)
+    assert response.status_code == 400
+    assert response.get_json()["field"] == field
+    assert response.get_json()["error"]
+    assert (count(demo, Ticket), count(demo, Message), count(demo, TicketEvent)) == before
+
+
+def test_body_that_is_not_json_is_refused(client, demo):
+    before = count(demo, Ticket)
+    response = client.post("/api/v1/submissions", data="text=hello", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "body"
+    response = client.post("/api/v1/submissions", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    response = client.post("/api/v1/submissions", json=["a list"])
+    assert response.status_code == 400
+    assert count(demo, Ticket) == before
+
+
+def test_megabyte_body_is_refused_before_it_is_read(client, demo):
+    before = count(demo, Ticket)
+    response = client.post("/api/v1/submissions", json={"text": "很" * (1024 * 1024)})
+    assert response.status_code == 413
+    assert response.get_json()["field"] == "text"
+    assert count(demo, Ticket) == before
+
+
+def test_retry_with_the_same_idempotency_key_returns_the_same_ticket(client, demo):
+    before = count(demo, Ticket)
+    first = client.post("/api/v1/submissions", json={"text": COMPLAINT}, headers={"Idempotency-Key": "abc-1"})
+    again = client.post("/api/v1/submissions", json={"text": COMPLAINT}, headers={"Idempotency-Key": "abc-1"})
+    other = client.post("/api/v1/submissions", json={"text": COMPLAINT}, headers={"Idempotency-Key": "abc-2"})
+    assert first.status_code == 201 and again.status_code == 200 and other.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert other.get_json()["ticket"] != first.get_json()["ticket"]
+    assert count(demo, Ticket) == before + 2
+
+
+def test_unknown_api_route_answers_json(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert "error" in response.get_json()

@@ -1,0 +1,136 @@
+"""Fixtures: an app on a fresh database, a client, a CLI runner, logins.
+
+The database is SQLite in a temporary folder, or the PostgreSQL server named
+by ``DATABASE_URL`` (CI runs the suite on both). The schema is built once per
+run by the Alembic migrations — the same path production takes — and every
+test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from admin import create_app
+from admin.demo import DEMO_PASSWORD, load_demo
+from classifier import ModelStore, TopicModel, shipped_corpus
+from routing.db import Base, Database
+from routing.migrate import upgrade
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        database = Database(url)
+        with database.engine.begin() as connection:
+            # A dedicated test database: start from nothing, as a fresh install does.
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        database.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model store with the default model trained once for the whole run."""
+    path = tmp_path_factory.mktemp("models")
+    corpus = shipped_corpus()
+    ModelStore(path).save(TopicModel.train(corpus.texts, corpus.labels, source="shipped corpus"))
+    return path
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Extra settings for the app; a test module overrides this to configure a channel."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, model_dir: Path, app_config: dict) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "MODEL_DIR": str(model_dir),
+            "SERVER_NAME": "tingjian.test",
+            "JOBS_IN_PROCESS": False,
+            **app_config,
+        }
+    )
+    yield app
+    db = app.extensions["tingjian"].db
+    db.remove()
+    with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    db.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session of its own, as a job or the CLI would have."""
+    s = app.extensions["tingjian"].db.Session()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo(app: Flask, session: Session, model_dir: Path) -> Session:
+    """The demo data, as `flask --app admin demo` loads it."""
+    load_demo(session, ModelStore(model_dir), threshold=app.config["CLASSIFIER_THRESHOLD"])
+    return session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client: FlaskClient, url: str, data: dict, *, page: str | None = None, **kwargs):
+    """Post a form as a browser does: with the CSRF token from the page it is on."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, page or url)}, **kwargs)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str = DEMO_PASSWORD):
+        return post_form(self.client, "/login", {"username": username, "password": password})
+
+    def logout(self):
+        return post_form(self.client, "/logout", {}, page="/")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

@@ -1,0 +1,25 @@
+"""Small helpers the tests share."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admin.demo import DEMO_PASSWORD
+from routing.models import Agency, Role, Ticket, User
+
+
+def agency_login(session: Session, agency: Agency, username: str | None = None) -> str:
+    """A login bound to ``agency``; returns the username (password: the demo's)."""
+    username = username or f"staff-{agency.id}"
+    if session.scalar(select(User).where(User.username == username)) is None:
+        user = User(username=username, display_name=f"{agency.name}工作人员", role=Role.AGENCY, agency_id=agency.id)
+        user.set_password(DEMO_PASSWORD)
+        session.add(user)
+        session.commit()
+    return username
+
+
+def ticket(session: Session, number: str) -> Ticket:
+    session.expire_all()
+    return session.scalar(select(Ticket).where(Ticket.number == number))

@@ -1,0 +1,147 @@
+"""The workflow, as plain functions on a session: no web request, no clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from routing import workflow
+from routing.models import Agency, Kind, Role, Status, TicketEvent, User
+from routing.tickets import Inbound, Labels, open_ticket
+
+NOW = datetime(2026, 9, 30, 10, 0)
+
+
+def user(session, role: Role, agency: Agency | None = None, name: str = "someone") -> User:
+    u = User(username=name, display_name=name, role=role, agency_id=agency.id if agency else None, password_hash="x")
+    session.add(u)
+    session.flush()
+    return u
+
+
+@pytest.fixture
+def housing(demo):
+    return demo.scalar(select(Agency).where(Agency.name == "市住建局"))
+
+
+@pytest.fixture
+def env_agency(demo):
+    return demo.scalar(select(Agency).where(Agency.name == "市生态环境局"))
+
+
+def new_ticket(session, topic="城乡建设", needs_triage=False):
+    t = open_ticket(
+        session,
+        Inbound(channel="api", text="小区电梯坏了三个星期没人修。"),
+        Labels(topic=topic, subtopic=None, confidence=0.9, needs_triage=needs_triage, triage_reason="测试"),
+        NOW,
+    )
+    session.commit()
+    return t
+
+
+def test_a_ticket_is_routed_by_rule_with_deadlines_across_national_day(demo, housing):
+    t = new_ticket(demo)
+    assert t.status is Status.ASSIGNED and t.agency_id == housing.id
+    # Accept within 1 working day, answer within 15: 10-01..10-07 are holidays,
+    # 10-10 (a Saturday) is a make-up working day.
+    assert t.accept_by.date() == datetime(2026, 10, 8).date()
+    assert t.answer_by.date() == datetime(2026, 10, 27).date()
+    assert t.kind is Kind.COMPLAINT
+
+
+def test_without_a_rule_the_ticket_waits_for_a_dispatcher(demo):
+    t = new_ticket(demo, topic="其他")
+    assert t.status is Status.TRIAGE and t.agency_id is None
+    assert t.events[-1].action == "triage" and t.events[-1].reason == "没有适用的派单规则"
+
+
+def test_unsure_classification_waits_for_a_dispatcher_with_the_reason(demo):
+    t = new_ticket(demo, needs_triage=True)
+    assert t.status is Status.TRIAGE and t.events[-1].reason == "测试"
+
+
+def test_an_agency_accepts_and_answers_its_own_ticket(demo, housing):
+    t = new_ticket(demo)
+    staff = user(demo, Role.AGENCY, housing)
+    workflow.accept(demo, t, staff, NOW)
+    workflow.answer(demo, t, staff, NOW, "已修好。")
+    demo.commit()
+    assert t.status is Status.ANSWERED and t.answer == "已修好。"
+    assert [(e.action, e.from_status, e.to_status) for e in t.events] == [
+        ("create", None, "triage"),
+        ("assign", "triage", "assigned"),
+        ("accept", "assigned", "accepted"),
+        ("answer", "accepted", "answered"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("step", "kwargs"),
+    [(workflow.answer, {"text": "先答复"}), (workflow.return_ticket, {"reason": ""})],
+)
+def test_illegal_steps_are_refused_with_a_clear_error(demo, housing, step, kwargs):
+    t = new_ticket(demo)
+    staff = user(demo, Role.AGENCY, housing)
+    with pytest.raises(workflow.WorkflowError) as error:
+        step(demo, t, staff, NOW, **kwargs)
+    assert "不能" in str(error.value) or "请填写" in str(error.value)
+    assert t.status is Status.ASSIGNED
+
+
+def test_accepting_twice_is_refused(demo, housing):
+    t = new_ticket(demo)
+    staff = user(demo, Role.AGENCY, housing)
+    workflow.accept(demo, t, staff, NOW)
+    with pytest.raises(workflow.WorkflowError, match="不能签收"):
+        workflow.accept(demo, t, staff, NOW)
+
+
+def test_only_the_assigned_agency_may_act(demo, housing, env_agency):
+    t = new_ticket(demo)
+    with pytest.raises(workflow.PermissionDenied):
+        workflow.accept(demo, t, user(demo, Role.AGENCY, env_agency, "other"), NOW)
+    with pytest.raises(workflow.PermissionDenied):
+        workflow.accept(demo, t, user(demo, Role.DISPATCHER, name="disp"), NOW)
+    with pytest.raises(workflow.PermissionDenied):
+        workflow.correct(demo, t, user(demo, Role.AGENCY, housing, "own"), NOW, topic="环境保护")
+    assert t.status is Status.ASSIGNED
+
+
+def test_a_correction_reroutes_by_the_new_topic(demo, env_agency):
+    t = new_ticket(demo)
+    dispatcher = user(demo, Role.DISPATCHER, name="disp")
+    workflow.correct(demo, t, dispatcher, NOW, topic="环境保护", subtopic=None, reason="是噪音问题")
+    demo.commit()
+    assert t.agency_id == env_agency.id and t.status is Status.ASSIGNED
+    assert [e.action for e in t.events][-2:] == ["correct", "reassign"]
+    assert t.events[-2].detail == {"topic": {"from": "城乡建设", "to": "环境保护"}}
+
+
+def test_two_people_acting_at_once_cannot_both_win(app, demo, housing):
+    t = new_ticket(demo)
+    staff = user(demo, Role.AGENCY, housing)
+    demo.commit()
+    other = app.extensions["tingjian"].db.Session()
+    try:
+        # Both open the ticket; one accepts and saves first.
+        mine = demo.get(type(t), t.id)
+        theirs = other.get(type(t), t.id)
+        workflow.accept(demo, mine, staff, NOW)
+        demo.commit()
+        # The other still sees it unaccepted, but cannot save over the first.
+        with pytest.raises(StaleDataError):
+            workflow.return_ticket(other, theirs, other.get(User, staff.id), NOW, reason="不归我们管")
+            other.commit()
+        other.rollback()
+    finally:
+        other.close()
+    demo.expire_all()
+    t = demo.get(type(t), t.id)
+    assert t.status is Status.ACCEPTED
+    assert [e.action for e in demo.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id))] == [
+        "create", "assign", "accept"
+    ]
