@@ -50,7 +50,9 @@ def _initialise() -> None:
         jieba.setLogLevel(30)
         jieba.initialize()
         if USER_DICT.exists():
-            jieba.load_userdict(str(USER_DICT))
+            # Given a path, jieba opens the file and never closes it.
+            with USER_DICT.open("rb") as f:
+                jieba.load_userdict(f)
         _initialised = True
 
 
