@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -17,12 +18,14 @@ from classifier import DatasetError, ModelStore, TopicModel, UntrustedModel, rea
 from classifier.evaluate import evaluate
 from collector.context import services
 from routing.clock import now
+from routing.deadlines import calendar_entries, load_calendar, set_calendar_days
 from routing.jobs import Worker, run_pending
 from routing.migrate import upgrade
 
 db_cli = AppGroup("db", help="数据库结构 / database schema.")
 jobs_cli = AppGroup("jobs", help="后台任务 / background jobs.")
 classifier_cli = AppGroup("classifier", help="分类模型 / the topic classifier.")
+calendar_cli = AppGroup("calendar", help="工作日历 / holidays and make-up working days.")
 
 
 def _store() -> ModelStore:
@@ -131,7 +134,61 @@ def jobs_run() -> None:
     click.echo(f"已运行 {ran} 个任务。")
 
 
+def _days(first: str, last: str | None) -> list[date]:
+    try:
+        start = date.fromisoformat(first)
+        end = date.fromisoformat(last) if last else start
+    except ValueError as exc:
+        raise click.BadParameter("日期写作 2027-02-06 这样的格式") from exc
+    if end < start or (end - start).days > 31:
+        raise click.BadParameter("结束日期须在开始日期之后，且一次最多 32 天")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+@calendar_cli.command("holiday")
+@click.argument("first")
+@click.argument("last", required=False)
+@click.option("--note", default="", help="如：春节。")
+def calendar_holiday(first: str, last: str | None, note: str) -> None:
+    """Mark FIRST (to LAST) as holidays, e.g. 2027-02-06 2027-02-13 --note 春节."""
+    _enter_days(_days(first, last), is_workday=False, note=note)
+
+
+@calendar_cli.command("workday")
+@click.argument("first")
+@click.argument("last", required=False)
+@click.option("--note", default="", help="如：春节调休。")
+def calendar_workday(first: str, last: str | None, note: str) -> None:
+    """Mark FIRST (to LAST) as make-up working days (调休上班)."""
+    _enter_days(_days(first, last), is_workday=True, note=note)
+
+
+def _enter_days(days: list[date], *, is_workday: bool, note: str) -> None:
+    with services().db.Session() as session:
+        n = set_calendar_days(session, days, is_workday=is_workday, note=note)
+        session.commit()
+    click.echo(f"已录入 {n} 天{'调休上班' if is_workday else '放假'}。已设定的期限不变，新工单按新日历计算。")
+
+
+@calendar_cli.command("show")
+@click.argument("year", type=int)
+def calendar_show(year: int) -> None:
+    """List a year's entered days and say where its working days come from."""
+    with services().db.Session() as session:
+        entries = calendar_entries(session, year)
+        known = load_calendar(session).is_known_year(year)
+    for entry in entries:
+        click.echo(f"{entry.day.isoformat()}  {'上班' if entry.is_workday else '放假'}  {entry.note}")
+    if entries:
+        click.echo(f"{year} 年：按录入的 {len(entries)} 天，其余周一至周五上班。")
+    elif known:
+        click.echo(f"{year} 年：按国务院公布的放假安排（chinesecalendar）。")
+    else:
+        click.echo(f"{year} 年：没有放假安排，暂按周一至周五计算。请用 calendar holiday / workday 录入。")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(calendar_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(classifier_cli)

@@ -7,7 +7,7 @@ times on the Chinese calendar, holidays and make-up working days included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -76,4 +76,29 @@ def compute_deadlines(session: Session, kind: Kind, urgency: Urgency, start: dat
     return Deadlines(
         accept_by=calendar.add_working_days(start, accept_days),
         answer_by=calendar.add_working_days(start, answer_days),
+    )
+
+
+def set_calendar_days(session: Session, days: list[date], *, is_workday: bool, note: str = "") -> int:
+    """Enter holidays (放假) or make-up working days (调休上班) for a year the
+    package does not know; entering a day again replaces what it was. The
+    caller commits. Returns how many days were entered."""
+    for day in days:
+        row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+        if row is None:
+            row = CalendarOverride(day=day)
+            session.add(row)
+        row.is_workday = is_workday
+        row.note = note[:64]
+    session.flush()
+    return len(days)
+
+
+def calendar_entries(session: Session, year: int) -> list[CalendarOverride]:
+    return list(
+        session.scalars(
+            select(CalendarOverride)
+            .where(CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day <= date(year, 12, 31))
+            .order_by(CalendarOverride.day)
+        )
     )

@@ -78,3 +78,28 @@ def test_train_explains_a_bad_file(runner, tmp_path):
     result = runner.invoke(args=["classifier", "train", "--data", str(bad)])
     assert result.exit_code != 0
     assert "text" in result.output and "label" in result.output
+
+
+def test_an_administrator_enters_next_years_holidays_and_deadlines_follow(runner, session):
+    from datetime import datetime
+
+    from routing.deadlines import compute_deadlines
+    from routing.models import Kind, Urgency
+
+    before = runner.invoke(args=["calendar", "show", "2027"])
+    assert before.exit_code == 0 and "暂按周一至周五" in before.output
+    # Thursday 31 December 2026, one working day to accept: Friday 1 January 2027 …
+    start = datetime(2026, 12, 31, 10, 0)
+    assert compute_deadlines(session, Kind.COMPLAINT, Urgency.NORMAL, start).accept_by == datetime(2027, 1, 1, 17, 30)
+
+    entered = runner.invoke(args=["calendar", "holiday", "2027-01-01", "2027-01-03", "--note", "元旦"])
+    assert entered.exit_code == 0, entered.output
+    assert "已录入 3 天放假" in entered.output
+    session.expire_all()
+    # … unless it is New Year's Day: then Monday the 4th.
+    assert compute_deadlines(session, Kind.COMPLAINT, Urgency.NORMAL, start).accept_by == datetime(2027, 1, 4, 17, 30)
+    shown = runner.invoke(args=["calendar", "show", "2027"])
+    assert "2027-01-01  放假  元旦" in shown.output
+
+    bad = runner.invoke(args=["calendar", "workday", "2027-13-01"])
+    assert bad.exit_code != 0 and "2027-02-06" in bad.output
