@@ -52,7 +52,7 @@ MUNICIPAL_AGENCIES: dict[str, tuple[str, ...]] = {
     "市文广旅游局": (),
     "市卫健委": ("卫生计生",),
     "市公安局": ("公安政法",),
-    "市市场监管局": ("市场监管",),
+    "市市场监管局": (),
     "市民政局": ("民政",),
     "市农业农村局": ("农业农村",),
     "市数据资源局": ("政务服务",),
@@ -60,7 +60,16 @@ MUNICIPAL_AGENCIES: dict[str, tuple[str, ...]] = {
 
 # Second-level topics that belong to another body than their first level's.
 # Matched by keyword in the subtopic's name, so the rules follow the corpus.
+# The first levels follow the government message boards' taxonomy, where
+# market supervision sits under 商贸旅游 and food and medicines under 卫生计生;
+# in Hangzhou the market supervision bureau answers for all of them.
 SUBTOPIC_AGENCIES: tuple[tuple[str, str], ...] = (
+    ("公共交通", "市交通运输局"),
+    ("环境卫生", "市城管局"),
+    ("市场监管", "市市场监管局"),
+    ("产品质量", "市市场监管局"),
+    ("食品安全", "市市场监管局"),
+    ("药品", "市市场监管局"),
     ("城管", "市城管局"),
     ("违章", "市城管局"),
     ("违建", "市城管局"),
