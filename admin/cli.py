@@ -14,10 +14,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from classifier import DatasetError, ModelStore, TopicModel, UntrustedModel, read_dataset, shipped_corpus
+from classifier import Dataset, DatasetError, ModelStore, TopicModel, UntrustedModel, read_dataset, shipped_corpus
 from classifier.evaluate import evaluate
+from classifier.learning import retrain
 from collector.context import services
 from routing.clock import now
+from routing.corrections import topic_examples
 from routing.deadlines import calendar_entries, load_calendar, set_calendar_days
 from routing.jobs import Worker, run_pending
 from routing.migrate import upgrade
@@ -64,10 +66,14 @@ def demo() -> None:
 
 
 @classifier_cli.command("train")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False), help="CSV 或 XLSX，含 text,label 列；缺省用内置语料。")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="模型文件路径；缺省存入模型库并启用。")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False), help="CSV 或 XLSX，含 text,label 列；缺省用内置语料和调度员的纠错。")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="模型文件路径；缺省存入模型库。")
 def train(data_path: str | None, out_path: str | None) -> None:
-    """Train a model on whatever the file's label column holds."""
+    """Train a model on a file's label column, or on the shipped corpus and the
+    dispatchers' corrections (then it is activated only if it is not worse)."""
+    if data_path is None and out_path is None:
+        _retrain_from_corrections()
+        return
     try:
         data = read_dataset(data_path) if data_path else shipped_corpus()
     except DatasetError as exc:
@@ -85,6 +91,41 @@ def train(data_path: str | None, out_path: str | None) -> None:
     else:
         version = store.save(model, activate=True)
         click.echo(f"模型版本 {version} 已保存并启用。")
+
+
+def _retrain_from_corrections() -> None:
+    with services().db.Session() as session:
+        examples = topic_examples(session)
+    corrections = Dataset([text for text, _ in examples], [label for _, label in examples])
+    outcome = retrain(_store(), shipped_corpus(), corrections, progress=_progress)
+    state = "已启用" if outcome.activated else "未启用（仍用 " + str(outcome.active_before) + "）"
+    click.echo(f"模型版本 {outcome.version} {state}：{outcome.reason}。")
+
+
+@classifier_cli.command("versions")
+def versions() -> None:
+    """List the stored model versions, the active one marked."""
+    manifest = _store().manifest()
+    if not manifest["versions"]:
+        raise click.ClickException("模型库是空的：先运行 flask --app admin classifier train")
+    for version, entry in sorted(manifest["versions"].items()):
+        meta = entry.get("metadata", {})
+        evaluation = meta.get("evaluation") or {}
+        accuracy = evaluation.get("topic_accuracy")
+        judged = f"，留出纠错 {evaluation['held_out_corrections']} 条准确率 {accuracy:.1%}" if accuracy is not None else ""
+        mark = "*" if version == manifest["active"] else " "
+        click.echo(f"{mark} {version}  {meta.get('n_samples', '?')} 条（{meta.get('source', '')}）{judged}")
+
+
+@classifier_cli.command("activate")
+@click.argument("version")
+def activate(version: str) -> None:
+    """Make VERSION the active model (e.g. to roll back); running processes pick it up."""
+    try:
+        _store().activate(version)
+    except KeyError as exc:
+        raise click.ClickException(f"没有模型版本 {version}：用 flask --app admin classifier versions 查看") from exc
+    click.echo(f"已启用模型版本 {version}，运行中的进程将在几秒内改用它。")
 
 
 @classifier_cli.command("evaluate")
