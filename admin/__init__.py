@@ -88,7 +88,14 @@ def _error_pages(app: Flask) -> None:
         return answer(413, "内容太长", "提交的内容太大，反映内容请控制在 5000 字以内。", field="text")
 
 
-EVENT_LABELS = {"create": "受理", "add_message": "补充消息", "classify": "自动分类", "notify": "通知群众"}
+EVENT_LABELS = {
+    "create": "受理",
+    "add_message": "补充消息",
+    "classify": "自动分类",
+    "notify": "通知群众",
+    "absorb": "合并进来",
+    "answer_merged": "随合并工单答复",
+}
 
 
 def action_label(action: str) -> str:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session, services
 from routing import workflow
 from routing.clock import now
 from routing.deadlines import load_calendar
 from routing.models import Agency, Role
-from routing.tickets import recent_tickets, triage_queue
+from routing.tickets import find_by_number, recent_tickets, triage_queue
 
 from .auth import current_staff, roles_required
 from .views import carry_out, flash_errors, ticket_for
@@ -26,6 +26,17 @@ DISPATCH = (Role.DISPATCHER, Role.ADMIN)
 class CorrectionForm(FlaskForm):
     topic = SelectField("问题分类", validators=[Optional()])
     agency = SelectField("承办单位", validators=[Optional()])
+    reason = TextAreaField("说明（选填）", validators=[Optional(), Length(max=1000)])
+
+
+class ReasonForm(FlaskForm):
+    """A step that needs only a reason: invalid, reopen, refuse an extension, close."""
+
+    reason = TextAreaField("理由", validators=[Optional(), Length(max=1000)])
+
+
+class MergeForm(FlaskForm):
+    into = StringField("合并到工单号", validators=[DataRequired("请填写要合并到的工单号。"), Length(max=20)])
     reason = TextAreaField("说明（选填）", validators=[Optional(), Length(max=1000)])
 
 
@@ -70,8 +81,56 @@ def triage():
 def ticket(number: str):
     ticket = ticket_for(current_staff(), number)
     return render_template(
-        "ticket/detail.html", ticket=ticket, now=now(), correction_form=correction_form(), back=url_for("desk.triage")
+        "ticket/detail.html",
+        ticket=ticket,
+        now=now(),
+        correction_form=correction_form(),
+        reason_form=ReasonForm(),
+        merge_form=MergeForm(),
+        back=url_for("desk.triage"),
     )
+
+
+# One-reason steps: (workflow function, keyword arguments, message when done).
+REASON_STEPS = {
+    "invalidate": (workflow.invalidate, {}, "已标记为无效。"),
+    "reopen": (workflow.reopen, {}, "已退回原承办单位重新办理。"),
+    "close": (workflow.close, {}, "已办结。"),
+    "approve_extension": (workflow.decide_extension, {"approve": True}, "已批准延期，群众会收到通知。"),
+    "refuse_extension": (workflow.decide_extension, {"approve": False}, "已不予延期。"),
+}
+
+
+@bp.post("/tickets/<number>/<any(invalidate, reopen, close, approve_extension, refuse_extension):step>")
+@roles_required(*DISPATCH)
+def reason_step(number: str, step: str):
+    user = current_staff()
+    ticket = ticket_for(user, number)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        function, kwargs, done = REASON_STEPS[step]
+        carry_out(function, ticket, user, reason=form.reason.data or None, done=done, **kwargs)
+    else:
+        flash_errors(form)
+    return redirect(url_for("desk.ticket", number=number))
+
+
+@bp.post("/tickets/<number>/merge")
+@roles_required(*DISPATCH)
+def merge(number: str):
+    user = current_staff()
+    ticket = ticket_for(user, number)
+    form = MergeForm()
+    if form.validate_on_submit():
+        into = find_by_number(db_session(), form.into.data.strip())
+        if into is None:
+            flash(f"没有找到工单 {form.into.data.strip()}，请核对工单号。", "error")
+        else:
+            carry_out(workflow.merge, ticket, into, user, reason=form.reason.data or None,
+                      done=f"已合并到工单 {into.number}，将随该工单答复。")
+    else:
+        flash_errors(form)
+    return redirect(url_for("desk.ticket", number=number))
 
 
 @bp.post("/tickets/<number>/correct")

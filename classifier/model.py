@@ -30,7 +30,8 @@ LEVEL_SEPARATOR = "/"
 # apart, and a weakly regularised model gives the confident answers that let
 # clear messages skip triage (the coverage–accuracy curve of
 # `flask --app admin classifier evaluate` shows the trade).
-MODEL_C = 100.0
+MODEL_C = 30.0
+SMALL_DATA = 100
 
 
 def first_level(label: str) -> str:
@@ -46,12 +47,14 @@ class TwoLevelClassifier(ClassifierMixin, BaseEstimator):
     first-level model learns from all of a topic's examples at once.
     """
 
-    def __init__(self, C: float = 20.0, max_iter: int = 2000) -> None:
+    def __init__(self, C: float = 30.0, max_iter: int = 500) -> None:
         self.C = C
         self.max_iter = max_iter
 
     def _logistic(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=self.max_iter)
+        # tol 1e-3: the probabilities settle long before lbfgs' default 1e-4,
+        # at a third of the training time.
+        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=self.max_iter, tol=1e-3)
 
     def fit(self, X, y) -> TwoLevelClassifier:
         y = np.asarray(y, dtype=object)
@@ -76,12 +79,16 @@ class TwoLevelClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
-def build_pipeline() -> Pipeline:
+def build_pipeline(min_df: int = 2) -> Pipeline:
     """jieba words and character n-grams side by side, then a linear model.
 
     Words carry meaning; character n-grams survive jieba's mistakes on names,
-    typos and words missing from the dictionary.
+    typos and words missing from the dictionary. Terms seen in one text only
+    (min_df=2) are dropped: in a hand-written corpus they are mostly that
+    text's own names and numbers, and dropping them trains five times faster.
     """
+    if min_df < 1:
+        raise ValueError("min_df counts texts: 1 or more")
     features = FeatureUnion(
         [
             (
@@ -92,12 +99,12 @@ def build_pipeline() -> Pipeline:
                     lowercase=False,
                     ngram_range=(1, 2),
                     sublinear_tf=True,
-                    min_df=1,
+                    min_df=min_df,
                 ),
             ),
             (
                 "chars",
-                TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1),
+                TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=min_df),
             ),
         ]
     )
@@ -126,7 +133,8 @@ class TopicModel:
         distinct = sorted(set(labels))
         if len(distinct) < 2:
             raise ValueError("training needs at least two different labels")
-        pipeline = pipeline or build_pipeline()
+        # Below a hundred texts every term counts: pruning would leave little to learn from.
+        pipeline = pipeline or build_pipeline(min_df=2 if len(texts) >= SMALL_DATA else 1)
         pipeline.fit([normalise(t) for t in texts], list(labels))
         counts = {label: int(n) for label, n in zip(*np.unique(labels, return_counts=True), strict=True)}
         return cls(

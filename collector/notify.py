@@ -17,7 +17,14 @@ from routing.workflow import record
 MESSAGES = {
     "accept": "您反映的问题（工单 {number}）已由{agency}签收办理，答复时限 {answer_by}。",
     "answer": "您反映的问题（工单 {number}）{agency}已答复：\n{answer}",
+    "ask": "您反映的问题（工单 {number}），{agency}需要您补充：{question}\n请直接回复补充内容。",
+    "extend": "您反映的问题（工单 {number}）经批准延期办理，新的答复时限为 {answer_by}。",
 }
+
+
+def _question(ticket: Ticket) -> str:
+    asked = [e for e in ticket.events if e.action == "ask_resident"]
+    return asked[-1].reason or "" if asked else ""
 
 
 def notice(ticket: Ticket, action: str, status_url: str = "") -> str:
@@ -26,6 +33,7 @@ def notice(ticket: Ticket, action: str, status_url: str = "") -> str:
         agency=ticket.agency.name if ticket.agency else "承办单位",
         answer_by=f"{ticket.answer_by:%Y-%m-%d}" if ticket.answer_by else "—",
         answer=ticket.answer or "",
+        question=_question(ticket) if action == "ask" else "",
     )
     return f"{text}\n查看详情：{status_url}" if status_url else text
 

@@ -41,8 +41,11 @@ class Status(str, enum.Enum):
     TRIAGE = "triage"  # 待分拣: waiting for a dispatcher
     ASSIGNED = "assigned"  # 已派单: waiting for the agency to accept
     ACCEPTED = "accepted"  # 已签收: the agency is working on it
+    WAITING = "waiting"  # 待补充: the agency waits on the resident; its clock is paused
     ANSWERED = "answered"  # 已答复: the agency has answered the resident
     CLOSED = "closed"  # 已办结
+    MERGED = "merged"  # 已合并: a duplicate, handled with the ticket it was merged into
+    INVALID = "invalid"  # 无效: spam, abuse, nothing to handle
 
     @property
     def label(self) -> str:
@@ -53,8 +56,11 @@ STATUS_LABELS = {
     Status.TRIAGE: "待分拣",
     Status.ASSIGNED: "待签收",
     Status.ACCEPTED: "办理中",
+    Status.WAITING: "待群众补充",
     Status.ANSWERED: "已答复",
     Status.CLOSED: "已办结",
+    Status.MERGED: "已合并",
+    Status.INVALID: "无效",
 }
 
 
@@ -269,6 +275,13 @@ class Ticket(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     answer: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # 待补充: when the clock stopped, to move the answer deadline on when it runs again.
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # 延期申请: the agency's request, waiting for the dispatcher's decision.
+    extension_until: Mapped[datetime | None] = mapped_column(DateTime)
+    extension_reason: Mapped[str | None] = mapped_column(String(500))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
 
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -285,6 +298,7 @@ class Ticket(Base):
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
     messages: Mapped[list[Message]] = relationship(back_populates="ticket", order_by="Message.id")
+    merged_into: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
 
 
 class Message(Base):

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .deadlines import compute_deadlines
+from .deadlines import compute_deadlines, load_calendar
 from .jobs import enqueue
 from .models import Agency, Correction, Role, Status, Ticket, TicketEvent, User
 from .rules import choose_rule
@@ -42,22 +43,30 @@ class Step:
 
 DISPATCH = (Role.DISPATCHER, Role.ADMIN)
 
+# Open tickets: someone still has to act on them.
+OPEN = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
+AGENCY = (Role.AGENCY,)
+IN_HAND = (Status.ACCEPTED, Status.WAITING)
+
 STEPS = {
     step.name: step
     for step in (
         Step("triage", "转人工分拣", (Status.TRIAGE,), Status.TRIAGE, (None,)),
         Step("assign", "派单", (Status.TRIAGE,), Status.ASSIGNED, (None, *DISPATCH)),
-        Step("reassign", "改派", (Status.ASSIGNED, Status.ACCEPTED), Status.ASSIGNED, DISPATCH),
-        Step("accept", "签收", (Status.ASSIGNED,), Status.ACCEPTED, (Role.AGENCY,)),
-        Step("answer", "答复", (Status.ACCEPTED,), Status.ANSWERED, (Role.AGENCY,)),
-        Step("return", "退回", (Status.ASSIGNED, Status.ACCEPTED), Status.TRIAGE, (Role.AGENCY,)),
-        Step(
-            "correct",
-            "更正分类",
-            (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED),
-            None,
-            DISPATCH,
-        ),
+        Step("reassign", "转办", (Status.ASSIGNED, *IN_HAND), Status.ASSIGNED, DISPATCH),
+        Step("accept", "签收", (Status.ASSIGNED,), Status.ACCEPTED, AGENCY),
+        Step("ask_resident", "请群众补充", (Status.ACCEPTED,), Status.WAITING, AGENCY),
+        Step("resume", "补充完毕", (Status.WAITING,), Status.ACCEPTED, (None, *AGENCY, *DISPATCH)),
+        Step("answer", "答复", (Status.ACCEPTED,), Status.ANSWERED, AGENCY),
+        Step("return", "退回", (Status.ASSIGNED, *IN_HAND), Status.TRIAGE, AGENCY),
+        Step("request_extension", "申请延期", IN_HAND, None, AGENCY),
+        Step("approve_extension", "批准延期", IN_HAND, None, DISPATCH),
+        Step("refuse_extension", "不予延期", IN_HAND, None, DISPATCH),
+        Step("close", "办结", (Status.ANSWERED,), Status.CLOSED, (None, *DISPATCH)),
+        Step("reopen", "重新办理", (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
+        Step("merge", "合并", OPEN, Status.MERGED, DISPATCH),
+        Step("invalidate", "标记无效", (Status.TRIAGE, Status.ASSIGNED), Status.INVALID, DISPATCH),
+        Step("correct", "更正分类", OPEN, None, DISPATCH),
     )
 }
 
@@ -168,7 +177,8 @@ def assign(
     ticket.assigned_at = now
     deadlines = compute_deadlines(session, ticket.kind, ticket.urgency, now)
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
-    ticket.accepted_at = None
+    ticket.accepted_at = ticket.paused_at = None
+    ticket.extension_until = ticket.extension_reason = None
     transition(
         session,
         ticket,
@@ -207,12 +217,126 @@ def accept(session: Session, ticket: Ticket, actor: User, now: datetime) -> None
 
 
 def answer(session: Session, ticket: Ticket, actor: User, now: datetime, text: str) -> None:
-    """答复: the agency's answer, which the resident will read."""
+    """答复: the agency's answer, which the resident will read — and so will
+    everyone whose ticket was merged into this one."""
     text = _required(text, "答复内容")
     transition(session, ticket, "answer", actor, now, detail={"answer": text})
     ticket.answer = text
     ticket.answered_at = now
     notify_resident(session, ticket, "answer", now)
+    for duplicate in session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id)):
+        duplicate.answer = text
+        duplicate.answered_at = now
+        record(session, duplicate, "answer_merged", actor, now, detail={"ticket": ticket.number, "answer": text})
+        notify_resident(session, duplicate, "answer", now)
+
+
+def ask_resident(session: Session, ticket: Ticket, actor: User, now: datetime, question: str) -> None:
+    """待补充: the agency needs more from the resident; its answer clock stops."""
+    question = _required(question, "需要群众补充的内容")
+    transition(session, ticket, "ask_resident", actor, now, reason=question)
+    ticket.paused_at = now
+    notify_resident(session, ticket, "ask", now)
+
+
+def resume(session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str | None = None) -> None:
+    """The resident has answered (or the agency goes on without): the clock
+    runs again, and the answer deadline moves by the working days it stood still."""
+    calendar = load_calendar(session)
+    paused = ticket.paused_at or now
+    days = max(calendar.working_days_between(paused.date(), now.date()), 0)
+    if days and ticket.answer_by is not None:
+        ticket.answer_by = calendar.add_working_days(ticket.answer_by, days)
+    ticket.paused_at = None
+    transition(
+        session, ticket, "resume", actor, now, reason=reason,
+        detail={"paused_working_days": days, "answer_by": ticket.answer_by.isoformat() if ticket.answer_by else None},
+    )
+
+
+def request_extension(
+    session: Session, ticket: Ticket, actor: User, now: datetime, until: datetime, reason: str
+) -> None:
+    """申请延期: the agency asks the dispatcher for a later answer deadline."""
+    reason = _required(reason, "延期理由")
+    if ticket.extension_until is not None:
+        raise WorkflowError("已有一项延期申请等待审批。")
+    if ticket.answer_by is not None and until <= ticket.answer_by:
+        raise WorkflowError(f"延期后的时限须晚于现在的答复时限（{ticket.answer_by:%Y-%m-%d}）。")
+    transition(session, ticket, "request_extension", actor, now, reason=reason, detail={"until": until.isoformat()})
+    ticket.extension_until = until
+    ticket.extension_reason = reason
+
+
+def decide_extension(
+    session: Session, ticket: Ticket, actor: User, now: datetime, *, approve: bool, reason: str | None = None
+) -> None:
+    """批准 / 不予延期: the dispatcher decides; an approved extension is news for the resident."""
+    if ticket.extension_until is None:
+        raise WorkflowError("这张工单没有待审批的延期申请。")
+    until = ticket.extension_until
+    if not approve:
+        reason = _required(reason, "不予延期的理由")
+    step = "approve_extension" if approve else "refuse_extension"
+    transition(
+        session, ticket, step, actor, now, reason=reason,
+        detail={"until": until.isoformat(), "answer_by_before": ticket.answer_by.isoformat() if ticket.answer_by else None},
+    )
+    if approve:
+        ticket.answer_by = until
+    ticket.extension_until = None
+    ticket.extension_reason = None
+    if approve:
+        notify_resident(session, ticket, "extend", now)
+
+
+def close(session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str | None = None) -> None:
+    """办结: the matter is done."""
+    transition(session, ticket, "close", actor, now, reason=reason)
+    ticket.closed_at = now
+
+
+def reopen(session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str) -> None:
+    """重新办理: the resident is not satisfied; the same agency handles it again,
+    with fresh deadlines. The first answer stays on the timeline."""
+    reason = _required(reason, "重新办理的理由")
+    if ticket.agency is None:
+        raise WorkflowError("这张工单没有承办单位，请改为派单。")
+    deadlines = compute_deadlines(session, ticket.kind, ticket.urgency, now)
+    transition(
+        session, ticket, "reopen", actor, now, reason=reason,
+        detail={"agency": ticket.agency.name, "previous_answer": ticket.answer,
+                "accept_by": deadlines.accept_by.isoformat(), "answer_by": deadlines.answer_by.isoformat()},
+    )
+    ticket.assigned_at = now
+    ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
+    ticket.accepted_at = ticket.answered_at = ticket.closed_at = None
+    ticket.answer = None
+
+
+def merge(
+    session: Session, ticket: Ticket, into: Ticket, actor: User, now: datetime, reason: str | None = None
+) -> None:
+    """合并: ``ticket`` raises the same matter as ``into``; it is handled there,
+    and its resident gets that ticket's answer."""
+    if into.id == ticket.id:
+        raise WorkflowError("不能把工单合并到它自己。")
+    if into.status in (Status.MERGED, Status.INVALID):
+        raise WorkflowError(f"工单 {into.number} 状态为“{into.status.label}”，不能合并到它。")
+    transition(session, ticket, "merge", actor, now, reason=reason, detail={"into": into.number})
+    ticket.merged_into, ticket.merged_into_id = into, into.id
+    ticket.accept_by = ticket.answer_by = None
+    record(session, into, "absorb", actor, now, reason=reason, detail={"ticket": ticket.number})
+    if into.answer:
+        ticket.answer, ticket.answered_at = into.answer, into.answered_at
+        notify_resident(session, ticket, "answer", now)
+
+
+def invalidate(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
+    """无效: spam, abuse or nothing to handle — kept, with the reason, never deleted."""
+    reason = _required(reason, "无效的理由")
+    transition(session, ticket, "invalidate", actor, now, reason=reason)
+    ticket.accept_by = ticket.answer_by = None
 
 
 def return_ticket(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
@@ -222,7 +346,8 @@ def return_ticket(session: Session, ticket: Ticket, actor: User, now: datetime, 
     transition(session, ticket, "return", actor, now, reason=reason, detail={"agency": agency})
     ticket.agency_id = None
     ticket.agency = None
-    ticket.accept_by = ticket.answer_by = ticket.accepted_at = None
+    ticket.accept_by = ticket.answer_by = ticket.accepted_at = ticket.paused_at = None
+    ticket.extension_until = ticket.extension_reason = None
 
 
 def correct(

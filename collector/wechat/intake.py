@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from classifier import Classifier
+from routing import workflow
 from routing.jobs import enqueue
 from routing.models import Attachment, Message, Status, Ticket
 from routing.tickets import Inbound, Labels, Location, add_message, open_ticket, relabel, tickets_of_sender
@@ -28,7 +29,7 @@ CHANNEL = "wechat"
 NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
 QUERY = {"查询", "查进度", "进度", "我的工单"}
 TICKET_NUMBER = re.compile(r"^\s*(\d{14,})\s*$")
-OPEN_STATES = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED)
+OPEN_STATES = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
 MEDIA_TYPES = {"image", "voice", "video", "shortvideo"}
 
 WELCOME = (
@@ -141,7 +142,17 @@ def _event(session: Session, msg: Any, key: str, now: datetime, settings: Settin
 def current_matter(session: Session, sender: str, now: datetime, window: timedelta) -> Ticket | None:
     """The sender's open ticket that a message now would join: their last
     message on a ticket came within the window, and they have not since asked
-    for a new one."""
+    for a new one. A ticket whose agency waits on this resident (待补充)
+    takes their next message whenever it comes."""
+    waiting = session.scalar(
+        select(Ticket)
+        .join(Message, Message.ticket_id == Ticket.id)
+        .where(Message.channel == CHANNEL, Message.sender == sender, Ticket.status == Status.WAITING)
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    if waiting is not None:
+        return waiting
     recent = session.scalars(
         select(Message)
         .where(Message.channel == CHANNEL, Message.sender == sender, Message.received_at >= now - window)
@@ -180,6 +191,8 @@ def _matter(
     else:
         had_text = bool(ticket.text.strip())
         message = add_message(session, ticket, inbound, now)
+        if ticket.status is Status.WAITING:
+            workflow.resume(session, ticket, None, now, reason="群众已补充")
         if text and not had_text:
             relabel(session, ticket, labels_from(classifier.predict(ticket.text), settings.threshold), now)
     session.flush()

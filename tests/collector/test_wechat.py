@@ -294,6 +294,33 @@ def test_messages_after_the_window_start_a_new_ticket(app, demo):
     assert isinstance(classifier, Classifier)
 
 
+def test_a_reply_to_the_agencys_question_joins_the_waiting_ticket_and_restarts_its_clock(app, client, demo, fake):
+    from collector.wechat.intake import Settings, receive
+
+    classifier = app.extensions["tingjian"].classifier.current()
+    settings = Settings(window=timedelta(minutes=10))
+    start = datetime(2026, 11, 2, 9, 0)
+    first = receive(demo, parse_message(xml("text", 75, Content=COMPLAINT)), classifier, start, settings)
+    ticket = first.ticket
+    staff = demo.scalar(select(User).where(User.username == agency_login(demo, ticket.agency)))
+    workflow.accept(demo, ticket, staff, start)
+    workflow.ask_resident(demo, ticket, staff, start, "请告诉我们是哪一根路灯杆，附近有什么标志？")
+    demo.commit()
+    answer_by = ticket.answer_by
+
+    # Three days later — long after the window — the resident answers.
+    reply = receive(demo, parse_message(xml("text", 76, Content="在3号楼门口，垃圾亭旁边那根。")), classifier,
+                    start + timedelta(days=3), settings)
+    demo.commit()
+    assert not reply.created and reply.ticket.id == ticket.id
+    assert ticket.status is Status.ACCEPTED and ticket.paused_at is None
+    assert ticket.answer_by > answer_by
+    assert [e.action for e in ticket.events][-2:] == ["add_message", "resume"]
+    # The question reached the resident on WeChat.
+    assert run_pending(app_db(client), app_jobs(client), city_now) >= 1
+    assert any("哪一根路灯杆" in m["text"]["content"] for m in fake.fake.sent)
+
+
 # -- the loop closes on WeChat ------------------------------------------------
 
 

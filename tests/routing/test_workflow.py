@@ -145,3 +145,97 @@ def test_two_people_acting_at_once_cannot_both_win(app, demo, housing):
     assert [e.action for e in demo.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id))] == [
         "create", "assign", "accept"
     ]
+
+
+# -- the rest of the workflow: waiting, extensions, closing, reopening, merging, invalid
+
+
+def accepted_ticket(demo, housing):
+    t = new_ticket(demo)
+    staff = user(demo, Role.AGENCY, housing, "staff")
+    workflow.accept(demo, t, staff, NOW)
+    return t, staff
+
+
+def test_waiting_on_the_resident_stops_the_clock_and_moves_the_deadline_when_it_runs_again(demo, housing):
+    t, staff = accepted_ticket(demo, housing)
+    assert t.answer_by == datetime(2026, 10, 27, 17, 30)
+    workflow.ask_resident(demo, t, staff, NOW, "请提供电梯所在的楼号和单元。")
+    assert t.status is Status.WAITING and t.paused_at == NOW
+    # The resident answers on Friday 16 October: 8, 9, 12–16 October are 7 working
+    # days after the pause (1–7 October are the holiday, 10 October a make-up day: 8).
+    later = datetime(2026, 10, 16, 11, 0)
+    workflow.resume(demo, t, None, later, reason="群众已补充")
+    assert t.status is Status.ACCEPTED and t.paused_at is None
+    assert t.events[-1].detail["paused_working_days"] == 8
+    assert t.answer_by == datetime(2026, 11, 6, 17, 30)
+    with pytest.raises(workflow.WorkflowError, match="请填写"):
+        workflow.ask_resident(demo, t, staff, later, "  ")
+
+
+def test_an_extension_is_requested_by_the_agency_and_decided_by_the_dispatcher(demo, housing):
+    t, staff = accepted_ticket(demo, housing)
+    dispatcher = user(demo, Role.DISPATCHER, name="disp")
+    with pytest.raises(workflow.WorkflowError, match="晚于"):
+        workflow.request_extension(demo, t, staff, NOW, datetime(2026, 10, 20, 17, 30), "需要招标")
+    with pytest.raises(workflow.PermissionDenied):
+        workflow.request_extension(demo, t, dispatcher, NOW, datetime(2026, 11, 30, 17, 30), "需要招标")
+    workflow.request_extension(demo, t, staff, NOW, datetime(2026, 11, 30, 17, 30), "需要招标采购配件")
+    with pytest.raises(workflow.WorkflowError, match="等待审批"):
+        workflow.request_extension(demo, t, staff, NOW, datetime(2026, 12, 30, 17, 30), "再延")
+    with pytest.raises(workflow.PermissionDenied):
+        workflow.decide_extension(demo, t, staff, NOW, approve=True)
+    workflow.decide_extension(demo, t, dispatcher, NOW, approve=True)
+    assert t.answer_by == datetime(2026, 11, 30, 17, 30) and t.extension_until is None
+    assert [e.action for e in t.events][-2:] == ["request_extension", "approve_extension"]
+
+    workflow.request_extension(demo, t, staff, NOW, datetime(2026, 12, 30, 17, 30), "还要再等")
+    with pytest.raises(workflow.WorkflowError, match="理由"):
+        workflow.decide_extension(demo, t, dispatcher, NOW, approve=False)
+    workflow.decide_extension(demo, t, dispatcher, NOW, approve=False, reason="时间已经够了")
+    assert t.answer_by == datetime(2026, 11, 30, 17, 30)
+    with pytest.raises(workflow.WorkflowError, match="没有待审批"):
+        workflow.decide_extension(demo, t, dispatcher, NOW, approve=True)
+
+
+def test_an_answer_is_closed_or_reopened_to_the_same_agency_with_new_deadlines(demo, housing):
+    t, staff = accepted_ticket(demo, housing)
+    workflow.answer(demo, t, staff, NOW, "已安排维修。")
+    later = datetime(2026, 11, 2, 9, 0)
+    workflow.reopen(demo, t, None, later, reason="群众不满意：电梯仍未修好")
+    assert t.status is Status.ASSIGNED and t.agency_id == housing.id
+    assert t.answer is None and t.events[-1].detail["previous_answer"] == "已安排维修。"
+    assert t.answer_by.date() == datetime(2026, 11, 23).date()
+    workflow.accept(demo, t, staff, later)
+    workflow.answer(demo, t, staff, later, "已更换电梯主板。")
+    workflow.close(demo, t, None, later, reason="群众满意")
+    assert t.status is Status.CLOSED and t.closed_at == later
+    with pytest.raises(workflow.WorkflowError, match="不能办结"):
+        workflow.close(demo, t, None, later)
+
+
+def test_a_merged_ticket_gets_the_answer_of_the_ticket_it_joined(demo, housing):
+    first, staff = accepted_ticket(demo, housing)
+    duplicate = new_ticket(demo)
+    dispatcher = user(demo, Role.DISPATCHER, name="disp")
+    with pytest.raises(workflow.WorkflowError, match="自己"):
+        workflow.merge(demo, first, first, dispatcher, NOW)
+    workflow.merge(demo, duplicate, first, dispatcher, NOW, reason="同一部电梯")
+    assert duplicate.status is Status.MERGED and duplicate.merged_into_id == first.id
+    assert first.events[-1].action == "absorb"
+    workflow.answer(demo, first, staff, NOW, "已修好。")
+    assert duplicate.answer == "已修好。" and duplicate.events[-1].action == "answer_merged"
+    third = new_ticket(demo)
+    with pytest.raises(workflow.WorkflowError, match="不能合并"):
+        workflow.merge(demo, third, duplicate, dispatcher, NOW)
+
+
+def test_spam_is_marked_invalid_with_a_reason_and_kept(demo):
+    t = new_ticket(demo, needs_triage=True)
+    dispatcher = user(demo, Role.DISPATCHER, name="disp")
+    with pytest.raises(workflow.WorkflowError, match="请填写"):
+        workflow.invalidate(demo, t, dispatcher, NOW, "")
+    workflow.invalidate(demo, t, dispatcher, NOW, "广告")
+    assert t.status is Status.INVALID and t.events[-1].reason == "广告"
+    with pytest.raises(workflow.WorkflowError, match="不能"):
+        workflow.correct(demo, t, dispatcher, NOW, topic="环境保护")
