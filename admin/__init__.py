@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 import collector
 from classifier import LiveClassifier, ModelStore
 from collector.context import Services, install
+from routing import sweep
 from routing.clock import now
 from routing.db import Database
 from routing.jobs import Worker
@@ -39,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     desk.init_app(app)
     agency.init_app(app)
     cli.init_app(app)
+    services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"]))
 
     # Chinese stays readable in JSON answers and in the timeline's details.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -59,6 +61,7 @@ def _start_worker_on_first_request(app: Flask, services: Services) -> None:
     @app.before_request
     def _ensure_worker() -> None:
         if services.worker is None:
+            sweep.ensure_scheduled(services.db, now())
             services.worker = Worker(services.db, services.jobs, now)
             services.worker.start()
             atexit.register(services.worker.stop)

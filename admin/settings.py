@@ -54,6 +54,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         # Jobs run in a thread of the web process on the embedded default;
         # with PostgreSQL, run `flask --app admin jobs work` processes instead.
         "JOBS_IN_PROCESS": env("JOBS_IN_PROCESS", "1" if database_url.startswith("sqlite") else "0") == "1",
+        # Working days a resident has to rate an answer before the ticket closes itself.
+        "SATISFACTION_DAYS": int(env("SATISFACTION_DAYS", "5")),
         "WECHAT_TOKEN": env("WECHAT_TOKEN", ""),
         "WECHAT_ENCODING_AES_KEY": env("WECHAT_ENCODING_AES_KEY", ""),
         "WECHAT_APPID": env("WECHAT_APPID", ""),

@@ -16,7 +16,7 @@ from routing.workflow import record
 
 MESSAGES = {
     "accept": "您反映的问题（工单 {number}）已由{agency}签收办理，答复时限 {answer_by}。",
-    "answer": "您反映的问题（工单 {number}）{agency}已答复：\n{answer}",
+    "answer": "您反映的问题（工单 {number}）{agency}已答复：\n{answer}\n请回复“满意”“基本满意”或“不满意”评价答复。",
     "ask": "您反映的问题（工单 {number}），{agency}需要您补充：{question}\n请直接回复补充内容。",
     "extend": "您反映的问题（工单 {number}）经批准延期办理，新的答复时限为 {answer_by}。",
 }

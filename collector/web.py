@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, has_request_context, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from routing import workflow
 from routing.clock import now
-from routing.models import Station
+from routing.models import Station, Status
 from routing.tickets import Contact, Inbound, Location, find_for_resident, public_status
 
 from .context import db_session, services
@@ -43,6 +44,16 @@ class SubmissionForm(FlaskForm):
         "电话（选填，仅承办单位联系您时使用）",
         validators=[Optional(), Regexp(r"^\+?[0-9][0-9\- ]{4,30}$", message="电话号码格式不对，请只填写数字。")],
     )
+
+
+class RatingForm(FlaskForm):
+    code = HiddenField()
+    rating = RadioField(
+        "您对答复满意吗？",
+        choices=[SelectChoice(value, label) for value, label in workflow.RATINGS.items()],
+        validators=[DataRequired("请选择满意程度。")],
+    )
+    comment = TextAreaField("意见（选填）", validators=[Optional(), Length(max=500)])
 
 
 class LookupForm(FlaskForm):
@@ -113,7 +124,32 @@ def lookup():
 
 @bp.get("/status/<number>")
 def status(number: str):
-    ticket = find_for_resident(db_session(), number, request.args.get("code"))
+    code = request.args.get("code")
+    ticket = find_for_resident(db_session(), number, code)
     if ticket is None:
         abort(404, description="没有找到这张工单，请核对工单号和查询码。")
-    return render_template("station/status.html", status=public_status(ticket))
+    form = RatingForm(code=code) if ticket.status is Status.ANSWERED else None
+    return render_template("station/status.html", status=public_status(ticket), rating_form=form)
+
+
+@bp.post("/status/<number>/rating")
+def rate(number: str):
+    """满意度评价: only with the ticket's code, as the status page itself."""
+    form = RatingForm()
+    session_ = db_session()
+    ticket = find_for_resident(session_, number, form.code.data)
+    if ticket is None:
+        abort(404, description="没有找到这张工单，请核对工单号和查询码。")
+    if form.validate_on_submit():
+        try:
+            workflow.rate(session_, ticket, now(), form.rating.data, form.comment.data)
+            session_.commit()
+            flash("感谢您的评价。" if form.rating.data != "unsatisfied" else "已收到您的意见，承办单位将重新办理。")
+        except workflow.WorkflowError as exc:
+            session_.rollback()
+            flash(str(exc), "error")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("station.status", number=number, code=form.code.data))

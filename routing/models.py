@@ -276,6 +276,9 @@ class Ticket(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     answer: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # 满意度: the resident's rating of the answer (see workflow.RATINGS).
+    rating: Mapped[str | None] = mapped_column(String(24))
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime)
     # 待补充: when the clock stopped, to move the answer deadline on when it runs again.
     paused_at: Mapped[datetime | None] = mapped_column(DateTime)
     # 延期申请: the agency's request, waiting for the dispatcher's decision.

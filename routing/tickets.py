@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from . import workflow
-from .models import District, Kind, Message, Station, Status, Street, Ticket, Urgency
+from .models import District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 
 # No 0/O, 1/I/L: a resident reads the code off a phone and types it again.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -233,15 +233,34 @@ def public_status(ticket: Ticket) -> dict[str, Any]:
         "accepted_at": iso(ticket.accepted_at),
         "answered_at": iso(ticket.answered_at),
         "answer": ticket.answer,
+        "rating": ticket.rating,
         "timeline": [
-            {"at": iso(e.at), "action": e.action, "status": e.to_status}
+            {"at": iso(e.at), "action": e.action, "status": e.to_status, "note": _public_note(e)}
             for e in ticket.events
             if e.action in PUBLIC_ACTIONS
         ],
     }
 
 
-PUBLIC_ACTIONS = {"create", "assign", "reassign", "accept", "answer", "return", "triage"}
+PUBLIC_ACTIONS = {
+    "create", "assign", "reassign", "accept", "answer", "return", "triage", "ask_resident", "resume",
+    "approve_extension", "answer_merged", "merge", "rate", "close", "reopen", "invalidate",
+}
+
+
+def _public_note(event: TicketEvent) -> str | None:
+    """What an event says to the resident: the agency's question, the new
+    deadline, the ticket it was merged into — never a staff member's name."""
+    detail = event.detail or {}
+    if event.action == "ask_resident":
+        return event.reason
+    if event.action == "approve_extension":
+        return f"答复时限延至 {detail.get('until', '')[:10]}"
+    if event.action == "merge":
+        return f"与工单 {detail.get('into')} 合并办理"
+    if event.action == "rate":
+        return detail.get("label")
+    return None
 
 
 def agency_queue(session: Session, agency_id: int, *, open_only: bool = True) -> list[Ticket]:

@@ -62,6 +62,7 @@ STEPS = {
         Step("request_extension", "申请延期", IN_HAND, None, AGENCY),
         Step("approve_extension", "批准延期", IN_HAND, None, DISPATCH),
         Step("refuse_extension", "不予延期", IN_HAND, None, DISPATCH),
+        Step("rate", "群众评价", (Status.ANSWERED,), None, (None,)),
         Step("close", "办结", (Status.ANSWERED,), Status.CLOSED, (None, *DISPATCH)),
         Step("reopen", "重新办理", (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
         Step("merge", "合并", OPEN, Status.MERGED, DISPATCH),
@@ -311,7 +312,7 @@ def reopen(session: Session, ticket: Ticket, actor: User | None, now: datetime, 
     ticket.assigned_at = now
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
     ticket.accepted_at = ticket.answered_at = ticket.closed_at = None
-    ticket.answer = None
+    ticket.answer = ticket.rating = ticket.rated_at = None
 
 
 def merge(
@@ -332,6 +333,24 @@ def merge(
         notify_resident(session, ticket, "answer", now)
 
 
+# 满意度: what a resident may say of an answer.
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+
+
+def rate(session: Session, ticket: Ticket, now: datetime, rating: str, comment: str | None = None) -> None:
+    """The resident rates the answer: 满意 or 基本满意 closes the ticket;
+    不满意 sends it back to the same agency with new deadlines."""
+    if rating not in RATINGS:
+        raise WorkflowError("请选择“满意”“基本满意”或“不满意”。")
+    comment = (comment or "").strip()[:500] or None
+    transition(session, ticket, "rate", None, now, reason=comment, detail={"rating": rating, "label": RATINGS[rating]})
+    ticket.rating, ticket.rated_at = rating, now
+    if rating == "unsatisfied":
+        reopen(session, ticket, None, now, reason="群众不满意" + (f"：{comment}" if comment else ""))
+    else:
+        close(session, ticket, None, now, reason=f"群众评价：{RATINGS[rating]}")
+
+
 def invalidate(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
     """无效: spam, abuse or nothing to handle — kept, with the reason, never deleted."""
     reason = _required(reason, "无效的理由")
@@ -340,8 +359,15 @@ def invalidate(session: Session, ticket: Ticket, actor: User, now: datetime, rea
 
 
 def return_ticket(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
-    """退回: not this agency's matter; back to the dispatcher, with a reason."""
+    """退回: not this agency's matter; back to the dispatcher, with a reason —
+    within the accept deadline only. After that the ticket is the agency's
+    (首接负责): only a dispatcher can move it on."""
     reason = _required(reason, "退回理由")
+    if ticket.accept_by is not None and now > ticket.accept_by and ticket.status is not Status.TRIAGE:
+        raise WorkflowError(
+            f"签收时限（{ticket.accept_by:%Y-%m-%d %H:%M}）已过，按首接负责须由本单位办理；"
+            "确非本单位职责的，请联系分拨中心转办。"
+        )
     agency = ticket.agency.name if ticket.agency else None
     transition(session, ticket, "return", actor, now, reason=reason, detail={"agency": agency})
     ticket.agency_id = None

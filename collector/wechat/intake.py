@@ -28,6 +28,7 @@ from ..intake import labels_from
 CHANNEL = "wechat"
 NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
 QUERY = {"查询", "查进度", "进度", "我的工单"}
+RATING_WORDS = {label: rating for rating, label in workflow.RATINGS.items()}
 TICKET_NUMBER = re.compile(r"^\s*(\d{14,})\s*$")
 OPEN_STATES = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
 MEDIA_TYPES = {"image", "voice", "video", "shortvideo"}
@@ -114,6 +115,10 @@ def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: d
             reply = "好的，请发送您要反映的新问题（文字或语音）。"
             _keep(session, msg, key, now, reply, command="new")
             return Outcome(reply)
+        if content in RATING_WORDS:
+            reply = _rate(session, msg.source, RATING_WORDS[content], now)
+            _keep(session, msg, key, now, reply)
+            return Outcome(reply)
         if content in QUERY or TICKET_NUMBER.match(content):
             reply = _status_reply(session, msg.source, content, settings)
             _keep(session, msg, key, now, reply)
@@ -126,6 +131,17 @@ def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: d
     reply = "暂不支持这类消息。请发送文字、语音、图片或位置。"
     _keep(session, msg, key, now, reply)
     return Outcome(reply)
+
+
+def _rate(session: Session, sender: str, rating: str, now: datetime) -> str:
+    """满意 / 基本满意 / 不满意 sent on WeChat rates the sender's latest answered ticket."""
+    ticket = next((t for t in tickets_of_sender(session, CHANNEL, sender) if t.status is Status.ANSWERED), None)
+    if ticket is None:
+        return "您没有等待评价的工单。发送“查询”可以查看您反映的问题。"
+    workflow.rate(session, ticket, now, rating)
+    if rating == "unsatisfied":
+        return f"已收到您的意见，工单 {ticket.number} 将由{ticket.agency.name}重新办理。"
+    return f"感谢您对工单 {ticket.number} 的评价。"
 
 
 def _event(session: Session, msg: Any, key: str, now: datetime, settings: Settings) -> Outcome:

@@ -82,3 +82,23 @@ def test_a_dispatcher_merges_duplicates_reopens_an_answer_and_marks_spam(client,
     t = ticket(demo, first)
     assert t.status is Status.ASSIGNED and t.answer is None
     assert t.events[-1].reason == "群众反映仍按三百元收费"
+
+
+def test_the_resident_rates_the_answer_on_the_status_page_with_the_code_only(client, auth, demo):
+    number, code = submit_on_the_station_page(client, demo)
+    t = ticket(demo, number)
+    auth.login(agency_login(demo, t.agency))
+    post_form(client, f"/agency/tickets/{number}/accept", {}, page=agency_page(number))
+    post_form(client, f"/agency/tickets/{number}/answer", {"answer": "已恢复原收费标准。"}, page=agency_page(number))
+    auth.logout()
+
+    status_page = f"/status/{number}?code={code}"
+    assert "您对答复满意吗" in client.get(status_page).get_data(as_text=True)
+    wrong = post_form(client, f"/status/{number}/rating", {"code": "WRONGCODE", "rating": "satisfied"}, page=status_page)
+    assert wrong.status_code == 404 and ticket(demo, number).status is Status.ANSWERED
+    page = post_form(client, f"/status/{number}/rating", {"code": code, "rating": "unsatisfied", "comment": "还是三百元"},
+                     page=status_page, follow_redirects=True).get_data(as_text=True)
+    assert "重新办理" in page
+    t = ticket(demo, number)
+    assert t.status is Status.ASSIGNED and t.events[-1].reason == "群众不满意：还是三百元"
+    assert "您对答复满意吗" not in client.get(status_page).get_data(as_text=True)

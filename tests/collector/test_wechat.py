@@ -321,6 +321,20 @@ def test_a_reply_to_the_agencys_question_joins_the_waiting_ticket_and_restarts_i
     assert any("哪一根路灯杆" in m["text"]["content"] for m in fake.fake.sent)
 
 
+def test_a_resident_rates_the_answer_by_replying_on_wechat(client, demo):
+    post(client, xml("text", 77, Content=COMPLAINT))
+    ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
+    assert "没有等待评价" in reply_text(post(client, xml("text", 78, Content="满意")))
+    staff = demo.scalar(select(User).where(User.username == agency_login(demo, ticket.agency)))
+    workflow.accept(demo, ticket, staff, city_now())
+    workflow.answer(demo, ticket, staff, city_now(), "路灯已修复。")
+    demo.commit()
+    assert "感谢您" in reply_text(post(client, xml("text", 79, Content="满意")))
+    demo.expire_all()
+    ticket = demo.get(Ticket, ticket.id)
+    assert ticket.status is Status.CLOSED and ticket.rating == "satisfied"
+
+
 # -- the loop closes on WeChat ------------------------------------------------
 
 

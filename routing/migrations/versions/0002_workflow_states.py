@@ -1,4 +1,4 @@
-"""workflow states: waiting, merged, invalid; extension and pause
+"""workflow states: waiting, merged, invalid; extension, pause and rating
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +17,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.add_column(sa.Column('closed_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('rating', sa.String(length=24), nullable=True))
+        batch_op.add_column(sa.Column('rated_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('paused_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('extension_until', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('extension_reason', sa.String(length=500), nullable=True))
@@ -32,5 +34,7 @@ def downgrade() -> None:
         batch_op.drop_column('extension_reason')
         batch_op.drop_column('extension_until')
         batch_op.drop_column('paused_at')
+        batch_op.drop_column('rated_at')
+        batch_op.drop_column('rating')
         batch_op.drop_column('closed_at')
 

@@ -1,0 +1,77 @@
+"""The periodic sweep (定时巡检): what must happen because time has passed.
+
+It runs as a job that schedules its own next run, one per time slot: the job's
+key is the slot, so however many processes start it, each slot's sweep runs
+once. On the embedded default the in-process worker runs it; in production,
+the job workers do — no separate scheduler to keep alive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import workflow
+from .db import Database
+from .deadlines import load_calendar
+from .jobs import enqueue
+from .models import Status, Ticket
+
+log = logging.getLogger(__name__)
+
+SWEEP = "routing.sweep"
+EVERY = timedelta(minutes=15)
+
+
+def close_unrated(session: Session, now: datetime, days: int) -> int:
+    """Answers the resident has not rated within ``days`` working days are closed."""
+    calendar = load_calendar(session)
+    # N working days are at least N calendar days: a cheap first cut in SQL.
+    candidates = session.scalars(
+        select(Ticket).where(Ticket.status == Status.ANSWERED, Ticket.answered_at <= now - timedelta(days=days))
+    )
+    closed = 0
+    for ticket in candidates:
+        if calendar.add_working_days(ticket.answered_at, days) <= now:
+            workflow.close(session, ticket, None, now, reason=f"群众 {days} 个工作日内未评价，自动办结")
+            closed += 1
+    return closed
+
+
+def next_slot(now: datetime, every: timedelta = EVERY) -> datetime:
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    slots = (now - midnight) // every + 1
+    return midnight + slots * every
+
+
+def schedule(session: Session, now: datetime, every: timedelta = EVERY) -> None:
+    """Enqueue the sweep of the next slot, unless some process already has."""
+    slot = next_slot(now, every)
+    enqueue(session, SWEEP, {}, now, key=f"sweep:{slot:%Y%m%d%H%M}", delay=slot - now, max_attempts=3)
+
+
+def ensure_scheduled(database: Database, now: datetime) -> None:
+    """Called when a worker starts: the chain of sweeps must not be broken."""
+    with database.Session() as session:
+        try:
+            schedule(session, now)
+            session.commit()
+        except IntegrityError:  # another process scheduled the same slot a moment ago
+            session.rollback()
+
+
+def make_sweep(satisfaction_days: int) -> Callable[[Session, dict[str, Any], datetime], None]:
+    def sweep(session: Session, payload: dict[str, Any], now: datetime) -> None:
+        # The job runner commits the sweep together with marking the job done.
+        closed = close_unrated(session, now, satisfaction_days)
+        schedule(session, now)
+        if closed:
+            log.info("sweep: closed %d answered tickets nobody rated", closed)
+
+    return sweep
