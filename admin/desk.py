@@ -16,6 +16,7 @@ from routing.models import Agency, Role
 from routing.tickets import find_by_number, recent_tickets, triage_queue
 
 from .auth import current_staff, roles_required
+from .matters import hot_issues, possible_duplicates
 from .views import carry_out, flash_errors, ticket_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -70,6 +71,7 @@ def triage():
     return render_template(
         "desk/triage.html",
         triage=triage_queue(session),
+        hot=hot_issues(session, today),
         recent=recent_tickets(session),
         unknown_years=unknown_years,
         now=today,
@@ -87,6 +89,7 @@ def ticket(number: str):
         correction_form=correction_form(),
         reason_form=ReasonForm(),
         merge_form=MergeForm(),
+        duplicates=possible_duplicates(db_session(), ticket, now()),
         back=url_for("desk.triage"),
     )
 

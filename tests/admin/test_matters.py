@@ -1,0 +1,27 @@
+"""The dispatcher sees possible duplicates of a ticket and the hot issues."""
+
+from __future__ import annotations
+
+from ..helpers import ticket
+from .test_flow import submit_on_the_station_page
+
+STREETLIGHT = [
+    "拱墅区米市巷街道大关路的路灯坏了一个星期，晚上很黑，老人出门不安全。",
+    "米市巷街道大关路上的路灯不亮了，好几天了，请尽快修。",
+    "大关路路灯一到晚上就不亮，米市巷街道的居民出行很不方便。",
+]
+
+
+def test_duplicates_and_hot_issues_on_the_desk(client, auth, demo):
+    numbers = [submit_on_the_station_page(client, demo, text)[0] for text in STREETLIGHT]
+    other, _ = submit_on_the_station_page(client, demo, "公司拖欠工资三个月了，老板一直推脱不发。")
+    auth.login("dispatcher")
+
+    desk = client.get("/desk/").get_data(as_text=True)
+    hot = desk.split("热点", 1)[1].split("最近受理", 1)[0]
+    assert "3 件" in hot and all(n in hot for n in numbers) and other not in hot
+
+    page = client.get(f"/desk/tickets/{numbers[0]}").get_data(as_text=True)
+    listed = page.split("可能重复", 1)[1].split("</ul>", 1)[0]
+    assert numbers[1] in listed and numbers[2] in listed and other not in listed
+    assert ticket(demo, numbers[0]).district.name == "拱墅区"
