@@ -97,6 +97,7 @@ EVENT_LABELS = {
     "classify": "自动分类",
     "notify": "通知群众",
     "absorb": "合并进来",
+    "locate": "按位置确定地点",
     "answer_merged": "随合并工单答复",
 }
 

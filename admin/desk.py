@@ -13,7 +13,7 @@ from routing import workflow
 from routing.clock import now
 from routing.deadlines import load_calendar
 from routing.models import Agency, Role
-from routing.tickets import find_by_number, recent_tickets, triage_queue
+from routing.tickets import find_by_number, recent_tickets, triage_queue, urgent_unaccepted
 
 from .auth import current_staff, roles_required
 from .matters import hot_issues, possible_duplicates
@@ -71,6 +71,7 @@ def triage():
     return render_template(
         "desk/triage.html",
         triage=triage_queue(session),
+        urgent=urgent_unaccepted(session),
         hot=hot_issues(session, today),
         recent=recent_tickets(session),
         unknown_years=unknown_years,

@@ -6,7 +6,7 @@ stored returns the ticket it made, so a retried delivery creates nothing new.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -49,6 +49,14 @@ def labels_from(prediction: Prediction, threshold: float) -> Labels:
     )
 
 
+def with_place_of_location(labels: Labels, classifier: Classifier, inbound: Inbound) -> Labels:
+    """Where the text names no place, the location the resident gave may."""
+    if labels.district is not None or not inbound.location.text:
+        return labels
+    place = classifier.gazetteer.find(inbound.location.text)
+    return replace(labels, district=place.district, street=place.street) if place else labels
+
+
 def find_delivered(session: Session, channel: str, external_id: str | None) -> Ticket | None:
     if external_id is None:
         return None
@@ -71,7 +79,7 @@ def submit(
     existing = find_delivered(session, inbound.channel, inbound.external_id)
     if existing is not None:
         return Receipt(existing, created=False)
-    labels = labels_from(classifier.predict(inbound.text), threshold)
+    labels = with_place_of_location(labels_from(classifier.predict(inbound.text), threshold), classifier, inbound)
     try:
         ticket = open_ticket(session, inbound, labels, now)
         session.commit()

@@ -188,6 +188,22 @@ def relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> 
         workflow.route(session, ticket, now)
 
 
+def locate(session: Session, ticket: Ticket, district: str | None, street: str | None, now: datetime) -> bool:
+    """Give a ticket whose text named no place the place of a location the
+    resident sent (a WeChat location's label). Returns whether it changed."""
+    if ticket.district_id is not None or district is None:
+        return False
+    found_district, found_street = _place(session, Labels(district=district, street=street), None)
+    if found_district is None:
+        return False
+    ticket.district, ticket.street = found_district, found_street
+    workflow.record(
+        session, ticket, "locate", None, now,
+        detail={"district": found_district.name, "street": found_street.name if found_street else None},
+    )
+    return True
+
+
 def tickets_of_sender(session: Session, channel: str, sender: str, limit: int = 5) -> list[Ticket]:
     """A resident's own tickets on a channel, newest first."""
     theirs = select(Message.ticket_id).where(Message.channel == channel, Message.sender == sender)
@@ -278,6 +294,16 @@ def triage_queue(session: Session) -> list[Ticket]:
         select(Ticket)
         .where(Ticket.status == Status.TRIAGE)
         .order_by((Ticket.urgency == Urgency.URGENT).desc(), Ticket.created_at.asc(), Ticket.id.asc())
+    )
+    return list(session.scalars(query))
+
+
+def urgent_unaccepted(session: Session) -> list[Ticket]:
+    """Emergencies nobody has taken on yet: the dispatcher must see them at once."""
+    query = (
+        select(Ticket)
+        .where(Ticket.urgency == Urgency.URGENT, Ticket.status.in_((Status.TRIAGE, Status.ASSIGNED)))
+        .order_by(Ticket.created_at.asc(), Ticket.id.asc())
     )
     return list(session.scalars(query))
 

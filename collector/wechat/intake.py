@@ -21,9 +21,9 @@ from classifier import Classifier
 from routing import workflow
 from routing.jobs import enqueue
 from routing.models import Attachment, Message, Status, Ticket
-from routing.tickets import Inbound, Labels, Location, add_message, open_ticket, relabel, tickets_of_sender
+from routing.tickets import Inbound, Labels, Location, add_message, locate, open_ticket, relabel, tickets_of_sender
 
-from ..intake import labels_from
+from ..intake import labels_from, with_place_of_location
 
 CHANNEL = "wechat"
 NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
@@ -202,11 +202,14 @@ def _matter(
         else:
             waiting = "语音待转写" if msg.type == "voice" else "等待群众补充文字说明"
             labels = Labels(needs_triage=True, triage_reason=waiting)
-        ticket = open_ticket(session, inbound, labels, now)
+        ticket = open_ticket(session, inbound, with_place_of_location(labels, classifier, inbound), now)
         message = ticket.messages[0]
     else:
         had_text = bool(ticket.text.strip())
         message = add_message(session, ticket, inbound, now)
+        if location.text:
+            place = classifier.gazetteer.find(location.text)
+            locate(session, ticket, place.district, place.street, now)
         if ticket.status is Status.WAITING:
             workflow.resume(session, ticket, None, now, reason="群众已补充")
         if text and not had_text:

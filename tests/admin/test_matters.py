@@ -25,3 +25,14 @@ def test_duplicates_and_hot_issues_on_the_desk(client, auth, demo):
     listed = page.split("可能重复", 1)[1].split("</ul>", 1)[0]
     assert numbers[1] in listed and numbers[2] in listed and other not in listed
     assert ticket(demo, numbers[0]).district.name == "拱墅区"
+
+
+def test_an_emergency_is_shown_at_the_top_of_the_desk_with_the_words_that_made_it_one(client, auth, demo):
+    number, _ = submit_on_the_station_page(client, demo, "米市巷街道某小区3栋楼道里燃气泄漏，味道很大，请马上派人处理！")
+    assert ticket(demo, number).urgency.value == "urgent"
+    auth.login("dispatcher")
+    desk = client.get("/desk/").get_data(as_text=True)
+    alert = desk.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert number in alert and "触发词：燃气泄漏" in alert
+    page = client.get(f"/desk/tickets/{number}").get_data(as_text=True)
+    assert "判为紧急，因为出现" in page

@@ -135,3 +135,13 @@ def test_unknown_api_route_answers_json(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert "error" in response.get_json()
+
+
+def test_a_location_names_the_place_when_the_text_does_not(client, demo):
+    response = client.post(
+        "/api/v1/submissions",
+        json={"text": "小区门口的路灯坏了两个星期，晚上一片漆黑。", "channel": "web", "location": "拱墅区米市巷街道大关路"},
+    )
+    assert response.status_code == 201
+    ticket = demo.scalar(select(Ticket).where(Ticket.number == response.get_json()["ticket"]))
+    assert (ticket.district.name, ticket.street.name) == ("拱墅区", "米市巷街道")

@@ -231,6 +231,18 @@ def test_text_photo_and_location_close_together_are_one_ticket(client, demo, fak
     assert fake.fake.tokens_issued == 1
 
 
+def test_a_location_gives_the_place_a_text_did_not_name(client, demo):
+    post(client, xml("text", 17, Content="门口的路灯坏了两个星期，晚上一片漆黑，老人出门很不安全。"))
+    ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
+    assert ticket.district is None
+    post(client, xml("location", 18, Location_X=30.28, Location_Y=120.13, Scale=15,
+                     Label="浙江省杭州市西湖区文新街道学院路77号"))
+    demo.expire_all()
+    ticket = demo.get(Ticket, ticket.id)
+    assert (ticket.district.name, ticket.street.name) == ("西湖区", "文新街道")
+    assert ticket.events[-1].action == "locate"
+
+
 def test_new_problem_starts_a_new_ticket(client, demo):
     post(client, xml("text", 21, Content=COMPLAINT))
     assert "新问题" in reply_text(post(client, xml("text", 22, Content="新问题")))
