@@ -7,7 +7,7 @@ fold, and runs StratifiedGroupKFold over a set of candidate pipelines. Every
 candidate is one scikit-learn Pipeline from the raw ``text`` string to a label.
 
     python3 bench/classifier_cv.py                      # all candidates, 5 folds
-    python3 bench/classifier_cv.py --quick --candidates project,svc_wc
+    python3 bench/classifier_cv.py --quick --candidates project,svc_best
     python3 bench/classifier_cv.py --list
 
 Reports mean ± std of macro-F1 and accuracy, fit seconds per fold, prediction
@@ -329,7 +329,7 @@ def main() -> None:
     parser.add_argument("--candidates", default="", help="comma-separated names (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="folds fitted in parallel (≤ 2 on this machine)")
     parser.add_argument("--list", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None, help=f"JSON report (default {RESULTS.relative_to(ROOT)}, .quick.json with --quick)")
     args = parser.parse_args()
 
     if args.list:
@@ -340,6 +340,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown candidates: {', '.join(unknown)} (see --list)")
     n_folds = 2 if args.quick else args.folds
+    if args.out is None:
+        args.out = RESULTS.with_suffix(".quick.json") if args.quick else RESULTS
     jobs = max(1, min(args.jobs, 2, n_folds))
 
     started = time.perf_counter()
