@@ -313,15 +313,12 @@ def recent_tickets(session: Session, limit: int = 50) -> list[Ticket]:
     return list(session.scalars(query))
 
 
-OPEN_STATUSES = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
-
-
 def open_tickets_since(
     session: Session, since: datetime, *, district_id: int | None = None, exclude: int | None = None, limit: int = 300
 ) -> list[Ticket]:
     """Open tickets raised since ``since``, newest first: the pool a new
     ticket's duplicates and the hot issues are looked for in."""
-    query = select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), Ticket.created_at >= since)
+    query = select(Ticket).where(Ticket.status.in_(workflow.OPEN), Ticket.created_at >= since)
     if district_id is not None:
         query = query.where(Ticket.district_id == district_id)
     if exclude is not None:

@@ -278,16 +278,13 @@ def decide_extension(
     until = ticket.extension_until
     if not approve:
         reason = _required(reason, "不予延期的理由")
-    step = "approve_extension" if approve else "refuse_extension"
     transition(
-        session, ticket, step, actor, now, reason=reason,
+        session, ticket, "approve_extension" if approve else "refuse_extension", actor, now, reason=reason,
         detail={"until": until.isoformat(), "answer_by_before": ticket.answer_by.isoformat() if ticket.answer_by else None},
     )
+    ticket.extension_until = ticket.extension_reason = None
     if approve:
         ticket.answer_by = until
-    ticket.extension_until = None
-    ticket.extension_reason = None
-    if approve:
         notify_resident(session, ticket, "extend", now)
 
 

@@ -30,7 +30,6 @@ NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
 QUERY = {"查询", "查进度", "进度", "我的工单"}
 RATING_WORDS = {label: rating for rating, label in workflow.RATINGS.items()}
 TICKET_NUMBER = re.compile(r"^\s*(\d{14,})\s*$")
-OPEN_STATES = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
 MEDIA_TYPES = {"image", "voice", "video", "shortvideo"}
 
 WELCOME = (
@@ -179,7 +178,7 @@ def current_matter(session: Session, sender: str, now: datetime, window: timedel
         if message.payload.get("command") == "new":
             return None
         if message.ticket is not None:
-            return message.ticket if message.ticket.status in OPEN_STATES else None
+            return message.ticket if message.ticket.status in workflow.OPEN else None
     return None  # only events and queries lately
 
 
