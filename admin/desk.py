@@ -70,7 +70,7 @@ def triage():
     unknown_years = [y for y in (today.year, today.year + 1) if not calendar.is_known_year(y)]
     return render_template(
         "desk/triage.html",
-        triage=triage_queue(session),
+        triage=triage_queue(session, now()),
         urgent=urgent_unaccepted(session),
         hot=hot_issues(session, today),
         recent=recent_tickets(session),

@@ -10,6 +10,7 @@ from .context import Services
 
 def init_app(app: Flask, services: Services) -> None:
     from . import api, web, wechat
+    from .intake import CLASSIFY, make_classify
     from .notify import make_notify_handler
 
     app.register_blueprint(web.bp)
@@ -23,3 +24,4 @@ def init_app(app: Flask, services: Services) -> None:
             return web.status_url(ticket)
 
     services.jobs.register("notify.resident", make_notify_handler(senders, status_url))
+    services.jobs.register(CLASSIFY, make_classify(services.classifier.current, services.threshold))

@@ -6,18 +6,22 @@ stored returns the ticket it made, so a retried delivery creates nothing new.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from classifier import Classifier, Prediction
-from routing.models import Kind, Message, Ticket, Urgency
-from routing.tickets import Inbound, Labels, open_ticket
+from routing.jobs import Handler, enqueue
+from routing.models import Kind, Message, Status, Ticket, Urgency
+from routing.tickets import Inbound, Labels, open_ticket, relabel
 
 DEFAULT_THRESHOLD = 0.5
+CLASSIFY = "intake.classify"
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,37 @@ def labels_from(prediction: Prediction, threshold: float) -> Labels:
     )
 
 
-def with_place_of_location(labels: Labels, classifier: Classifier, inbound: Inbound) -> Labels:
+def with_place_of_location(labels: Labels, classifier: Classifier, location: str | None) -> Labels:
     """Where the text names no place, the location the resident gave may."""
-    if labels.district is not None or not inbound.location.text:
+    if labels.district is not None or not location:
         return labels
-    place = classifier.gazetteer.find(inbound.location.text)
+    place = classifier.gazetteer.find(location)
     return replace(labels, district=place.district, street=place.street) if place else labels
+
+
+def read(classifier: Classifier, text: str, location: str | None, threshold: float) -> Labels:
+    """The classifier's reading of a text, as routing's labels."""
+    return with_place_of_location(labels_from(classifier.predict(text), threshold), classifier, location)
+
+
+def read_later(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Hand a received ticket to the classifier in a job: a channel that must
+    answer within seconds (WeChat) answers with the number at once. The job
+    is stored with the ticket, so a ticket is never left unread."""
+    session.flush()
+    enqueue(session, CLASSIFY, {"ticket_id": ticket.id}, now)
+
+
+def make_classify(classifier: Callable[[], Classifier], threshold: float) -> Handler:
+    """The job that reads a received ticket, then routes it or leaves it for triage."""
+
+    def classify(session: Session, payload: dict[str, Any], now: datetime) -> None:
+        ticket = session.get(Ticket, payload["ticket_id"])
+        if ticket is None or ticket.status is not Status.RECEIVED:
+            return  # read already: a repeated run after a crash, or a dispatcher was quicker
+        relabel(session, ticket, read(classifier(), ticket.text, ticket.location_text, threshold), now)
+
+    return classify
 
 
 def find_delivered(session: Session, channel: str, external_id: str | None) -> Ticket | None:
@@ -79,7 +108,7 @@ def submit(
     existing = find_delivered(session, inbound.channel, inbound.external_id)
     if existing is not None:
         return Receipt(existing, created=False)
-    labels = with_place_of_location(labels_from(classifier.predict(inbound.text), threshold), classifier, inbound)
+    labels = read(classifier, inbound.text, inbound.location.text, threshold)
     try:
         ticket = open_ticket(session, inbound, labels, now)
         session.commit()

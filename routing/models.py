@@ -39,6 +39,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 class Status(str, enum.Enum):
     """工单状态: where a ticket stands in its workflow."""
 
+    RECEIVED = "received"  # 已受理: stored and numbered; the classifier reads it in a job
     TRIAGE = "triage"  # 待分拣: waiting for a dispatcher
     ASSIGNED = "assigned"  # 已派单: waiting for the agency to accept
     ACCEPTED = "accepted"  # 已签收: the agency is working on it
@@ -54,6 +55,7 @@ class Status(str, enum.Enum):
 
 
 STATUS_LABELS = {
+    Status.RECEIVED: "已受理",
     Status.TRIAGE: "待分拣",
     Status.ASSIGNED: "待签收",
     Status.ACCEPTED: "办理中",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -90,15 +90,19 @@ def _place(session: Session, labels: Labels, station: Station | None) -> tuple[D
     return district, street
 
 
-def open_ticket(session: Session, inbound: Inbound, labels: Labels, now: datetime) -> Ticket:
+def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: datetime) -> Ticket:
     """Store the message and its new ticket, then route it or leave it for triage.
 
-    The caller commits: message and ticket are stored together or not at all.
+    Without ``labels`` the ticket stays 已受理 (received): numbered at once,
+    read by the classifier in a job, which then calls ``relabel``. The caller
+    commits: message and ticket are stored together or not at all.
     """
+    unread = labels is None
+    labels = labels or Labels()
     district, street = _place(session, labels, inbound.station)
     ticket = Ticket(
         code=new_code(),
-        status=Status.TRIAGE,
+        status=Status.RECEIVED,
         kind=labels.kind,
         urgency=labels.urgency,
         channel=inbound.channel,
@@ -139,6 +143,8 @@ def open_ticket(session: Session, inbound: Inbound, labels: Labels, now: datetim
         now,
         detail={"channel": inbound.channel, "prediction": labels.prediction},
     )
+    if unread:
+        return ticket
     if labels.needs_triage:
         workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
     else:
@@ -176,16 +182,19 @@ def add_message(
 
 
 def relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> None:
-    """The classifier's reading of a ticket whose text came later (a photo
-    first, a voice note transcribed): set it, and route unless still unsure."""
+    """The classifier's reading of a ticket received unread, or whose text
+    came later (a photo first, a voice note transcribed): set it, and route
+    unless still unsure."""
     district, street = _place(session, labels, ticket.station)
     ticket.topic, ticket.subtopic, ticket.confidence = labels.topic, labels.subtopic, labels.confidence
     ticket.kind, ticket.urgency, ticket.prediction = labels.kind, labels.urgency, labels.prediction
     if district is not None and ticket.district_id is None:
         ticket.district, ticket.street = district, street
     workflow.record(session, ticket, "classify", None, now, detail={"prediction": labels.prediction})
-    if ticket.status is Status.TRIAGE and not labels.needs_triage:
+    if ticket.status in workflow.UNROUTED and not labels.needs_triage:
         workflow.route(session, ticket, now)
+    elif ticket.status is Status.RECEIVED:
+        workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
 
 
 def locate(session: Session, ticket: Ticket, district: str | None, street: str | None, now: datetime) -> bool:
@@ -288,11 +297,19 @@ def agency_queue(session: Session, agency_id: int, *, open_only: bool = True) ->
     return list(session.scalars(query))
 
 
-def triage_queue(session: Session) -> list[Ticket]:
+# A received ticket is read within a second; one still unread after this
+# (its job keeps failing) goes before a dispatcher rather than waiting unseen.
+CLASSIFY_GRACE = timedelta(minutes=2)
+
+
+def triage_queue(session: Session, now: datetime | None = None) -> list[Ticket]:
     """Tickets waiting for a dispatcher: urgent first, then oldest first."""
+    stalled = Ticket.status == Status.RECEIVED
+    if now is not None:
+        stalled = stalled & (Ticket.created_at <= now - CLASSIFY_GRACE)
     query = (
         select(Ticket)
-        .where(Ticket.status == Status.TRIAGE)
+        .where((Ticket.status == Status.TRIAGE) | stalled)
         .order_by((Ticket.urgency == Urgency.URGENT).desc(), Ticket.created_at.asc(), Ticket.id.asc())
     )
     return list(session.scalars(query))

@@ -44,15 +44,17 @@ class Step:
 DISPATCH = (Role.DISPATCHER, Role.ADMIN)
 
 # Open tickets: someone still has to act on them.
-OPEN = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
+OPEN = (Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
+# Not yet with an agency: routing or a dispatcher decides where it goes.
+UNROUTED = (Status.RECEIVED, Status.TRIAGE)
 AGENCY = (Role.AGENCY,)
 IN_HAND = (Status.ACCEPTED, Status.WAITING)
 
 STEPS = {
     step.name: step
     for step in (
-        Step("triage", "转人工分拣", (Status.TRIAGE,), Status.TRIAGE, (None,)),
-        Step("assign", "派单", (Status.TRIAGE,), Status.ASSIGNED, (None, *DISPATCH)),
+        Step("triage", "转人工分拣", UNROUTED, Status.TRIAGE, (None,)),
+        Step("assign", "派单", UNROUTED, Status.ASSIGNED, (None, *DISPATCH)),
         Step("reassign", "转办", (Status.ASSIGNED, *IN_HAND), Status.ASSIGNED, DISPATCH),
         Step("accept", "签收", (Status.ASSIGNED,), Status.ACCEPTED, AGENCY),
         Step("ask_resident", "请群众补充", (Status.ACCEPTED,), Status.WAITING, AGENCY),
@@ -66,7 +68,7 @@ STEPS = {
         Step("close", "办结", (Status.ANSWERED,), Status.CLOSED, (None, *DISPATCH)),
         Step("reopen", "重新办理", (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
         Step("merge", "合并", OPEN, Status.MERGED, DISPATCH),
-        Step("invalidate", "标记无效", (Status.TRIAGE, Status.ASSIGNED), Status.INVALID, DISPATCH),
+        Step("invalidate", "标记无效", (*UNROUTED, Status.ASSIGNED), Status.INVALID, DISPATCH),
         Step("correct", "更正分类", OPEN, None, DISPATCH),
     )
 }
@@ -171,7 +173,7 @@ def assign(
     """派单 / 改派: give the ticket to an agency, with fresh deadlines."""
     if not agency.active:
         raise WorkflowError(f"{agency.name}已停用，不能派单。")
-    name = "assign" if ticket.status is Status.TRIAGE else "reassign"
+    name = "assign" if ticket.status in UNROUTED else "reassign"
     _check(STEPS[name], ticket, actor)
     ticket.agency = agency
     ticket.agency_id = agency.id

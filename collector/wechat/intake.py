@@ -23,7 +23,7 @@ from routing.jobs import enqueue
 from routing.models import Attachment, Message, Status, Ticket
 from routing.tickets import Inbound, Labels, Location, add_message, locate, open_ticket, relabel, tickets_of_sender
 
-from ..intake import labels_from, with_place_of_location
+from ..intake import CLASSIFY, read, read_later, with_place_of_location
 
 CHANNEL = "wechat"
 NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
@@ -195,13 +195,17 @@ def _matter(
 
     ticket = current_matter(session, msg.source, now, settings.window)
     created = ticket is None
-    if ticket is None:
-        if text:
-            labels = labels_from(classifier.predict(text), settings.threshold)
-        else:
-            waiting = "语音待转写" if msg.type == "voice" else "等待群众补充文字说明"
-            labels = Labels(needs_triage=True, triage_reason=waiting)
-        ticket = open_ticket(session, inbound, with_place_of_location(labels, classifier, inbound), now)
+    jobs = []
+    if ticket is None and text:
+        # Numbered now, read by the classifier in a job: the answer stays fast.
+        ticket = open_ticket(session, inbound, None, now)
+        read_later(session, ticket, now)
+        jobs.append(CLASSIFY)
+        message = ticket.messages[0]
+    elif ticket is None:
+        waiting = "语音待转写" if msg.type == "voice" else "等待群众补充文字说明"
+        labels = Labels(needs_triage=True, triage_reason=waiting)
+        ticket = open_ticket(session, inbound, with_place_of_location(labels, classifier, location.text), now)
         message = ticket.messages[0]
     else:
         had_text = bool(ticket.text.strip())
@@ -212,9 +216,9 @@ def _matter(
         if ticket.status is Status.WAITING:
             workflow.resume(session, ticket, None, now, reason="群众已补充")
         if text and not had_text:
-            relabel(session, ticket, labels_from(classifier.predict(ticket.text), settings.threshold), now)
+            relabel(session, ticket, read(classifier, ticket.text, ticket.location_text, settings.threshold), now)
     session.flush()
-    jobs = _attach(session, msg, ticket, message, now)
+    jobs += _attach(session, msg, ticket, message, now)
     reply = _matter_reply(ticket, created, msg.type, text, settings)
     message.payload = {**message.payload, "reply": reply}
     return Outcome(reply, ticket, created=created, jobs=jobs)

@@ -81,6 +81,22 @@ def reply_text(response, *, encrypted: bool = False, timestamp: str = "170000000
     return parse_message(body).content
 
 
+def app_db(client):
+    return client.application.extensions["tingjian"].db
+
+
+def app_jobs(client):
+    return client.application.extensions["tingjian"].jobs
+
+
+def settle(client, session, clock=city_now) -> int:
+    """Run the jobs the callback left (reading new tickets, media, messages),
+    as the workers would, and let ``session`` see what they did."""
+    ran = run_pending(app_db(client), app_jobs(client), clock)
+    session.expire_all()
+    return ran
+
+
 def stored(session, model=Message) -> int:
     """Messages or tickets that came by WeChat (the demo has web tickets too)."""
     session.expire_all()
@@ -178,6 +194,39 @@ def test_a_retried_delivery_creates_nothing_new_and_gets_the_same_answer(client,
     assert "https://tingjian.test/status/" in replies[0]
 
 
+def test_the_answer_comes_at_once_and_the_classifier_reads_the_ticket_in_a_job(client, demo):
+    reply = reply_text(post(client, xml("text", 1501, Content=COMPLAINT)))
+    ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
+    # Numbered and acknowledged before anything slow happens.
+    assert ticket.status is Status.RECEIVED and ticket.number in reply and ticket.code in reply
+    assert ticket.topic is None and ticket.agency is None
+    assert demo.scalar(select(Job.kind).where(Job.status == "queued")) == "intake.classify"
+
+    assert settle(client, demo) == 1
+    ticket = demo.get(Ticket, ticket.id)
+    assert ticket.status is Status.ASSIGNED and ticket.topic and ticket.agency is not None
+    assert (ticket.district.name, ticket.street.name) == ("拱墅区", "米市巷街道")
+    assert [e.action for e in ticket.events] == ["create", "classify", "assign"]
+    # A repeated run (a worker that died after the work, before marking it done) changes nothing.
+    classify = app_jobs(client).handlers["intake.classify"]
+    with app_db(client).Session() as session:
+        classify(session, {"ticket_id": ticket.id}, city_now())
+        session.commit()
+    demo.expire_all()
+    assert [e.action for e in demo.get(Ticket, ticket.id).events] == ["create", "classify", "assign"]
+
+
+def test_a_ticket_left_unread_reaches_the_dispatcher(client, demo):
+    from routing.tickets import CLASSIFY_GRACE, triage_queue
+
+    post(client, xml("text", 1502, Content=COMPLAINT))
+    ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
+    # Its job failing again and again (say the model store is broken), the ticket
+    # still shows in triage once the grace has passed; it is never invisible.
+    assert ticket not in triage_queue(demo, ticket.created_at)
+    assert ticket in triage_queue(demo, ticket.created_at + CLASSIFY_GRACE)
+
+
 def test_simultaneous_deliveries_on_several_workers_make_one_message(app, demo):
     body = xml("text", 2002, Content=COMPLAINT)
     replies: list[str] = []
@@ -252,6 +301,7 @@ def test_new_problem_starts_a_new_ticket(client, demo):
 
 def test_voice_with_recognition_becomes_the_tickets_text(client, demo):
     post(client, xml("voice", 31, MediaId="voice-1", Format="amr", Recognition=COMPLAINT))
+    settle(client, demo)
     ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
     assert ticket.text == COMPLAINT and ticket.status is Status.ASSIGNED
     assert demo.scalar(select(Attachment)).kind == "voice"
@@ -313,7 +363,8 @@ def test_a_reply_to_the_agencys_question_joins_the_waiting_ticket_and_restarts_i
     settings = Settings(window=timedelta(minutes=10))
     start = datetime(2026, 11, 2, 9, 0)
     first = receive(demo, parse_message(xml("text", 75, Content=COMPLAINT)), classifier, start, settings)
-    ticket = first.ticket
+    settle(client, demo, lambda: start)
+    ticket = demo.get(Ticket, first.ticket.id)
     staff = demo.scalar(select(User).where(User.username == agency_login(demo, ticket.agency)))
     workflow.accept(demo, ticket, staff, start)
     workflow.ask_resident(demo, ticket, staff, start, "请告诉我们是哪一根路灯杆，附近有什么标志？")
@@ -335,6 +386,7 @@ def test_a_reply_to_the_agencys_question_joins_the_waiting_ticket_and_restarts_i
 
 def test_a_resident_rates_the_answer_by_replying_on_wechat(client, demo):
     post(client, xml("text", 77, Content=COMPLAINT))
+    settle(client, demo)
     ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
     assert "没有等待评价" in reply_text(post(client, xml("text", 78, Content="满意")))
     staff = demo.scalar(select(User).where(User.username == agency_login(demo, ticket.agency)))
@@ -350,16 +402,9 @@ def test_a_resident_rates_the_answer_by_replying_on_wechat(client, demo):
 # -- the loop closes on WeChat ------------------------------------------------
 
 
-def app_db(client):
-    return client.application.extensions["tingjian"].db
-
-
-def app_jobs(client):
-    return client.application.extensions["tingjian"].jobs
-
-
 def test_the_resident_hears_on_wechat_when_the_agency_accepts_and_answers(client, demo, fake):
     post(client, xml("text", 81, Content=COMPLAINT))
+    settle(client, demo)
     ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
     staff = demo.scalar(select(User).where(User.username == agency_login(demo, ticket.agency)))
     now = city_now()
@@ -377,6 +422,7 @@ def test_the_resident_hears_on_wechat_when_the_agency_accepts_and_answers(client
 
 def test_a_failing_wechat_delays_a_notification_and_never_loses_it(client, demo, fake):
     post(client, xml("text", 91, Content=COMPLAINT))
+    settle(client, demo)
     ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
     staff = demo.scalar(select(User).where(User.username == agency_login(demo, ticket.agency)))
     workflow.accept(demo, ticket, staff, city_now())

@@ -72,8 +72,8 @@ def test_an_agency_accepts_and_answers_its_own_ticket(demo, housing):
     demo.commit()
     assert t.status is Status.ANSWERED and t.answer == "已修好。"
     assert [(e.action, e.from_status, e.to_status) for e in t.events] == [
-        ("create", None, "triage"),
-        ("assign", "triage", "assigned"),
+        ("create", None, "received"),
+        ("assign", "received", "assigned"),
         ("accept", "assigned", "accepted"),
         ("answer", "accepted", "answered"),
     ]
