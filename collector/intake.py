@@ -70,7 +70,8 @@ def read_later(session: Session, ticket: Ticket, now: datetime) -> None:
     """Hand a received ticket to the classifier in a job: a channel that must
     answer within seconds (WeChat) answers with the number at once. The job
     is stored with the ticket, so a ticket is never left unread."""
-    session.flush()
+    if ticket.id is None:
+        session.flush()
     enqueue(session, CLASSIFY, {"ticket_id": ticket.id}, now)
 
 
@@ -81,7 +82,10 @@ def make_classify(classifier: Callable[[], Classifier], threshold: float) -> Han
         ticket = session.get(Ticket, payload["ticket_id"])
         if ticket is None or ticket.status is not Status.RECEIVED:
             return  # read already: a repeated run after a crash, or a dispatcher was quicker
-        relabel(session, ticket, read(classifier(), ticket.text, ticket.location_text, threshold), now)
+        labels = read(classifier(), ticket.text, ticket.location_text, threshold)
+        # Routing only reads places, rules and policies: one write of the ticket at the end.
+        with session.no_autoflush:
+            relabel(session, ticket, labels, now)
 
     return classify
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .db import Base, Database
 
@@ -97,25 +98,25 @@ def claim(session: Session, worker: str, now: datetime, *, lease: timedelta = DE
         if job is None:
             session.rollback()
             return None
-    else:
-        job = session.scalar(query)
-        if job is None:
-            session.rollback()
-            return None
-        # Compare-and-set: another worker may have claimed it since we read it.
-        won = session.execute(
-            update(Job)
-            .where(Job.id == job.id, _claimable(now))
-            .values(locked_until=now + lease, locked_by=worker)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not won:
-            session.rollback()
-            return None
-    job.locked_until = now + lease
-    job.locked_by = worker
-    job.attempts += 1
+        job.locked_until, job.locked_by, job.attempts = now + lease, worker, job.attempts + 1
+        session.commit()
+        return job
+    job = session.scalar(query)
+    if job is None:
+        session.rollback()
+        return None
+    # Compare-and-set: another worker may have claimed it since we read it.
+    won = session.execute(
+        update(Job)
+        .where(Job.id == job.id, _claimable(now))
+        .values(locked_until=now + lease, locked_by=worker, attempts=Job.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.commit()
+    if not won:
+        return None
+    for name, value in (("locked_until", now + lease), ("locked_by", worker), ("attempts", job.attempts + 1)):
+        set_committed_value(job, name, value)  # what the UPDATE wrote, without reading it back
     return job
 
 
@@ -160,8 +161,13 @@ def run_one(database: Database, registry: Registry, now: Callable[[], datetime],
             _failed(session, job_id, exc, now())
             log.warning("job %s (%s) failed: %s", job_id, kind, exc)
             return True
-        job = session.get(Job, job_id)
-        job.status, job.finished_at, job.locked_until, job.last_error = DONE, now(), None, None
+        # Marked done in the handler's transaction: the work and its record commit together.
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status=DONE, finished_at=now(), locked_until=None, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
     return True
 

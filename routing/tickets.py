@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import workflow
 from .models import District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
@@ -123,6 +124,12 @@ def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: 
         updated_at=now,
     )
     session.add(ticket)
+    session.flush()  # the id makes the number
+    ticket.number = ticket_number(ticket)
+    # A new ticket has no messages or events yet: say so, rather than have
+    # the first use of either collection ask the database.
+    set_committed_value(ticket, "messages", [])
+    set_committed_value(ticket, "events", [])
     session.add(
         Message(
             ticket=ticket,
@@ -133,8 +140,6 @@ def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: 
             received_at=now,
         )
     )
-    session.flush()  # the id makes the number
-    ticket.number = ticket_number(ticket)
     workflow.record(
         session,
         ticket,

@@ -109,7 +109,10 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> TicketEvent:
     """Add one event to the ticket's timeline."""
+    # Set from the event's side: appending to ``ticket.events`` would first
+    # load the whole timeline, a query per event for nothing.
     event = TicketEvent(
+        ticket=ticket,
         at=now,
         actor_id=actor.id if actor is not None else None,
         actor=actor_label(actor),
@@ -119,7 +122,6 @@ def record(
         reason=reason,
         detail=detail,
     )
-    ticket.events.append(event)
     ticket.updated_at = now
     session.add(event)
     return event

@@ -217,7 +217,6 @@ def _matter(
             workflow.resume(session, ticket, None, now, reason="群众已补充")
         if text and not had_text:
             relabel(session, ticket, read(classifier, ticket.text, ticket.location_text, settings.threshold), now)
-    session.flush()
     jobs += _attach(session, msg, ticket, message, now)
     reply = _matter_reply(ticket, created, msg.type, text, settings)
     message.payload = {**message.payload, "reply": reply}
@@ -227,12 +226,13 @@ def _matter(
 def _attach(session: Session, msg: Any, ticket: Ticket, message: Message, now: datetime) -> list[str]:
     """Keep what came with the message; media are fetched by a job, because
     WeChat wants its answer within five seconds."""
+    if msg.type not in MEDIA_TYPES | {"link"}:
+        return []
+    session.flush()  # the message's id
     if msg.type == "link":
         session.add(
             Attachment(ticket_id=ticket.id, message_id=message.id, kind="link", url=msg.url, title=msg.title, created_at=now)
         )
-        return []
-    if msg.type not in MEDIA_TYPES:
         return []
     attachment = Attachment(
         ticket_id=ticket.id,
