@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from classifier import Classifier, Prediction
+from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
 from routing.models import Kind, Message, Ticket, Urgency
 from routing.tickets import Inbound, Labels, open_ticket
 
@@ -26,9 +27,12 @@ class Receipt:
     created: bool  # False when this was a repeated delivery
 
 
-def labels_from(prediction: Prediction, threshold: float) -> Labels:
+def labels_from(
+    prediction: Prediction, threshold: float, agency_threshold: float = DEFAULT_AGENCY_THRESHOLD
+) -> Labels:
     """Turn the classifier's reading into routing's labels; below the
-    threshold the topic is kept as a hint but a dispatcher decides."""
+    threshold the topic is kept as a hint but a dispatcher decides. A learned
+    agency goes along with the confidence routing must see before trusting it."""
     place = prediction.place
     reason = None
     if prediction.topic is None:
@@ -46,6 +50,11 @@ def labels_from(prediction: Prediction, threshold: float) -> Labels:
         needs_triage=reason is not None,
         triage_reason=reason,
         prediction=prediction.as_dict(),
+        learned_agency=(
+            LearnedAgency(prediction.agency, prediction.agency_confidence, agency_threshold)
+            if prediction.agency
+            else None
+        ),
     )
 
 
@@ -73,13 +82,15 @@ def submit(
     now: datetime,
     *,
     threshold: float = DEFAULT_THRESHOLD,
+    agency_threshold: float = DEFAULT_AGENCY_THRESHOLD,
 ) -> Receipt:
     """Take one inbound message; commits. Safe to call again with the same
     ``external_id``: the first delivery's ticket is returned."""
     existing = find_delivered(session, inbound.channel, inbound.external_id)
     if existing is not None:
         return Receipt(existing, created=False)
-    labels = with_place_of_location(labels_from(classifier.predict(inbound.text), threshold), classifier, inbound)
+    labels = labels_from(classifier.predict(inbound.text), threshold, agency_threshold)
+    labels = with_place_of_location(labels, classifier, inbound)
     try:
         ticket = open_ticket(session, inbound, labels, now)
         session.commit()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from . import workflow
+from .agency_choice import LearnedAgency
 from .models import District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 
 # No 0/O, 1/I/L: a resident reads the code off a phone and types it again.
@@ -38,6 +39,8 @@ class Labels:
     needs_triage: bool = False
     triage_reason: str | None = None
     prediction: dict[str, Any] | None = None
+    # The agency model's suggestion, weighed against the rules when routing.
+    learned_agency: LearnedAgency | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ def open_ticket(session: Session, inbound: Inbound, labels: Labels, now: datetim
     if labels.needs_triage:
         workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
     else:
-        workflow.route(session, ticket, now)
+        workflow.route(session, ticket, now, learned=labels.learned_agency)
     return ticket
 
 
@@ -185,7 +188,7 @@ def relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> 
         ticket.district, ticket.street = district, street
     workflow.record(session, ticket, "classify", None, now, detail={"prediction": labels.prediction})
     if ticket.status is Status.TRIAGE and not labels.needs_triage:
-        workflow.route(session, ticket, now)
+        workflow.route(session, ticket, now, learned=labels.learned_agency)
 
 
 def locate(session: Session, ticket: Ticket, district: str | None, street: str | None, now: datetime) -> bool:

@@ -45,6 +45,7 @@ WELCOME = (
 class Settings:
     window: timedelta = timedelta(minutes=10)
     threshold: float = 0.5
+    agency_threshold: float = 0.8
     status_url: Callable[[Ticket], str] = lambda t: ""
 
 
@@ -197,7 +198,7 @@ def _matter(
     created = ticket is None
     if ticket is None:
         if text:
-            labels = labels_from(classifier.predict(text), settings.threshold)
+            labels = labels_from(classifier.predict(text), settings.threshold, settings.agency_threshold)
         else:
             waiting = "语音待转写" if msg.type == "voice" else "等待群众补充文字说明"
             labels = Labels(needs_triage=True, triage_reason=waiting)
@@ -212,7 +213,8 @@ def _matter(
         if ticket.status is Status.WAITING:
             workflow.resume(session, ticket, None, now, reason="群众已补充")
         if text and not had_text:
-            relabel(session, ticket, labels_from(classifier.predict(ticket.text), settings.threshold), now)
+            labels = labels_from(classifier.predict(ticket.text), settings.threshold, settings.agency_threshold)
+            relabel(session, ticket, labels, now)
     session.flush()
     jobs = _attach(session, msg, ticket, message, now)
     reply = _matter_reply(ticket, created, msg.type, text, settings)
