@@ -31,7 +31,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db = Database(app.config["DATABASE_URL"])
     store = ModelStore(app.config["MODEL_DIR"])
-    services = Services(db=db, classifier=LiveClassifier(store), threshold=app.config["CLASSIFIER_THRESHOLD"])
+    services = Services(
+        db=db,
+        classifier=LiveClassifier(store),
+        threshold=app.config["CLASSIFIER_THRESHOLD"],
+        agency_threshold=app.config["AGENCY_THRESHOLD"],
+    )
     install(app, services)
 
     csrf.init_app(app)

@@ -18,8 +18,9 @@ from classifier import Dataset, DatasetError, ModelStore, TopicModel, UntrustedM
 from classifier.evaluate import evaluate
 from classifier.learning import retrain
 from collector.context import services
+from collector.history import HistoryImportError, import_history
 from routing.clock import now
-from routing.corrections import topic_examples
+from routing.corrections import agency_examples, topic_examples
 from routing.deadlines import calendar_entries, load_calendar, set_calendar_days
 from routing.jobs import Worker, run_pending
 from routing.migrate import upgrade
@@ -27,7 +28,7 @@ from routing.sweep import ensure_scheduled
 
 db_cli = AppGroup("db", help="数据库结构 / database schema.")
 jobs_cli = AppGroup("jobs", help="后台任务 / background jobs.")
-classifier_cli = AppGroup("classifier", help="分类模型 / the topic classifier.")
+classifier_cli = AppGroup("classifier", help="分类模型 / the topic and agency classifier.")
 calendar_cli = AppGroup("calendar", help="工作日历 / holidays and make-up working days.")
 
 
@@ -97,10 +98,69 @@ def train(data_path: str | None, out_path: str | None) -> None:
 def _retrain_from_corrections() -> None:
     with services().db.Session() as session:
         examples = topic_examples(session)
+        agencies = agency_examples(session)
     corrections = Dataset([text for text, _ in examples], [label for _, label in examples])
-    outcome = retrain(_store(), shipped_corpus(), corrections, progress=_progress)
+    _progress(
+        f"承办单位样本 {len(agencies.pairs)} 条：已办结工单 {agencies.closed}，"
+        f"历史工单 {agencies.history}，调度员纠错 {agencies.corrections}"
+    )
+    outcome = retrain(
+        _store(), shipped_corpus(), corrections,
+        agencies=Dataset(agencies.texts, agencies.agencies), progress=_progress,
+    )
     state = "已启用" if outcome.activated else "未启用（仍用 " + str(outcome.active_before) + "）"
     click.echo(f"模型版本 {outcome.version} {state}：{outcome.reason}。")
+
+
+class _ProgressBars:
+    """One progress bar per step of a long command, on stderr."""
+
+    LABELS = {"read": "读取文件", "check": "检查数据", "store": "写入数据库"}
+
+    def __init__(self) -> None:
+        self.step: str | None = None
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step != self.step:
+            self.close()
+            self.step, self.done = step, 0
+            self.bar = click.progressbar(length=total, label=self.LABELS.get(step, step), file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@classifier_cli.command("import-history")
+@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV 或 XLSX：必需 text、agency 列，可选 topic、created、number。")
+@click.option("--skip-unknown", is_flag=True, help="跳过承办单位不在系统中的行，只导入其余的。")
+def import_history_command(data_path: str, skip_unknown: bool) -> None:
+    """Import historical tickets (text and the agency that handled them) for the
+    agency model; the same row imported again is stored once."""
+    bars = _ProgressBars()
+    with services().db.Session() as session:
+        try:
+            report = import_history(session, data_path, now(), skip_unknown=skip_unknown, progress=bars)
+        except HistoryImportError as exc:
+            bars.close()
+            for line in exc.errors:
+                click.echo(f"  {line}", err=True)
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            bars.close()
+    skipped = sum(len(rows) for rows in report.unknown.values())
+    click.echo(
+        f"读取 {report.read} 行：新导入 {report.added} 条，已有 {report.already_stored} 条"
+        + (f"，跳过未知承办单位 {skipped} 行（{'、'.join(sorted(report.unknown))}）" if skipped else "")
+        + "。运行 flask --app admin classifier train 让承办单位模型学习它们。"
+    )
 
 
 @classifier_cli.command("versions")
@@ -115,7 +175,19 @@ def versions() -> None:
         accuracy = evaluation.get("topic_accuracy")
         judged = f"，留出纠错 {evaluation['held_out_corrections']} 条准确率 {accuracy:.1%}" if accuracy is not None else ""
         mark = "*" if version == manifest["active"] else " "
-        click.echo(f"{mark} {version}  {meta.get('n_samples', '?')} 条（{meta.get('source', '')}）{judged}")
+        click.echo(
+            f"{mark} {version}  {meta.get('n_samples', '?')} 条（{meta.get('source', '')}）{judged}"
+            f"{_agency_summary(entry.get('agency'))}"
+        )
+
+
+def _agency_summary(agency: dict | None) -> str:
+    if not agency:
+        return "；无承办单位模型"
+    evaluation = agency.get("evaluation") or {}
+    accuracy = evaluation.get("accuracy")
+    judged = f"，留出 {evaluation['held_out_examples']} 条准确率 {accuracy:.1%}" if accuracy is not None else ""
+    return f"；承办单位模型 {len(agency.get('agencies', []))} 个单位 {agency.get('n_samples', '?')} 条{judged}"
 
 
 @classifier_cli.command("activate")

@@ -42,6 +42,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "DATABASE_URL": database_url,
         "MODEL_DIR": env("MODEL_DIR") or str(instance / "models"),
         "CLASSIFIER_THRESHOLD": float(env("CLASSIFIER_THRESHOLD", "0.5")),
+        # Above this confidence the learned agency wins over the routing rules.
+        "AGENCY_THRESHOLD": float(env("AGENCY_THRESHOLD", "0.8")),
         # A resident's message is at most a few thousand characters.
         "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(256 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,

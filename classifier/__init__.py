@@ -1,8 +1,9 @@
-"""Text in, prediction out: topic, place, urgency and kind of a resident's message.
+"""Text in, prediction out: topic, agency, place, urgency and kind of a resident's message.
 
 Knows nothing of Flask or the database: callers hand it texts and labels.
 """
 
+from .agency import AgencyModel
 from .dataset import Dataset, DatasetError, read_dataset, shipped_corpus
 from .model import TopicModel, build_pipeline
 from .predict import Classifier, LiveClassifier, Prediction
@@ -10,6 +11,7 @@ from .store import ActiveModel, ModelStore, UntrustedModel
 
 __all__ = [
     "ActiveModel",
+    "AgencyModel",
     "Classifier",
     "LiveClassifier",
     "Dataset",

@@ -45,6 +45,19 @@ def _rows_xlsx(path: Path) -> Iterator[dict[str, str]]:
         workbook.close()
 
 
+def read_rows(path: str | Path) -> Iterator[dict[str, str]]:
+    """The rows of a CSV (UTF-8) or XLSX file as dicts by header; every value a string."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"文件不存在 / no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _rows_xlsx(path)
+    if suffix in {".csv", ".txt"}:
+        return _rows_csv(path)
+    raise DatasetError(f"只支持 CSV 或 XLSX / only CSV or XLSX files are read, not {suffix or 'this file'}")
+
+
 def read_dataset(path: str | Path, *, text_column: str = "text", label_column: str = "label") -> Dataset:
     """Read ``text`` and ``label`` columns from a CSV (UTF-8) or XLSX file.
 
@@ -52,15 +65,7 @@ def read_dataset(path: str | Path, *, text_column: str = "text", label_column: s
     and they teach nothing.
     """
     path = Path(path)
-    if not path.exists():
-        raise DatasetError(f"文件不存在 / no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        rows = _rows_xlsx(path)
-    elif suffix in {".csv", ".txt"}:
-        rows = _rows_csv(path)
-    else:
-        raise DatasetError(f"只支持 CSV 或 XLSX / only CSV or XLSX files are read, not {suffix or 'this file'}")
+    rows = read_rows(path)
     data = Dataset([], [])
     try:
         for row in rows:

@@ -1,5 +1,6 @@
 """Learning from corrections (纠错学习): retrain with the dispatchers' corrections,
 compare with the active model on held-out corrections, activate only if not worse.
+The agency model of the same version is learned, held out and judged alike.
 
 Which corrections are held out is decided by a hash of the text, so it never
 changes: a held-out example has never been trained on by any version this
@@ -14,6 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .agency import MIN_AGENCIES, MIN_EXAMPLES_PER_AGENCY, AgencyModel, enough_to_learn, learnable
 from .dataset import Dataset
 from .model import TopicModel
 from .store import ModelStore
@@ -45,6 +47,39 @@ def topic_accuracy(model: TopicModel, data: Dataset) -> float:
 
 
 @dataclass(frozen=True)
+class AgencyOutcome:
+    """What became of the agency model in one training run."""
+
+    trained: bool
+    note: str  # why not, or what it learned from
+    trained_on: int = 0
+    held_out: int = 0
+    accuracy: float | None = None  # the new agency model's, on the held-out examples
+    active_accuracy: float | None = None  # the active version's agency model's
+
+    @property
+    def not_worse(self) -> bool:
+        return self.accuracy is None or self.active_accuracy is None or self.accuracy >= self.active_accuracy
+
+    @property
+    def reason(self) -> str:
+        if not self.trained:
+            return self.note
+        if self.accuracy is None:
+            return f"{self.note}；没有留出的承办单位样本可比较"
+        if self.active_accuracy is None:
+            return f"{self.note}；留出的 {self.held_out} 条上准确率 {self.accuracy:.1%}，此前没有承办单位模型"
+        verdict = "不低于" if self.not_worse else "低于"
+        return (
+            f"{self.note}；留出的 {self.held_out} 条上准确率 {self.accuracy:.1%}，"
+            f"{verdict}当前模型的 {self.active_accuracy:.1%}"
+        )
+
+
+NO_AGENCY_MODEL = AgencyOutcome(False, "没有承办单位样本，派单仍只按规则")
+
+
+@dataclass(frozen=True)
 class TrainingOutcome:
     version: str
     activated: bool
@@ -54,18 +89,69 @@ class TrainingOutcome:
     accuracy: float | None  # the new model's, on the held-out corrections
     active_before: str | None
     active_accuracy: float | None
+    agency: AgencyOutcome = NO_AGENCY_MODEL
+
+    @property
+    def topic_not_worse(self) -> bool:
+        return self.accuracy is None or self.active_accuracy is None or self.accuracy >= self.active_accuracy
 
     @property
     def reason(self) -> str:
         if self.accuracy is None:
-            return "没有留出的纠错样本可比较，直接启用"
-        if self.active_accuracy is None:
-            return "此前没有启用的模型"
-        verdict = "不低于" if self.activated else "低于"
-        return (
-            f"留出的 {self.held_out} 条纠错样本上准确率 {self.accuracy:.1%}，"
-            f"{verdict}当前模型的 {self.active_accuracy:.1%}"
+            topic = "没有留出的纠错样本可比较"
+        elif self.active_accuracy is None:
+            topic = "此前没有启用的模型"
+        else:
+            verdict = "不低于" if self.topic_not_worse else "低于"
+            topic = (
+                f"留出的 {self.held_out} 条纠错样本上准确率 {self.accuracy:.1%}，"
+                f"{verdict}当前模型的 {self.active_accuracy:.1%}"
+            )
+        return f"{topic}；承办单位：{self.agency.reason}"
+
+
+def train_agency(
+    store: ModelStore,
+    examples: Dataset,
+    active_before: str | None,
+    progress: Callable[[str], None],
+) -> tuple[AgencyModel | None, AgencyOutcome]:
+    """The agency model of a new version, judged on held-out examples like the topic model."""
+    if not enough_to_learn(examples.labels):
+        have = len(learnable(examples.labels))
+        return None, AgencyOutcome(
+            False,
+            f"承办单位样本不足（需至少 {MIN_AGENCIES} 个单位各 {MIN_EXAMPLES_PER_AGENCY} 条，"
+            f"现有 {have} 个单位达到），本版本不含承办单位模型，派单仍只按规则",
         )
+    train, held_out = split_examples(examples)
+    if not enough_to_learn(train.labels):
+        # Held out by the hash, what is left is too little: learn from all, judge on nothing.
+        train, held_out = examples, Dataset([], [])
+    kept = learnable(train.labels)
+    progress(f"训练承办单位模型：{len(kept)} 个单位、{sum(kept.values())} 条样本（另留出 {len(held_out)} 条用于比较）…")
+    agency = AgencyModel.train(train.texts, train.labels, source=f"{len(train)} agency examples")
+    accuracy = active_accuracy = None
+    if len(held_out):
+        accuracy = agency.accuracy(held_out.texts, held_out.labels)
+        active = store.load_version(active_before) if active_before is not None else None
+        if active is not None and active.agency is not None:
+            active_accuracy = active.agency.accuracy(held_out.texts, held_out.labels)
+    outcome = AgencyOutcome(
+        True,
+        f"{len(kept)} 个单位、{sum(kept.values())} 条样本",
+        trained_on=sum(kept.values()),
+        held_out=len(held_out),
+        accuracy=accuracy,
+        active_accuracy=active_accuracy,
+    )
+    agency.metadata["evaluation"] = {
+        "held_out_examples": len(held_out),
+        "accuracy": accuracy,
+        "compared_with": active_before,
+        "compared_accuracy": active_accuracy,
+    }
+    return agency, outcome
 
 
 def retrain(
@@ -73,11 +159,16 @@ def retrain(
     corpus: Dataset,
     corrections: Dataset,
     *,
+    agencies: Dataset | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> TrainingOutcome:
     """Train on the corpus and the corrections not held out; store the model as
     a new version with its evaluation; activate it only if it does at least as
-    well as the active one on the held-out corrections."""
+    well as the active one on the held-out corrections.
+
+    With ``agencies`` (texts and the agency that answered them) the version
+    gets an agency model too, when there is enough to learn from; the version
+    is then activated only if neither model is worse than the active one's."""
     train, held_out = split_examples(corrections)
     data = Dataset(list(corpus.texts), list(corpus.labels))
     data.extend(train)
@@ -92,7 +183,10 @@ def retrain(
         accuracy = topic_accuracy(model, held_out)
         if active_before is not None:
             active_accuracy = topic_accuracy(store.load_version(active_before), held_out)
-    activated = accuracy is None or active_accuracy is None or accuracy >= active_accuracy
+    agency_model, agency_outcome = train_agency(store, agencies or Dataset([], []), active_before, progress)
+    model.agency = agency_model
+    topic_not_worse = accuracy is None or active_accuracy is None or accuracy >= active_accuracy
+    activated = topic_not_worse and agency_outcome.not_worse
     model.metadata["evaluation"] = {
         "held_out_corrections": len(held_out),
         "topic_accuracy": accuracy,
@@ -109,4 +203,5 @@ def retrain(
         accuracy=accuracy,
         active_before=active_before,
         active_accuracy=active_accuracy,
+        agency=agency_outcome,
     )

@@ -13,7 +13,7 @@ import platform
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sklearn
@@ -24,6 +24,9 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from .text import normalise, tokenize
+
+if TYPE_CHECKING:
+    from .agency import AgencyModel
 
 LEVEL_SEPARATOR = "/"
 # Regularisation: with a small hand-written corpus the training texts are far
@@ -79,8 +82,8 @@ class TwoLevelClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
-def build_pipeline(min_df: int = 2) -> Pipeline:
-    """jieba words and character n-grams side by side, then a linear model.
+def build_features(min_df: int = 2) -> FeatureUnion:
+    """jieba words and character n-grams side by side.
 
     Words carry meaning; character n-grams survive jieba's mistakes on names,
     typos and words missing from the dictionary. Terms seen in one text only
@@ -89,7 +92,7 @@ def build_pipeline(min_df: int = 2) -> Pipeline:
     """
     if min_df < 1:
         raise ValueError("min_df counts texts: 1 or more")
-    features = FeatureUnion(
+    return FeatureUnion(
         [
             (
                 "words",
@@ -108,16 +111,21 @@ def build_pipeline(min_df: int = 2) -> Pipeline:
             ),
         ]
     )
-    model = TwoLevelClassifier(C=MODEL_C)
-    return Pipeline([("features", features), ("model", model)])
+
+
+def build_pipeline(min_df: int = 2) -> Pipeline:
+    """The text features, then the two-level linear model."""
+    return Pipeline([("features", build_features(min_df)), ("model", TwoLevelClassifier(C=MODEL_C))])
 
 
 @dataclass
 class TopicModel:
-    """A fitted pipeline and what is known about it."""
+    """A fitted pipeline and what is known about it; with the agency model
+    trained alongside, when there was enough data for one (one version, both)."""
 
     pipeline: Pipeline
     metadata: dict[str, Any] = field(default_factory=dict)
+    agency: AgencyModel | None = None
 
     @classmethod
     def train(

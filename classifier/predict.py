@@ -1,4 +1,4 @@
-"""What the classifier says of one text: topic, place, urgency, kind."""
+"""What the classifier says of one text: topic, agency, place, urgency, kind."""
 
 from __future__ import annotations
 
@@ -27,12 +27,16 @@ class Prediction:
     kind: str = "complaint"
     kind_words: tuple[str, ...] = ()
     model_version: str | None = None
+    # 承办单位: what the agency model learned, when the active version has one.
+    agency: str | None = None
+    agency_confidence: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["alternatives"] = [[label, round(p, 4)] for label, p in self.alternatives]
         data["confidence"] = round(self.confidence, 4)
         data["subtopic_confidence"] = round(self.subtopic_confidence, 4)
+        data["agency_confidence"] = round(self.agency_confidence, 4)
         return data
 
 
@@ -60,6 +64,9 @@ class Classifier:
         )
         if self.model is None:
             return Prediction(None, None, 0.0, 0.0, **common)
+        if self.model.agency is not None:
+            agencies, agency_confidence = self.model.agency.predict([text])
+            common.update(agency=agencies[0], agency_confidence=float(agency_confidence[0]))
         proba = self.model.predict_proba([text])
         labels = self.model.labels
         order = proba[0].argsort()[::-1]

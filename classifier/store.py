@@ -1,5 +1,6 @@
-"""The model store: versions of the topic model, which one is active, and a
-manifest of every model file this installation wrote.
+"""The model store: versions of the topic model (each with its agency model,
+when one was trained), which one is active, and a manifest of every model
+file this installation wrote.
 
 A pickle is code. A model file is loaded only if its SHA-256 is in this
 store's manifest, that is, only if this installation trained it.
@@ -19,7 +20,14 @@ from typing import Any
 
 import joblib
 
+from .agency import AgencyModel
 from .model import TopicModel
+
+
+def _agency_part(model: TopicModel) -> dict[str, Any] | None:
+    if model.agency is None:
+        return None
+    return {"pipeline": model.agency.pipeline, "metadata": model.agency.metadata}
 
 
 class UntrustedModel(Exception):
@@ -73,7 +81,11 @@ class ModelStore:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         os.close(fd)
         try:
-            joblib.dump({"pipeline": model.pipeline, "metadata": model.metadata}, tmp, compress=3)
+            joblib.dump(
+                {"pipeline": model.pipeline, "metadata": model.metadata, "agency": _agency_part(model)},
+                tmp,
+                compress=3,
+            )
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -87,6 +99,7 @@ class ModelStore:
                     "file": f"versions/{target.name}",
                     "sha256": digest,
                     "metadata": model.metadata,
+                    "agency": model.agency.metadata if model.agency is not None else None,
                 }
                 if activate:
                     manifest["active"] = version
@@ -126,7 +139,12 @@ class ModelStore:
         if _sha256(path) != expected_sha256:
             raise UntrustedModel(f"{path} has changed since it was trained; refusing to load it")
         stored = joblib.load(path)
-        model = TopicModel(stored["pipeline"], stored["metadata"])
+        agency = stored.get("agency")
+        model = TopicModel(
+            stored["pipeline"],
+            stored["metadata"],
+            AgencyModel(agency["pipeline"], agency["metadata"]) if agency else None,
+        )
         model.metadata.setdefault("file", str(path))
         return model
 

@@ -52,7 +52,8 @@ def create_submission():
         inbound = replace(inbound, external_id=key)
     app_services = services()
     receipt = submit(
-        session, inbound, app_services.classifier.current(), now(), threshold=app_services.threshold
+        session, inbound, app_services.classifier.current(), now(),
+        threshold=app_services.threshold, agency_threshold=app_services.agency_threshold,
     )
     ticket = receipt.ticket
     body = {

@@ -20,6 +20,8 @@ class Services:
     db: Database
     classifier: LiveClassifier
     threshold: float
+    # Confidence above which the learned agency is trusted over the routing rules.
+    agency_threshold: float = 0.8
     jobs: Registry = field(default_factory=Registry)
     # The in-process worker of the embedded default; None where separate
     # worker processes run the jobs.

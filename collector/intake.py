@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from classifier import Classifier, Prediction
+from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
 from routing.jobs import Handler, enqueue
 from routing.models import Kind, Message, Status, Ticket, Urgency
 from routing.tickets import Inbound, Labels, open_ticket, relabel
@@ -30,9 +31,12 @@ class Receipt:
     created: bool  # False when this was a repeated delivery
 
 
-def labels_from(prediction: Prediction, threshold: float) -> Labels:
+def labels_from(
+    prediction: Prediction, threshold: float, agency_threshold: float = DEFAULT_AGENCY_THRESHOLD
+) -> Labels:
     """Turn the classifier's reading into routing's labels; below the
-    threshold the topic is kept as a hint but a dispatcher decides."""
+    threshold the topic is kept as a hint but a dispatcher decides. A learned
+    agency goes along with the confidence routing must see before trusting it."""
     place = prediction.place
     reason = None
     if prediction.topic is None:
@@ -50,6 +54,11 @@ def labels_from(prediction: Prediction, threshold: float) -> Labels:
         needs_triage=reason is not None,
         triage_reason=reason,
         prediction=prediction.as_dict(),
+        learned_agency=(
+            LearnedAgency(prediction.agency, prediction.agency_confidence, agency_threshold)
+            if prediction.agency
+            else None
+        ),
     )
 
 
@@ -61,9 +70,16 @@ def with_place_of_location(labels: Labels, classifier: Classifier, location: str
     return replace(labels, district=place.district, street=place.street) if place else labels
 
 
-def read(classifier: Classifier, text: str, location: str | None, threshold: float) -> Labels:
+def read(
+    classifier: Classifier,
+    text: str,
+    location: str | None,
+    threshold: float,
+    agency_threshold: float = DEFAULT_AGENCY_THRESHOLD,
+) -> Labels:
     """The classifier's reading of a text, as routing's labels."""
-    return with_place_of_location(labels_from(classifier.predict(text), threshold), classifier, location)
+    labels = labels_from(classifier.predict(text), threshold, agency_threshold)
+    return with_place_of_location(labels, classifier, location)
 
 
 def read_later(session: Session, ticket: Ticket, now: datetime) -> None:
@@ -75,14 +91,14 @@ def read_later(session: Session, ticket: Ticket, now: datetime) -> None:
     enqueue(session, CLASSIFY, {"ticket_id": ticket.id}, now)
 
 
-def make_classify(classifier: Callable[[], Classifier], threshold: float) -> Handler:
+def make_classify(classifier: Callable[[], Classifier], threshold: float, agency_threshold: float) -> Handler:
     """The job that reads a received ticket, then routes it or leaves it for triage."""
 
     def classify(session: Session, payload: dict[str, Any], now: datetime) -> None:
         ticket = session.get(Ticket, payload["ticket_id"])
         if ticket is None or ticket.status is not Status.RECEIVED:
             return  # read already: a repeated run after a crash, or a dispatcher was quicker
-        labels = read(classifier(), ticket.text, ticket.location_text, threshold)
+        labels = read(classifier(), ticket.text, ticket.location_text, threshold, agency_threshold)
         # Routing only reads places, rules and policies: one write of the ticket at the end.
         with session.no_autoflush:
             relabel(session, ticket, labels, now)
@@ -106,13 +122,14 @@ def submit(
     now: datetime,
     *,
     threshold: float = DEFAULT_THRESHOLD,
+    agency_threshold: float = DEFAULT_AGENCY_THRESHOLD,
 ) -> Receipt:
     """Take one inbound message; commits. Safe to call again with the same
     ``external_id``: the first delivery's ticket is returned."""
     existing = find_delivered(session, inbound.channel, inbound.external_id)
     if existing is not None:
         return Receipt(existing, created=False)
-    labels = read(classifier, inbound.text, inbound.location.text, threshold)
+    labels = read(classifier, inbound.text, inbound.location.text, threshold, agency_threshold)
     try:
         ticket = open_ticket(session, inbound, labels, now)
         session.commit()

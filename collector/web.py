@@ -98,7 +98,10 @@ def submit_form():
             location=Location(text=form.location.data or None),
         )
         app_services = services()
-        receipt = submit(db, inbound, app_services.classifier.current(), now(), threshold=app_services.threshold)
+        receipt = submit(
+            db, inbound, app_services.classifier.current(), now(),
+            threshold=app_services.threshold, agency_threshold=app_services.agency_threshold,
+        )
         # The code is shown once, on the receipt; it is not put in the URL.
         session["receipt"] = {"number": receipt.ticket.number, "code": receipt.ticket.code}
         return redirect(url_for("station.receipt"))

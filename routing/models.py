@@ -370,6 +370,29 @@ class Correction(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class HistoricalTicket(Base):
+    """历史工单: a ticket a city handled before Tingjian, imported from a file
+    (a hotline export) so the agency model starts from the city's own history.
+
+    ``digest`` (SHA-256 of the text and the agency's name) makes an import
+    idempotent: the same row imported twice is stored once.
+    """
+
+    __tablename__ = "historical_ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    topic: Mapped[str | None] = mapped_column(String(80))
+    number: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)  # when the city received it
+    source: Mapped[str] = mapped_column(String(200))  # the file's name
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+    agency: Mapped[Agency] = relationship()
+
+
 class Attachment(Base):
     """附件: a photo, voice note or video that came with a ticket's messages.
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import workflow
+from .agency_choice import LearnedAgency
 from .models import District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 
 # No 0/O, 1/I/L: a resident reads the code off a phone and types it again.
@@ -39,6 +40,8 @@ class Labels:
     needs_triage: bool = False
     triage_reason: str | None = None
     prediction: dict[str, Any] | None = None
+    # The agency model's suggestion, weighed against the rules when routing.
+    learned_agency: LearnedAgency | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: 
     if labels.needs_triage:
         workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
     else:
-        workflow.route(session, ticket, now)
+        workflow.route(session, ticket, now, learned=labels.learned_agency)
     return ticket
 
 
@@ -197,7 +200,7 @@ def relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> 
         ticket.district, ticket.street = district, street
     workflow.record(session, ticket, "classify", None, now, detail={"prediction": labels.prediction})
     if ticket.status in workflow.UNROUTED and not labels.needs_triage:
-        workflow.route(session, ticket, now)
+        workflow.route(session, ticket, now, learned=labels.learned_agency)
     elif ticket.status is Status.RECEIVED:
         workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
 

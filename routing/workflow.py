@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .agency_choice import LearnedAgency, decide_agency
 from .deadlines import compute_deadlines, load_calendar
 from .jobs import enqueue
 from .models import Agency, Correction, Role, Status, Ticket, TicketEvent, User
@@ -200,17 +201,25 @@ def assign(
     )
 
 
-def route(session: Session, ticket: Ticket, now: datetime, *, actor: User | None = None) -> bool:
-    """Apply the routing rules; without a rule the ticket waits for a dispatcher.
-
-    Returns whether the ticket was assigned.
+def route(
+    session: Session,
+    ticket: Ticket,
+    now: datetime,
+    *,
+    actor: User | None = None,
+    learned: LearnedAgency | None = None,
+) -> bool:
+    """Apply the routing rules, with the learned agency when there is one
+    (see ``agency_choice.decide_agency``); without either the ticket waits
+    for a dispatcher. Returns whether the ticket was assigned.
     """
     district_id = ticket.district_id
     rule = choose_rule(session, topic=ticket.topic, subtopic=ticket.subtopic, district_id=district_id)
-    if rule is None:
-        transition(session, ticket, "triage", None, now, reason="没有适用的派单规则")
+    decision = decide_agency(session, ticket, rule, learned)
+    if decision.agency is None:
+        transition(session, ticket, "triage", None, now, reason=decision.reason, detail=decision.detail or None)
         return False
-    assign(session, ticket, rule.agency, actor, now, detail={"rule": rule.id})
+    assign(session, ticket, decision.agency, actor, now, reason=decision.reason, detail=decision.detail)
     return True
 
 

@@ -88,6 +88,7 @@ def callback():
     settings = Settings(
         window=current_app.config["WECHAT_MESSAGE_WINDOW"],
         threshold=app_services.threshold,
+        agency_threshold=app_services.agency_threshold,
         status_url=status_url,
     )
     outcome = receive(db_session(), msg, app_services.classifier.current(), now(), settings)

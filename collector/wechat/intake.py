@@ -45,6 +45,7 @@ WELCOME = (
 class Settings:
     window: timedelta = timedelta(minutes=10)
     threshold: float = 0.5
+    agency_threshold: float = 0.8
     status_url: Callable[[Ticket], str] = lambda t: ""
 
 
@@ -216,7 +217,10 @@ def _matter(
         if ticket.status is Status.WAITING:
             workflow.resume(session, ticket, None, now, reason="群众已补充")
         if text and not had_text:
-            relabel(session, ticket, read(classifier, ticket.text, ticket.location_text, settings.threshold), now)
+            relabel(
+                session, ticket,
+                read(classifier, ticket.text, ticket.location_text, settings.threshold, settings.agency_threshold), now,
+            )
     jobs += _attach(session, msg, ticket, message, now)
     reply = _matter_reply(ticket, created, msg.type, text, settings)
     message.payload = {**message.payload, "reply": reply}

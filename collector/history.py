@@ -1,0 +1,230 @@
+"""Importing a city's historical tickets (历史工单导入) from a CSV or XLSX file,
+so the agency model starts from the city's own history.
+
+Columns: ``text`` and ``agency`` are required, ``topic``, ``created`` and
+``number`` optional (the Chinese headers of a hotline export are understood
+too). A file with a bad row imports nothing: every error names its row and
+column, so it can be fixed and the file imported again. Importing is
+idempotent: a row whose text and agency are already stored is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from classifier.dataset import DatasetError, read_rows
+from routing.models import Agency, HistoricalTicket
+
+# Column → the headers it may have in a file.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "text": ("text", "内容", "诉求内容", "反映内容", "工单内容"),
+    "agency": ("agency", "承办单位", "办理单位", "责任单位"),
+    "topic": ("topic", "分类", "诉求分类", "问题分类"),
+    "created": ("created", "created_at", "date", "受理时间", "日期", "登记时间"),
+    "number": ("number", "工单号", "编号", "工单编号"),
+}
+REQUIRED = ("text", "agency")
+LIMITS = {"topic": 80, "number": 64}
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+                "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
+MAX_ERRORS_SHOWN = 20
+CHUNK = 500
+
+# progress(step, done, total): "read", "check", "store".
+Progress = Callable[[str, int, int], None]
+
+
+class HistoryImportError(ValueError):
+    """The file is not imported; ``errors`` says why, by row and column."""
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+@dataclass
+class ImportReport:
+    read: int = 0  # data rows with content
+    added: int = 0
+    already_stored: int = 0  # here before, or twice in the file
+    unknown: dict[str, list[int]] = field(default_factory=dict)  # agency name → its rows, when skipped
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    row: int  # as a spreadsheet counts it: the header is row 1
+    text: str
+    agency: str
+    topic: str | None
+    created: datetime | None
+    number: str | None
+
+
+def clean(value: str | None) -> str:
+    """Full-width letters and spaces to half-width, trimmed: how names are compared."""
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
+def digest(text: str, agency: str) -> str:
+    return hashlib.sha256(f"{clean(text)}\x1f{clean(agency)}".encode()).hexdigest()
+
+
+def parse_created(value: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def _columns(header: Iterable[str]) -> dict[str, str]:
+    """Our column name → the file's header for it."""
+    found: dict[str, str] = {}
+    for name in header:
+        for column, aliases in COLUMNS.items():
+            if clean(name).lower() in aliases and column not in found:
+                found[column] = name
+    return found
+
+
+def _check_row(number: int, raw: dict[str, str], columns: dict[str, str], errors: list[str]) -> HistoryRow | None:
+    values = {column: clean(raw.get(header)) for column, header in columns.items()}
+    if not any(values.values()):
+        return None  # an empty line: spreadsheets end with them
+    before = len(errors)
+    for column in REQUIRED:
+        if not values[column]:
+            errors.append(f"第 {number} 行 {columns[column]} 列为空")
+    for column, limit in LIMITS.items():
+        if len(values.get(column, "")) > limit:
+            errors.append(f"第 {number} 行 {columns[column]} 列超过 {limit} 个字")
+    created = parse_created(values.get("created", ""))
+    if values.get("created") and created is None:
+        errors.append(f"第 {number} 行 {columns['created']} 列“{values['created']}”不是日期（写作 2024-05-01）")
+    if len(errors) > before:
+        return None
+    return HistoryRow(
+        number, values["text"], values["agency"], values.get("topic") or None, created, values.get("number") or None
+    )
+
+
+def read_history(path: str | Path, progress: Progress = lambda *_: None) -> list[HistoryRow]:
+    """Every row of the file, checked; raises HistoryImportError naming each bad row."""
+    path = Path(path)
+    try:
+        raw_rows = list(read_rows(path))
+    except DatasetError as exc:
+        raise HistoryImportError(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise HistoryImportError(f"{path.name} 不是 UTF-8 编码：请另存为 UTF-8 的 CSV 或 XLSX") from exc
+    except Exception as exc:  # openpyxl's zip and XML errors: the file is not a workbook
+        raise HistoryImportError(f"{path.name} 无法读取（{exc.__class__.__name__}）：请确认是 CSV 或 XLSX 文件") from exc
+    if not raw_rows:
+        raise HistoryImportError(f"{path.name} 没有数据行")
+    progress("read", len(raw_rows), len(raw_rows))
+    columns = _columns(k for k in raw_rows[0] if k)
+    missing = [column for column in REQUIRED if column not in columns]
+    if missing:
+        raise HistoryImportError(
+            f"{path.name} 缺少列 {', '.join(missing)}（必需 text 和 agency，可选 topic、created、number）；"
+            f"文件的列为 {sorted(k for k in raw_rows[0] if k)}"
+        )
+    rows: list[HistoryRow] = []
+    errors: list[str] = []
+    for i, raw in enumerate(raw_rows):
+        row = _check_row(i + 2, raw, columns, errors)
+        if row is not None:
+            rows.append(row)
+        progress("check", i + 1, len(raw_rows))
+    if errors:
+        shown = errors[:MAX_ERRORS_SHOWN]
+        more = f"，另有 {len(errors) - len(shown)} 处" if len(errors) > len(shown) else ""
+        raise HistoryImportError(f"{path.name} 有 {len(errors)} 处错误{more}，未导入任何数据", shown)
+    if not rows:
+        raise HistoryImportError(f"{path.name} 没有数据行")
+    return rows
+
+
+def _agencies(session: Session) -> dict[str, Agency]:
+    return {clean(agency.name): agency for agency in session.scalars(select(Agency))}
+
+
+def _stored(session: Session, digests: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(digests), CHUNK):
+        chunk = digests[start : start + CHUNK]
+        found.update(session.scalars(select(HistoricalTicket.digest).where(HistoricalTicket.digest.in_(chunk))))
+    return found
+
+
+def unknown_agencies(rows: list[HistoryRow], agencies: dict[str, Agency]) -> dict[str, list[int]]:
+    unknown: dict[str, list[int]] = {}
+    for row in rows:
+        if row.agency not in agencies:
+            unknown.setdefault(row.agency, []).append(row.row)
+    return unknown
+
+
+def import_history(
+    session: Session,
+    path: str | Path,
+    now: datetime,
+    *,
+    skip_unknown: bool = False,
+    progress: Progress = lambda *_: None,
+) -> ImportReport:
+    """Store the file's tickets; commits once, so a failed import stores nothing.
+
+    An agency name that is not in the agency table stops the import (the
+    report's ``unknown`` names them and their rows) unless ``skip_unknown``:
+    then those rows are left out and the rest imported.
+    """
+    rows = read_history(path, progress)
+    agencies = _agencies(session)
+    report = ImportReport(read=len(rows), unknown=unknown_agencies(rows, agencies))
+    if report.unknown and not skip_unknown:
+        raise HistoryImportError(f"{len(report.unknown)} 个承办单位不在系统中，未导入任何数据", unknown_help(report.unknown))
+    known = [row for row in rows if row.agency in agencies]
+    digests = [digest(row.text, row.agency) for row in known]
+    seen = _stored(session, digests)
+    source = Path(path).name[:200]
+    for i, (row, key) in enumerate(zip(known, digests, strict=True)):
+        if key in seen:
+            report.already_stored += 1
+        else:
+            seen.add(key)
+            session.add(
+                HistoricalTicket(
+                    digest=key, text=row.text, agency=agencies[row.agency], topic=row.topic, number=row.number,
+                    created_at=row.created, source=source, imported_at=now,
+                )
+            )
+            report.added += 1
+        progress("store", i + 1, len(known))
+    session.commit()
+    return report
+
+
+def unknown_help(unknown: dict[str, list[int]]) -> list[str]:
+    """One line per unknown agency with where it occurs, then what to do."""
+    lines = []
+    for name, rows in sorted(unknown.items()):
+        where = "、".join(str(r) for r in rows[:5]) + ("…" if len(rows) > 5 else "")
+        lines.append(f"“{name}”：{len(rows)} 行（第 {where} 行）")
+    lines.append(
+        "处理办法：把文件中的名称改成系统中承办单位的名称（如 市住建局）后重新导入；"
+        "确是新单位的，先在系统中添加该承办单位；或加 --skip-unknown 只导入已知单位的行。"
+    )
+    return lines
