@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,36 +52,51 @@ class Classifier:
         self.version = version
 
     def predict(self, text: str) -> Prediction:
-        place = self.gazetteer.find(text)
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
+        """Several texts at once: the models' matrix work is shared, several
+        times faster per text than one by one."""
+        common = [self._rules(text) for text in texts]
+        if self.model is None or not texts:
+            return [Prediction(None, None, 0.0, 0.0, **c) for c in common]
+        if self.model.agency is not None:
+            agencies, agency_confidence = self.model.agency.predict(texts)
+            for c, agency, confidence in zip(common, agencies, agency_confidence):
+                c.update(agency=agency, agency_confidence=float(confidence))
+        proba = self.model.predict_proba(texts)
+        tops, top_proba = self.model.first_level_proba(proba) if self.model.two_level else (None, None)
+        return [
+            self._topic(row, None if top_proba is None else top_proba[i], tops, c)
+            for i, (row, c) in enumerate(zip(proba, common))
+        ]
+
+    def _rules(self, text: str) -> dict[str, Any]:
+        """What the gazetteer and the word rules read, model or not."""
         urgency = assess_urgency(text)
         kind = guess_kind(text)
-        common = dict(
-            place=place,
+        return dict(
+            place=self.gazetteer.find(text),
             urgent=urgency.urgent,
             urgency_words=urgency.words,
             kind=kind.kind,
             kind_words=kind.words,
             model_version=self.version,
         )
-        if self.model is None:
-            return Prediction(None, None, 0.0, 0.0, **common)
-        if self.model.agency is not None:
-            agencies, agency_confidence = self.model.agency.predict([text])
-            common.update(agency=agencies[0], agency_confidence=float(agency_confidence[0]))
-        proba = self.model.predict_proba([text])
+
+    def _topic(self, proba: Any, top_proba: Any, tops: list[str] | None, common: dict[str, Any]) -> Prediction:
         labels = self.model.labels
-        order = proba[0].argsort()[::-1]
-        alternatives = [(labels[i], float(proba[0][i])) for i in order[:3]]
-        if self.model.two_level:
-            tops, top_proba = self.model.first_level_proba(proba)
-            best_top = int(top_proba[0].argmax())
-            topic, confidence = tops[best_top], float(top_proba[0][best_top])
+        order = proba.argsort()[::-1]
+        alternatives = [(labels[i], float(proba[i])) for i in order[:3]]
+        if tops is not None:
+            best_top = int(top_proba.argmax())
+            topic, confidence = tops[best_top], float(top_proba[best_top])
             # The best second level within the chosen first level.
             inside = [i for i in order if labels[i].split(LEVEL_SEPARATOR, 1)[0] == topic]
             subtopic = labels[inside[0]].split(LEVEL_SEPARATOR, 1)[1]
-            subtopic_confidence = float(proba[0][inside[0]])
+            subtopic_confidence = float(proba[inside[0]])
         else:
-            topic, confidence = labels[order[0]], float(proba[0][order[0]])
+            topic, confidence = labels[order[0]], float(proba[order[0]])
             subtopic, subtopic_confidence = None, confidence
         return Prediction(topic, subtopic, confidence, subtopic_confidence, alternatives, **common)
 

@@ -24,4 +24,4 @@ def init_app(app: Flask, services: Services) -> None:
             return web.status_url(ticket)
 
     services.jobs.register("notify.resident", make_notify_handler(senders, status_url))
-    services.jobs.register(CLASSIFY, make_classify(services.classifier.current, services.threshold, services.agency_threshold))
+    services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from classifier import Classifier, Prediction
 from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
-from routing.jobs import Handler, enqueue
+from routing.jobs import BatchHandler, Handler, enqueue
 from routing.models import Kind, Message, Status, Ticket, Urgency
 from routing.tickets import Inbound, Labels, open_ticket, relabel
 
@@ -91,19 +91,31 @@ def read_later(session: Session, ticket: Ticket, now: datetime) -> None:
     enqueue(session, CLASSIFY, {"ticket_id": ticket.id}, now)
 
 
-def make_classify(classifier: Callable[[], Classifier], threshold: float, agency_threshold: float) -> Handler:
-    """The job that reads a received ticket, then routes it or leaves it for triage."""
+def make_classify(
+    classifier: Callable[[], Classifier], threshold: float, agency_threshold: float
+) -> tuple[Handler, BatchHandler]:
+    """The job that reads a received ticket, then routes it or leaves it for
+    triage; and the same for many tickets at once, which the workers use
+    when WeChat is busy."""
 
     def classify(session: Session, payload: dict[str, Any], now: datetime) -> None:
-        ticket = session.get(Ticket, payload["ticket_id"])
-        if ticket is None or ticket.status is not Status.RECEIVED:
-            return  # read already: a repeated run after a crash, or a dispatcher was quicker
-        labels = read(classifier(), ticket.text, ticket.location_text, threshold, agency_threshold)
-        # Routing only reads places, rules and policies: one write of the ticket at the end.
-        with session.no_autoflush:
-            relabel(session, ticket, labels, now)
+        classify_many(session, [payload], now)
 
-    return classify
+    def classify_many(session: Session, payloads: list[dict[str, Any]], now: datetime) -> None:
+        ids = [payload["ticket_id"] for payload in payloads]
+        # Read already (a repeated run after a crash, or a dispatcher was quicker): left alone.
+        tickets = session.scalars(
+            select(Ticket).where(Ticket.id.in_(ids), Ticket.status == Status.RECEIVED).order_by(Ticket.id)
+        ).all()
+        current = classifier()
+        predictions = current.predict_many([t.text for t in tickets])
+        # Routing only reads places, rules and policies: one write per ticket at the end.
+        with session.no_autoflush:
+            for ticket, prediction in zip(tickets, predictions, strict=True):
+                labels = labels_from(prediction, threshold, agency_threshold)
+                relabel(session, ticket, with_place_of_location(labels, current, ticket.location_text), now)
+
+    return classify, classify_many
 
 
 def find_delivered(session: Session, channel: str, external_id: str | None) -> Ticket | None:

@@ -35,6 +35,10 @@ DEFAULT_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 
 Handler = Callable[[Session, dict[str, Any], datetime], None]
+# Several jobs of one kind in one transaction, where doing them together is
+# much cheaper than one by one (the classifier reads many texts at once).
+BatchHandler = Callable[[Session, list[dict[str, Any]], datetime], None]
+BATCH_SIZE = 32
 
 
 class Job(Base):
@@ -120,6 +124,27 @@ def claim(session: Session, worker: str, now: datetime, *, lease: timedelta = DE
     return job
 
 
+def claim_more(
+    session: Session, worker: str, now: datetime, kind: str, limit: int, *, lease: timedelta = DEFAULT_LEASE
+) -> list[tuple[int, dict[str, Any]]]:
+    """Take up to ``limit`` more due jobs of ``kind`` in one statement; commits.
+
+    On PostgreSQL the subquery locks with ``SKIP LOCKED``; on SQLite the
+    single statement is atomic. Returns (id, payload) of each job taken."""
+    due = select(Job.id).where(_claimable(now), Job.kind == kind).order_by(Job.run_after, Job.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    taken = session.execute(
+        update(Job)
+        .where(Job.id.in_(due.scalar_subquery()), _claimable(now))
+        .values(locked_until=now + lease, locked_by=worker, attempts=Job.attempts + 1)
+        .returning(Job.id, Job.payload)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return [(job_id, dict(payload)) for job_id, payload in taken]
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
@@ -130,9 +155,15 @@ class Registry:
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
+        self.batches: dict[str, BatchHandler] = {}
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, batch: BatchHandler | None = None) -> None:
+        """``batch``, if given, runs many due jobs of the kind at once; each
+        job must still be safe to run alone, which is what happens when a
+        batch fails."""
         self.handlers[kind] = handler
+        if batch is not None:
+            self.batches[kind] = batch
 
     def handler(self, kind: str) -> Callable[[Handler], Handler]:
         def decorator(fn: Handler) -> Handler:
@@ -142,13 +173,52 @@ class Registry:
         return decorator
 
 
-def run_one(database: Database, registry: Registry, now: Callable[[], datetime], worker: str) -> bool:
-    """Claim and run one job. Returns False when nothing was due."""
+def run_one(database: Database, registry: Registry, now: Callable[[], datetime], worker: str) -> int:
+    """Claim and run the next due job — with more of its kind, if the kind
+    runs in batches. Returns how many jobs ran: 0 when nothing was due."""
     with database.Session() as session:
         job = claim(session, worker, now())
         if job is None:
-            return False
+            return 0
         job_id, kind, payload = job.id, job.kind, dict(job.payload)
+        more = claim_more(session, worker, now(), kind, BATCH_SIZE - 1) if kind in registry.batches else []
+    if more and _run_batch(database, registry.batches[kind], [(job_id, payload), *more], now):
+        return 1 + len(more)
+    for other_id, other_payload in more:  # the batch failed: each on its own, so one bad job holds none back
+        _run(database, registry, kind, other_id, other_payload, now)
+    _run(database, registry, kind, job_id, payload, now)
+    return 1 + len(more)
+
+
+def _run_batch(
+    database: Database, batch: BatchHandler, jobs: list[tuple[int, dict[str, Any]]], now: Callable[[], datetime]
+) -> bool:
+    with database.Session() as session:
+        try:
+            batch(session, [payload for _, payload in jobs], now())
+            session.flush()
+        except Exception as exc:  # noqa: BLE001 - retried job by job
+            session.rollback()
+            log.info("batch of %d jobs failed (%s); running them one by one", len(jobs), exc)
+            return False
+        _done(session, [job_id for job_id, _ in jobs], now())
+        session.commit()
+    return True
+
+
+def _done(session: Session, job_ids: list[int], now: datetime) -> None:
+    # Marked done in the handler's transaction: the work and its record commit together.
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids))
+        .values(status=DONE, finished_at=now, locked_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _run(
+    database: Database, registry: Registry, kind: str, job_id: int, payload: dict[str, Any], now: Callable[[], datetime]
+) -> None:
     handler = registry.handlers.get(kind)
     with database.Session() as session:
         try:
@@ -160,16 +230,9 @@ def run_one(database: Database, registry: Registry, now: Callable[[], datetime],
             session.rollback()
             _failed(session, job_id, exc, now())
             log.warning("job %s (%s) failed: %s", job_id, kind, exc)
-            return True
-        # Marked done in the handler's transaction: the work and its record commit together.
-        session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(status=DONE, finished_at=now(), locked_until=None, last_error=None)
-            .execution_options(synchronize_session=False)
-        )
+            return
+        _done(session, [job_id], now())
         session.commit()
-    return True
 
 
 def _failed(session: Session, job_id: int, exc: Exception, now: datetime) -> None:
@@ -195,8 +258,8 @@ def run_pending(database: Database, registry: Registry, now: Callable[[], dateti
     """Run due jobs until none is left (or ``limit``); returns how many ran."""
     worker = worker_name()
     ran = 0
-    while ran < limit and run_one(database, registry, now, worker):
-        ran += 1
+    while ran < limit and (done := run_one(database, registry, now, worker)):
+        ran += done
     return ran
 
 

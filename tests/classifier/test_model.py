@@ -43,6 +43,16 @@ def test_two_level_labels_give_both_levels_with_consistent_confidence(model):
     assert top_labels[0] == "城乡建设/物业管理"
 
 
+def test_several_texts_at_once_read_as_each_would_alone(model):
+    texts = ["物业又乱收停车费了", "西湖区文新街道化工厂晚上排放废气", "建议增开公交夜班车，煤气泄漏了"]
+    classifier = Classifier(model)
+    together = classifier.predict_many(texts)
+    alone = [classifier.predict(text) for text in texts]
+    assert [p.as_dict() for p in together] == [p.as_dict() for p in alone]
+    assert together[1].place.district == "西湖区" and together[2].urgent
+    assert Classifier(None).predict_many(texts)[0].topic is None
+
+
 def test_first_level_probability_is_the_sum_of_its_second_levels(model):
     proba = model.predict_proba(["公交车太少"])
     tops, top_proba = model.first_level_proba(proba)
