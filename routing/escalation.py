@@ -248,9 +248,11 @@ def make_digest(
     session: Session, agency_id: int, day: date, now: datetime, policy: EscalationPolicy,
     calendar: WorkCalendar | None = None,
 ) -> AgencyDigest:
-    """The digest of one agency for one working day, made once: new tickets
-    since the previous working day began, open ones due soon (yellow) and
-    overdue (red) now, reminders and notices since the previous working day."""
+    """The digest of one agency for one working day, made once: tickets newly
+    assigned and reminders and notices raised from the start of the previous
+    working day to the start of this one (so consecutive digests neither miss
+    nor repeat a weekend), and the open tickets due soon (yellow) and overdue
+    (red) as of ``now``."""
     existing = session.scalar(
         select(AgencyDigest).where(AgencyDigest.agency_id == agency_id, AgencyDigest.day == day)
     )
@@ -270,7 +272,7 @@ def make_digest(
         select(Escalation).where(
             or_(Escalation.agency_id == agency_id,
                 and_(Escalation.kind == EscalationKind.NOTICE, Escalation.recipient_id == agency_id)),
-            Escalation.created_at >= since, Escalation.created_at <= now,
+            Escalation.created_at >= since, Escalation.created_at < until,
         ).order_by(Escalation.id).options(selectinload(Escalation.ticket))
     ).all()
     detail: dict[str, Any] = {

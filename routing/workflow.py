@@ -117,7 +117,9 @@ def record(
         reason=reason,
         detail=detail,
     )
-    ticket.events.append(event)
+    # Through the back-reference, so a sweep adding one event does not load
+    # the ticket's whole timeline first.
+    event.ticket = ticket
     ticket.updated_at = now
     session.add(event)
     return event
