@@ -106,6 +106,30 @@ def warning_level(ticket: Ticket, now: datetime, calendar: WorkCalendar, share: 
 # -- reminders and notices (催办、通报) ------------------------------------------
 
 
+class SupervisionError(ValueError):
+    """A supervisor that cannot be set; the message says why, in Chinese."""
+
+
+def set_supervisor(session: Session, agency_name: str, supervisor_name: str | None) -> Agency:
+    """上级督办单位: who receives the notices about ``agency_name``; None: the
+    dispatcher centre alone. A chain of supervisors must never come back to
+    the agency itself. The caller commits."""
+    agencies = {a.name: a for a in session.scalars(select(Agency))}
+    for name in filter(None, (agency_name, supervisor_name)):
+        if name not in agencies:
+            raise SupervisionError(f"没有名为“{name}”的承办单位。")
+    agency = agencies[agency_name]
+    supervisor = agencies[supervisor_name] if supervisor_name else None
+    above = supervisor
+    while above is not None:
+        if above.id == agency.id:
+            raise SupervisionError(f"{supervisor_name}已在{agency_name}之下，不能再督办它。")
+        above = above.supervisor
+    agency.supervisor = supervisor
+    session.flush()
+    return agency
+
+
 def _not_yet(kind: EscalationKind, deadline: str):
     """No record of this kind for the ticket's present deadline yet."""
     column = DEADLINE_COLUMNS[deadline]
