@@ -12,7 +12,7 @@ from werkzeug.exceptions import NotFound
 import collector
 from classifier import LiveClassifier, ModelStore
 from collector.context import Services, install
-from routing import sweep
+from routing import escalation, sweep
 from routing.clock import now
 from routing.db import Database
 from routing.jobs import Worker
@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, cli, desk, settings
+    from . import agency, auth, badges, cli, desk, settings
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -45,15 +45,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     desk.init_app(app)
     agency.init_app(app)
     cli.init_app(app)
-    services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"]))
+    policy = escalation_policy(app)
+    services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"], policy))
+    escalation.register_jobs(services.jobs, policy)
 
     # Chinese stays readable in JSON answers and in the timeline's details.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.filters["action_label"] = action_label
+    badges.init_app(app)
     _error_pages(app)
     if app.config["JOBS_IN_PROCESS"]:
         _start_worker_on_first_request(app, services)
     return app
+
+
+def escalation_policy(app: Flask) -> escalation.EscalationPolicy:
+    return escalation.EscalationPolicy(
+        warning_share=app.config["WARNING_SHARE"], escalation_days=app.config["ESCALATION_DAYS"]
+    )
 
 
 def _start_worker_on_first_request(app: Flask, services: Services) -> None:
@@ -104,6 +113,8 @@ EVENT_LABELS = {
     "absorb": "合并进来",
     "locate": "按位置确定地点",
     "answer_merged": "随合并工单答复",
+    "remind": "催办",
+    "notify_supervisor": "通报",
 }
 
 

@@ -15,6 +15,7 @@ from collector.context import db_session
 from routing import workflow
 from routing.calendar import WorkingHours
 from routing.clock import now
+from routing.escalation import latest_digests, open_escalations
 from routing.models import Role
 from routing.tickets import agency_queue
 
@@ -49,8 +50,25 @@ class EmptyForm(FlaskForm):
 @roles_required(Role.AGENCY)
 def queue():
     user = current_staff()
-    tickets = agency_queue(db_session(), user.agency_id)
-    return render_template("agency/queue.html", tickets=tickets, agency=user.agency, now=now())
+    session = db_session()
+    digests = latest_digests(session, user.agency_id, limit=1)
+    return render_template(
+        "agency/queue.html",
+        tickets=agency_queue(session, user.agency_id),
+        escalations=open_escalations(session, agency_id=user.agency_id),
+        digest=digests[0] if digests else None,
+        agency=user.agency,
+        now=now(),
+    )
+
+
+@bp.get("/digests")
+@roles_required(Role.AGENCY)
+def digests():
+    """每日简报: the agency's digests, the newest first."""
+    user = current_staff()
+    return render_template("agency/digests.html", digests=latest_digests(db_session(), user.agency_id),
+                           agency=user.agency)
 
 
 @bp.get("/tickets/<number>")

@@ -22,6 +22,7 @@ from collector.history import HistoryImportError, import_history
 from routing.clock import now
 from routing.corrections import agency_examples, topic_examples
 from routing.deadlines import calendar_entries, load_calendar, set_calendar_days
+from routing.escalation import SupervisionError, set_supervisor
 from routing.jobs import Worker, run_pending
 from routing.migrate import upgrade
 from routing.sweep import ensure_scheduled
@@ -30,6 +31,7 @@ db_cli = AppGroup("db", help="数据库结构 / database schema.")
 jobs_cli = AppGroup("jobs", help="后台任务 / background jobs.")
 classifier_cli = AppGroup("classifier", help="分类模型 / the topic and agency classifier.")
 calendar_cli = AppGroup("calendar", help="工作日历 / holidays and make-up working days.")
+agency_cli = AppGroup("agency", help="承办单位 / agencies.")
 
 
 def _store() -> ModelStore:
@@ -303,7 +305,23 @@ def calendar_show(year: int) -> None:
         click.echo(f"{year} 年：没有放假安排，暂按周一至周五计算。请用 calendar holiday / workday 录入。")
 
 
+@agency_cli.command("supervisor")
+@click.argument("agency")
+@click.argument("supervisor", required=False)
+def agency_supervisor(agency: str, supervisor: str | None) -> None:
+    """Set who receives notices (通报) when AGENCY stays overdue, e.g.
+    西湖区文新街道办事处 西湖区人民政府; without SUPERVISOR: the dispatcher centre."""
+    with services().db.Session() as session:
+        try:
+            set_supervisor(session, agency, supervisor)
+        except SupervisionError as exc:
+            raise click.UsageError(str(exc)) from exc
+        session.commit()
+    click.echo(f"{agency}超期的通报今后送{supervisor or '分拨中心'}。")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(agency_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(db_cli)

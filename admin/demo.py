@@ -84,6 +84,11 @@ SUBTOPIC_AGENCIES: tuple[tuple[str, str], ...] = (
     ("公积金", "市住房公积金管理中心"),
 )
 
+# 督办: who hears when an agency stays overdue. The municipal government office
+# supervises the city's bureaus and the district governments; a district
+# government supervises its street offices (set in load_agencies).
+GENERAL_OFFICE = "市政府办公厅"
+
 # Matters a district government answers for its own ground, before the city.
 LOCAL_TOPICS = ("城乡建设", "民政", "农业农村")
 
@@ -139,17 +144,20 @@ def load_places(session: Session, gazetteer: Gazetteer, report: Report) -> None:
 
 
 def load_agencies(session: Session, report: Report) -> None:
+    office = _get_or_add(session, Agency, report, "agencies", name=GENERAL_OFFICE)
     for name in MUNICIPAL_AGENCIES:
-        _get_or_add(session, Agency, report, "agencies", name=name)
+        bureau = _get_or_add(session, Agency, report, "agencies", name=name)
+        bureau.supervisor_id = bureau.supervisor_id or office.id
     for district in session.scalars(select(District).order_by(District.id)):
         suffix = "人民政府"
-        _get_or_add(
+        government = _get_or_add(
             session, Agency, report, "agencies", defaults={"district_id": district.id}, name=f"{district.name}{suffix}"
         )
+        government.supervisor_id = government.supervisor_id or office.id
     for district_name, street_name in STREET_OFFICES:
         district = session.scalar(select(District).where(District.name == district_name))
         street = _street(session, district, street_name, report)
-        _get_or_add(
+        street_office = _get_or_add(
             session,
             Agency,
             report,
@@ -157,6 +165,8 @@ def load_agencies(session: Session, report: Report) -> None:
             defaults={"district_id": district.id, "street_id": street.id},
             name=f"{district_name}{street_name}办事处",
         )
+        government = session.scalar(select(Agency).where(Agency.name == f"{district_name}人民政府"))
+        street_office.supervisor_id = street_office.supervisor_id or government.id
 
 
 def _street(session: Session, district: District, name: str, report: Report) -> Street:
@@ -244,6 +254,8 @@ def load_users(session: Session, report: Report) -> None:
         ("jiaotong", "市交通运输局承办员", Role.AGENCY, "市交通运输局"),
         ("renshe", "市人社局承办员", Role.AGENCY, "市人社局"),
         ("xihu", "西湖区政府承办员", Role.AGENCY, "西湖区人民政府"),
+        ("wenxin", "文新街道办事处承办员", Role.AGENCY, "西湖区文新街道办事处"),
+        ("bangongting", "市政府办公厅督查员", Role.AGENCY, GENERAL_OFFICE),
     )
     password_hash = None  # one (deliberately slow) hash serves every demo login
     for username, display_name, role, agency_name in users:

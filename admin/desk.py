@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
@@ -12,6 +12,7 @@ from collector.context import db_session, services
 from routing import workflow
 from routing.clock import now
 from routing.deadlines import load_calendar
+from routing.escalation import count_open, open_escalations
 from routing.models import Agency, Role
 from routing.tickets import find_by_number, recent_tickets, triage_queue, urgent_unaccepted
 
@@ -75,7 +76,20 @@ def triage():
         hot=hot_issues(session, today),
         recent=recent_tickets(session),
         unknown_years=unknown_years,
+        open_escalations=count_open(session),
         now=today,
+    )
+
+
+@bp.get("/escalations")
+@roles_required(*DISPATCH)
+def escalations():
+    """催办与通报: every open reminder and notice, the most overdue first."""
+    return render_template(
+        "desk/escalations.html",
+        records=open_escalations(db_session()),
+        escalation_days=current_app.config["ESCALATION_DAYS"],
+        now=now(),
     )
 
 

@@ -58,6 +58,10 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "JOBS_IN_PROCESS": env("JOBS_IN_PROCESS", "1" if database_url.startswith("sqlite") else "0") == "1",
         # Working days a resident has to rate an answer before the ticket closes itself.
         "SATISFACTION_DAYS": int(env("SATISFACTION_DAYS", "5")),
+        # Share of a deadline's working time after which a ticket shows 临期 (yellow).
+        "WARNING_SHARE": float(env("WARNING_SHARE", "0.8")),
+        # Working days a ticket stays overdue before its agency's supervisor gets a notice (通报).
+        "ESCALATION_DAYS": int(env("ESCALATION_DAYS", "2")),
         "WECHAT_TOKEN": env("WECHAT_TOKEN", ""),
         "WECHAT_ENCODING_AES_KEY": env("WECHAT_ENCODING_AES_KEY", ""),
         "WECHAT_APPID": env("WECHAT_APPID", ""),

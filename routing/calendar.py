@@ -117,6 +117,20 @@ class WorkCalendar:
             remaining -= closing - moment
             moment = datetime.combine(self.next_workday(moment.date()), self.hours.start)
 
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """Office time on working days in [start, end]: how much of a working-day
+        deadline has run. Zero when end is not after start."""
+        total = timedelta(0)
+        day = start.date()
+        while day <= end.date():
+            if self.is_workday(day):
+                opening = max(start, datetime.combine(day, self.hours.start))
+                closing = min(end, datetime.combine(day, self.hours.end))
+                if closing > opening:
+                    total += closing - opening
+            day += timedelta(days=1)
+        return total
+
     def _next_opening(self, moment: datetime) -> datetime:
         day = moment.date()
         opening = datetime.combine(day, self.hours.start)

@@ -144,9 +144,14 @@ class Agency(Base):
     district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
     street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 上级督办单位: receives the notices (通报) when this agency stays overdue —
+    # a district government for its street offices, the municipal government
+    # office for bureaus. None: the dispatcher centre alone follows it up.
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
 
     district: Mapped[District | None] = relationship()
     street: Mapped[Street | None] = relationship()
+    supervisor: Mapped[Agency | None] = relationship(remote_side=[id])
 
 
 class Station(Base):
@@ -243,6 +248,12 @@ class Ticket(Base):
     """工单: one matter raised by a resident or deputy, however many messages it took."""
 
     __tablename__ = "ticket"
+    __table_args__ = (
+        # The sweep finds due and overdue tickets by state and deadline, never
+        # by reading every open ticket.
+        Index("ix_ticket_status_accept_by", "status", "accept_by"),
+        Index("ix_ticket_status_answer_by", "status", "answer_by"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -353,6 +364,62 @@ class TicketEvent(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column()
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class EscalationKind(str, enum.Enum):
+    """督办的层级: a reminder to the agency, then a notice to its supervisor."""
+
+    REMINDER = "reminder"  # 催办: the deadline is reached
+    NOTICE = "notice"  # 通报: still overdue after the configured working days
+
+    @property
+    def label(self) -> str:
+        return {"reminder": "催办", "notice": "通报"}[self.value]
+
+
+class Escalation(Base):
+    """催办 / 通报: one per ticket, kind and deadline — a new deadline (an
+    extension, a reassignment) may be chased again, the same one never twice."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "deadline", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    kind: Mapped[EscalationKind] = mapped_column(_enum(EscalationKind))
+    deadline: Mapped[str] = mapped_column(String(16))  # "accept" (签收) or "answer" (答复)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    # The agency that is late, and the one the record is addressed to: the same
+    # for a reminder, its supervisor (or none: the dispatcher centre) for a notice.
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    text: Mapped[str] = mapped_column(String(500))
+
+    ticket: Mapped[Ticket] = relationship()
+    agency: Mapped[Agency] = relationship(foreign_keys=[agency_id])
+    recipient: Mapped[Agency | None] = relationship(foreign_keys=[recipient_id])
+
+
+class AgencyDigest(Base):
+    """每日督办简报: what an agency should know at the start of a working day."""
+
+    __tablename__ = "agency_digest"
+    __table_args__ = (UniqueConstraint("agency_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    day: Mapped[date] = mapped_column(Date)
+    new_tickets: Mapped[int] = mapped_column(Integer, default=0)
+    due_soon: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[int] = mapped_column(Integer, default=0)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    notices: Mapped[int] = mapped_column(Integer, default=0)
+    # Ticket numbers behind each count, so the page can list them.
+    detail: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    agency: Mapped[Agency] = relationship()
 
 
 class Correction(Base):

@@ -4,6 +4,10 @@ It runs as a job that schedules its own next run, one per time slot: the job's
 key is the slot, so however many processes start it, each slot's sweep runs
 once. On the embedded default the in-process worker runs it; in production,
 the job workers do — no separate scheduler to keep alive.
+
+Each run closes answers nobody rated, sends reminders (催办) and notices
+(通报) that have come due, and from a working day's opening on asks once for
+that day's agency digests (see ``escalation``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import workflow
+from . import escalation, workflow
 from .db import Database
 from .deadlines import load_calendar
 from .jobs import enqueue
@@ -66,12 +70,16 @@ def ensure_scheduled(database: Database, now: datetime) -> None:
             session.rollback()
 
 
-def make_sweep(satisfaction_days: int) -> Callable[[Session, dict[str, Any], datetime], None]:
+def make_sweep(
+    satisfaction_days: int, policy: escalation.EscalationPolicy = escalation.EscalationPolicy()
+) -> Callable[[Session, dict[str, Any], datetime], None]:
     def sweep(session: Session, payload: dict[str, Any], now: datetime) -> None:
         # The job runner commits the sweep together with marking the job done.
         closed = close_unrated(session, now, satisfaction_days)
+        reminders, notices = escalation.escalate(session, now, policy)
+        escalation.schedule_digests(session, now, load_calendar(session))
         schedule(session, now)
-        if closed:
-            log.info("sweep: closed %d answered tickets nobody rated", closed)
+        if closed or reminders or notices:
+            log.info("sweep: closed %d unrated answers; %d reminders, %d notices", closed, reminders, notices)
 
     return sweep

@@ -103,3 +103,20 @@ def test_an_administrator_enters_next_years_holidays_and_deadlines_follow(runner
 
     bad = runner.invoke(args=["calendar", "workday", "2027-13-01"])
     assert bad.exit_code != 0 and "2027-02-06" in bad.output
+
+
+def test_an_administrator_sets_who_supervises_an_agency(runner, demo):
+    result = runner.invoke(args=["agency", "supervisor", "市住房公积金管理中心", "市住建局"])
+    assert result.exit_code == 0, result.output
+    assert "今后送市住建局" in result.output
+    demo.expire_all()
+    fund = demo.scalar(select(Agency).where(Agency.name == "市住房公积金管理中心"))
+    assert fund.supervisor.name == "市住建局"
+    # A circle of supervisors is refused: the housing bureau cannot sit under the fund it supervises.
+    refused = runner.invoke(args=["agency", "supervisor", "市住建局", "市住房公积金管理中心"])
+    assert refused.exit_code != 0 and "不能再督办" in refused.output
+    assert runner.invoke(args=["agency", "supervisor", "没有这个局"]).exit_code != 0
+    # Without a supervisor, notices go to the dispatcher centre.
+    assert runner.invoke(args=["agency", "supervisor", "市住房公积金管理中心"]).exit_code == 0
+    demo.expire_all()
+    assert demo.get(Agency, fund.id).supervisor_id is None
