@@ -84,7 +84,7 @@ BASELINE_INDEXES = (
     "CREATE INDEX ix_ticket_status ON ticket (status)",
 )
 NEW_INDEXES = (
-    "ix_ticket_agency_id_assigned_at", "ix_ticket_assigned_at", "ix_ticket_status_answered_at",
+    "ix_ticket_agency_id_assigned_at", "ix_ticket_status_answered_at",
     "ix_ticket_event_action_at_agency_id",
 )
 

@@ -242,10 +242,9 @@ class Ticket(Base):
 
     __tablename__ = "ticket"
     __table_args__ = (
-        # An agency's queue, and its scorecard: the tickets assigned to it in a period.
+        # An agency's queue, and the scorecards: the tickets assigned to an
+        # agency in a period (for all agencies too, one range per agency).
         Index("ix_ticket_agency_id_assigned_at", "agency_id", "assigned_at"),
-        # Every agency's scorecard for a period.
-        Index("ix_ticket_assigned_at", "assigned_at"),
         # Queues and sweeps by status (replaces the index on status alone);
         # the sweep's answers waiting for a rating, oldest first.
         Index("ix_ticket_status_answered_at", "status", "answered_at"),

@@ -20,7 +20,6 @@ def upgrade() -> None:
         batch_op.drop_index('ix_ticket_agency_id')
         batch_op.drop_index('ix_ticket_status')
         batch_op.create_index('ix_ticket_agency_id_assigned_at', ['agency_id', 'assigned_at'], unique=False)
-        batch_op.create_index('ix_ticket_assigned_at', ['assigned_at'], unique=False)
         batch_op.create_index('ix_ticket_status_answered_at', ['status', 'answered_at'], unique=False)
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('agency_id', sa.Integer(), nullable=True))
@@ -45,7 +44,6 @@ def downgrade() -> None:
         batch_op.drop_column('agency_id')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_status_answered_at')
-        batch_op.drop_index('ix_ticket_assigned_at')
         batch_op.drop_index('ix_ticket_agency_id_assigned_at')
         batch_op.create_index('ix_ticket_status', ['status'], unique=False)
         batch_op.create_index('ix_ticket_agency_id', ['agency_id'], unique=False)
