@@ -253,13 +253,19 @@ class Ticket(Base):
         # by reading every open ticket.
         Index("ix_ticket_status_accept_by", "status", "accept_by"),
         Index("ix_ticket_status_answer_by", "status", "answer_by"),
+        # An agency's queue, and the scorecards: the tickets assigned to an
+        # agency in a period (for all agencies too, one range per agency).
+        Index("ix_ticket_agency_id_assigned_at", "agency_id", "assigned_at"),
+        # Queues and sweeps by status (replaces the index on status alone);
+        # the sweep's answers waiting for a rating, oldest first.
+        Index("ix_ticket_status_answered_at", "status", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
     # 查询码: the resident's key to the public status page.
     code: Mapped[str] = mapped_column(String(16))
-    status: Mapped[Status] = mapped_column(_enum(Status), index=True)
+    status: Mapped[Status] = mapped_column(_enum(Status))
     kind: Mapped[Kind] = mapped_column(_enum(Kind), default=Kind.COMPLAINT)
     urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
     channel: Mapped[str] = mapped_column(String(16))
@@ -282,7 +288,7 @@ class Ticket(Base):
     # that a dispatcher's correction is visible as one and teaches the model.
     prediction: Mapped[dict[str, Any] | None] = mapped_column()
 
-    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
     accept_by: Mapped[datetime | None] = mapped_column(DateTime)
     answer_by: Mapped[datetime | None] = mapped_column(DateTime)
@@ -350,10 +356,19 @@ class TicketEvent(Base):
     """
 
     __tablename__ = "ticket_event"
+    __table_args__ = (
+        # Scorecards count steps of a kind in a period (returns, transfers,
+        # ratings), for one agency or all: the agency is checked in the index.
+        Index("ix_ticket_event_action_at_agency_id", "action", "at", "agency_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
+    # The agency answerable for the ticket when the step was taken — for a
+    # transfer (转办), the one it was taken from; for a return (退回), the one
+    # returning it. Kept here because the ticket's own agency changes later.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # Kept as text too, so the record still reads right if the account changes.
     actor: Mapped[str] = mapped_column(String(100))

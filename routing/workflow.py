@@ -115,6 +115,8 @@ def record(
     event = TicketEvent(
         ticket=ticket,
         at=now,
+        # Before assign() changes it: a transfer counts against the agency it leaves.
+        agency_id=ticket.agency_id,
         actor_id=actor.id if actor is not None else None,
         actor=actor_label(actor),
         action=action,
@@ -178,13 +180,8 @@ def assign(
         raise WorkflowError(f"{agency.name}已停用，不能派单。")
     name = "assign" if ticket.status in UNROUTED else "reassign"
     _check(STEPS[name], ticket, actor)
-    ticket.agency = agency
-    ticket.agency_id = agency.id
-    ticket.assigned_at = now
     deadlines = compute_deadlines(session, ticket.kind, ticket.urgency, now)
-    ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
-    ticket.accepted_at = ticket.paused_at = None
-    ticket.extension_until = ticket.extension_reason = None
+    # The event first, while the ticket still names the agency it leaves (转办 counts against it).
     transition(
         session,
         ticket,
@@ -194,11 +191,17 @@ def assign(
         reason=reason,
         detail={
             "agency": agency.name,
-            "accept_by": ticket.accept_by.isoformat(),
-            "answer_by": ticket.answer_by.isoformat(),
+            "accept_by": deadlines.accept_by.isoformat(),
+            "answer_by": deadlines.answer_by.isoformat(),
             **(detail or {}),
         },
     )
+    ticket.agency = agency
+    ticket.agency_id = agency.id
+    ticket.assigned_at = now
+    ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
+    ticket.accepted_at = ticket.paused_at = None
+    ticket.extension_until = ticket.extension_reason = None
 
 
 def route(

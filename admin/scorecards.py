@@ -1,0 +1,208 @@
+"""办理质效: the scorecards page, and the same figures as CSV and Excel.
+
+Dispatchers and administrators see every agency (or pick one); agency staff
+see their own agency only. The period is this month, last month, this quarter
+or a custom range of days. The filter is a GET form: it changes nothing, so it
+carries no CSRF token (which would only leak into the address).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, abort, render_template, request, send_file
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from collector.context import db_session
+from routing.clock import now
+from routing.models import Agency, Role
+from routing.scorecard import AgencyScore, Scorecard, month_of, previous_month, quarter_of, scorecard
+
+from .auth import current_staff, roles_required
+
+bp = Blueprint("scorecards", __name__)
+
+VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.AGENCY)
+PERIODS = {"this_month": "本月", "last_month": "上月", "this_quarter": "本季度", "custom": "自定义"}
+PRESETS: dict[str, Callable[[date], tuple[datetime, datetime]]] = {
+    "this_month": month_of,
+    "last_month": previous_month,
+    "this_quarter": quarter_of,
+}
+LONGEST = timedelta(days=366)
+
+
+def _percent(share: float | None) -> float | None:
+    return round(share * 100, 1) if share is not None else None
+
+
+def _one_decimal(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
+# The figures, in order: the page's columns and the exports' are the same.
+COLUMNS: tuple[tuple[str, Callable[[AgencyScore], Any]], ...] = (
+    ("承办单位", lambda s: s.agency),
+    ("派单数", lambda s: s.assigned),
+    ("按时签收", lambda s: s.accepted_on_time),
+    ("超时签收", lambda s: s.accepted_late),
+    ("按时签收率(%)", lambda s: _percent(s.accept_rate)),
+    ("按时答复", lambda s: s.answered_on_time),
+    ("超时答复", lambda s: s.answered_late),
+    ("按时答复率(%)", lambda s: _percent(s.answer_rate)),
+    ("评价数", lambda s: s.rated),
+    ("满意及基本满意", lambda s: s.satisfied),
+    ("满意率(%)", lambda s: _percent(s.satisfaction_rate)),
+    ("平均办理时长(小时)", lambda s: _one_decimal(s.average_handling_hours)),
+    ("平均办理时长(工作日)", lambda s: _one_decimal(s.average_handling_working_days)),
+    ("退回", lambda s: s.returns),
+    ("转办", lambda s: s.transfers),
+    ("当前超期", lambda s: s.overdue),
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the person asked for, checked: the period and the agency."""
+
+    period: str
+    start: datetime
+    end: datetime  # exclusive
+    agency_id: int | None
+    error: str | None = None
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).date()
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+def _period(args: Any, today: date) -> tuple[str, datetime, datetime, str | None]:
+    period = args.get("period", "this_month")
+    if period in PRESETS:
+        return (period, *PRESETS[period](today), None)
+    if period == "custom":
+        first, last = _day(args.get("start")), _day(args.get("end"))
+        if first is None or last is None:
+            error = "请选择起止日期。"
+        elif last < first:
+            error = "结束日期不能早于开始日期。"
+        elif last - first >= LONGEST:
+            error = "自定义区间最长一年。"
+        else:
+            return period, datetime.combine(first, datetime.min.time()), datetime.combine(last + timedelta(days=1), datetime.min.time()), None
+        return ("this_month", *month_of(today), error + "已改为显示本月。")
+    return ("this_month", *month_of(today), None)
+
+
+def _agency(args: Any) -> int | None:
+    """Agency staff: their own agency, never another; dispatchers: any, or all."""
+    user = current_staff()
+    asked = args.get("agency", type=int)
+    if user.role is Role.AGENCY:
+        if user.agency_id is None or (asked is not None and asked != user.agency_id):
+            abort(403)
+        return user.agency_id
+    return asked
+
+
+def read_query(today: date) -> Query:
+    period, start, end, error = _period(request.args, today)
+    return Query(period, start, end, _agency(request.args), error)
+
+
+def _card(query: Query) -> Scorecard:
+    return scorecard(db_session(), query.start, query.end, now(), agency_id=query.agency_id)
+
+
+def table(card: Scorecard) -> list[list[Any]]:
+    """The rows as the exports write them: one per agency, then the total if there are several."""
+    rows = list(card.rows)
+    if len(rows) > 1:
+        rows.append(card.total)
+    return [[value(score) for _, value in COLUMNS] for score in rows]
+
+
+def _filename(query: Query, extension: str) -> str:
+    return f"办理质效_{query.start:%Y-%m-%d}_{query.last_day:%Y-%m-%d}.{extension}"
+
+
+@bp.get("/scorecards")
+@roles_required(*VIEWERS)
+def page():
+    query = read_query(now().date())
+    user = current_staff()
+    agencies = []
+    if user.role is not Role.AGENCY:
+        agencies = list(db_session().execute(select(Agency.id, Agency.name).order_by(Agency.id)))
+    card = _card(query)
+    return render_template(
+        "scorecards/page.html",
+        query=query,
+        card=card,
+        headers=[label for label, _ in COLUMNS],
+        rows=table(card),
+        periods=PERIODS,
+        agencies=agencies,
+        own_agency=user.agency if user.role is Role.AGENCY else None,
+        export_args={k: v for k, v in request.args.items() if k in ("period", "start", "end", "agency")},
+    )
+
+
+@bp.get("/scorecards.csv")
+@roles_required(*VIEWERS)
+def export_csv():
+    query = read_query(now().date())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([label for label, _ in COLUMNS])
+    writer.writerows([["" if v is None else v for v in row] for row in table(_card(query))])
+    # The byte-order mark tells Excel the file is UTF-8, or the Chinese comes out garbled.
+    data = io.BytesIO(out.getvalue().encode("utf-8-sig"))
+    return send_file(data, mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=_filename(query, "csv"))
+
+
+@bp.get("/scorecards.xlsx")
+@roles_required(*VIEWERS)
+def export_xlsx():
+    query = read_query(now().date())
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "办理质效"
+    sheet.append([label for label, _ in COLUMNS])
+    for row in table(_card(query)):
+        sheet.append(row)
+    sheet.freeze_panes = "B2"
+    sheet.column_dimensions["A"].width = 24
+    for index in range(2, len(COLUMNS) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 12
+    about = workbook.create_sheet("说明")
+    about.append(["统计区间", f"{query.start:%Y-%m-%d} 至 {query.last_day:%Y-%m-%d}"])
+    about.append(["统计时间", f"{now():%Y-%m-%d %H:%M}"])
+    data = io.BytesIO()
+    workbook.save(data)
+    data.seek(0)
+    return send_file(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=_filename(query, "xlsx"),
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
