@@ -209,7 +209,7 @@ def calendar_workday(first: str, last: str | None, note: str) -> None:
 
 def _enter_days(days: list[date], *, is_workday: bool, note: str) -> None:
     with services().db.Session() as session:
-        n = set_calendar_days(session, days, is_workday=is_workday, note=note)
+        n = set_calendar_days(session, days, is_workday=is_workday, note=note, now=now())
         session.commit()
     click.echo(f"已录入 {n} 天{'调休上班' if is_workday else '放假'}。已设定的期限不变，新工单按新日历计算。")
 

@@ -18,7 +18,7 @@ from classifier import Classifier, ModelStore, TopicModel, shipped_corpus
 from classifier.place import Gazetteer
 from collector.intake import submit
 from routing.clock import now
-from routing.deadlines import DEFAULT_POLICIES, URGENT_DEFAULT
+from routing.deadlines import default_policy
 from routing.models import (
     Agency,
     DeadlinePolicy,
@@ -210,27 +210,23 @@ def load_rules(session: Session, labels: list[str], report: Report) -> None:
 
 
 def load_policies(session: Session, report: Report) -> None:
-    for (kind, urgency), (accept_days, answer_days, answer_hours) in DEFAULT_POLICIES.items():
-        _get_or_add(
-            session,
-            DeadlinePolicy,
-            report,
-            "deadline policies",
-            defaults={"accept_days": accept_days, "answer_days": answer_days, "answer_hours": answer_hours},
-            kind=kind,
-            urgency=urgency,
-        )
-    accept_days, answer_days, answer_hours = URGENT_DEFAULT
     for kind in Kind:
-        _get_or_add(
-            session,
-            DeadlinePolicy,
-            report,
-            "deadline policies",
-            defaults={"accept_days": accept_days, "answer_days": answer_days, "answer_hours": answer_hours},
-            kind=kind,
-            urgency=Urgency.URGENT,
-        )
+        for urgency in Urgency:
+            terms = default_policy(kind, urgency)
+            _get_or_add(
+                session,
+                DeadlinePolicy,
+                report,
+                "deadline policies",
+                defaults={
+                    "accept_days": terms.accept_days,
+                    "answer_days": terms.answer_days,
+                    "answer_hours": terms.answer_hours,
+                    "answer_months": terms.answer_months,
+                },
+                kind=kind,
+                urgency=urgency,
+            )
 
 
 def load_users(session: Session, report: Report) -> None:
