@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, cli, desk, settings
+    from . import agency, auth, cli, desk, policies, rules, settings
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -39,12 +39,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     collector.init_app(app, services)
     desk.init_app(app)
     agency.init_app(app)
+    rules.init_app(app)
+    policies.init_app(app)
     cli.init_app(app)
     services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"]))
 
     # Chinese stays readable in JSON answers and in the timeline's details.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.filters["action_label"] = action_label
+    app.jinja_env.filters["change_value"] = change_value
     _error_pages(app)
     if app.config["JOBS_IN_PROCESS"]:
         _start_worker_on_first_request(app, services)
@@ -99,6 +102,8 @@ EVENT_LABELS = {
     "absorb": "合并进来",
     "locate": "按位置确定地点",
     "answer_merged": "随合并工单答复",
+    "assist": "协办单位",
+    "assist_opinion": "协办意见",
 }
 
 
@@ -106,3 +111,14 @@ def action_label(action: str) -> str:
     """The Chinese name of a timeline action."""
     step = STEPS.get(action)
     return step.label if step else EVENT_LABELS.get(action, action)
+
+
+def change_value(value: Any) -> str:
+    """A value in the audit trail as a person reads it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)

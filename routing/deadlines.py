@@ -179,6 +179,17 @@ def policy_table(session: Session) -> list[tuple[Kind, Urgency, Terms, bool]]:
     ]
 
 
+MAX_DAYS_AT_ONCE = 32
+
+
+def day_range(first: date, last: date | None = None) -> list[date]:
+    """The days from ``first`` to ``last`` (inclusive), for entering a holiday at once."""
+    last = last or first
+    if last < first or (last - first).days >= MAX_DAYS_AT_ONCE:
+        raise ValueError(f"结束日期须在开始日期之后，且一次最多 {MAX_DAYS_AT_ONCE} 天")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def set_calendar_days(
     session: Session,
     days: list[date],

@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .audit import audit
-from .models import Agency, RoutingRule, Status, Street, Ticket, User, split_keywords
+from .models import Agency, District, RoutingRule, Status, Street, Ticket, User, split_keywords
 
 # Open tickets: someone still has to act on them (workflow.OPEN is this).
 OPEN = (Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
@@ -126,7 +126,7 @@ class RuleFields:
     agency: Agency
     topic: str | None = None
     subtopic: str | None = None
-    district_id: int | None = None
+    district: District | None = None
     street: Street | None = None
     keywords: str = ""
     assisting: Sequence[Agency] = ()
@@ -147,15 +147,17 @@ def apply_fields(rule: RoutingRule, fields: RuleFields) -> RoutingRule:
     """Set a rule's conditions and agencies; checks them first."""
     if fields.subtopic and not fields.topic:
         raise RuleError("填写二级分类时须同时选择一级分类。")
-    if fields.street is not None and fields.district_id not in (None, fields.street.district_id):
-        raise RuleError("所选街道不属于所选区县。")
+    district = fields.district
+    if fields.street is not None:
+        if district is not None and district.id != fields.street.district_id:
+            raise RuleError("所选街道不属于所选区县。")
+        # A street lies in its district: the rule then also carries the district.
+        district = fields.street.district
     if any(a.id == fields.agency.id for a in fields.assisting):
         raise RuleError("主办单位不能同时是协办单位。")
     rule.topic, rule.subtopic = fields.topic or None, fields.subtopic or None
-    rule.street = fields.street
-    rule.street_id = fields.street.id if fields.street is not None else None
-    # A street lies in its district: the rule then also carries the district.
-    rule.district_id = fields.street.district_id if fields.street is not None else fields.district_id
+    rule.street, rule.street_id = fields.street, fields.street.id if fields.street is not None else None
+    rule.district, rule.district_id = district, district.id if district is not None else None
     rule.keywords = "、".join(split_keywords(fields.keywords))[:500]
     rule.agency, rule.agency_id = fields.agency, fields.agency.id
     rule.assisting = list({a.id: a for a in fields.assisting}.values())

@@ -242,7 +242,7 @@ def test_rule_fields_are_checked(place, session):
     with pytest.raises(RuleError, match="协办"):
         save_rule(session, None, fields(place, topic="城乡建设", assisting=["市住建局"]), dispatcher, NOW)
     with pytest.raises(RuleError, match="街道"):
-        save_rule(session, None, fields(place, district_id=place.shangcheng.id, street=place.wenxin), dispatcher, NOW)
+        save_rule(session, None, fields(place, district=place.shangcheng, street=place.wenxin), dispatcher, NOW)
     with pytest.raises(RuleError, match="一级分类"):
         save_rule(session, None, fields(place, subtopic="物业管理"), dispatcher, NOW)
     rule = save_rule(session, None, fields(place, street=place.wenxin, keywords="电梯，加装电梯 电梯"), dispatcher, NOW).rule
