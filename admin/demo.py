@@ -87,6 +87,12 @@ SUBTOPIC_AGENCIES: tuple[tuple[str, str], ...] = (
 # Matters a district government answers for its own ground, before the city.
 LOCAL_TOPICS = ("城乡建设", "民政", "农业农村")
 
+# Keyword rules with assisting agencies (协办): (topic, keywords, lead, assisting).
+KEYWORD_RULES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    # Noise from bars and night markets: the environment bureau leads, the police help at night.
+    ("环境保护", "酒吧、KTV、夜宵、广场舞", "市生态环境局", ("市公安局",)),
+)
+
 STATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("文新街道人大代表联络站", "西湖区", "文新街道", "西湖区文新街道办事处一楼"),
     ("湖滨街道人大代表联络站", "上城区", "湖滨街道", "上城区湖滨街道社区服务中心"),
@@ -207,6 +213,12 @@ def load_rules(session: Session, labels: list[str], report: Report) -> None:
     for district in session.scalars(select(District)):
         for topic in LOCAL_TOPICS:
             rule(topic, None, district.id, f"{district.name}人民政府")
+    for topic, keywords, lead, assisting in KEYWORD_RULES:
+        found = _get_or_add(
+            session, RoutingRule, report, "routing rules", topic=topic, keywords=keywords, agency_id=agency[lead].id
+        )
+        if not found.assisting:
+            found.assisting = [agency[name] for name in assisting]
 
 
 def load_policies(session: Session, report: Report) -> None:

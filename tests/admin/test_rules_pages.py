@@ -75,6 +75,8 @@ def test_the_rule_list_filters_by_topic_and_agency(client, auth, demo):
     auth.login("dispatcher")
     rows = rule_rows(client, "/desk/rules/?topic=环境保护")
     assert "市生态环境局" in rows and "市人社局" not in rows
+    # The demo's keyword rule, with the police assisting on bar noise.
+    assert "关键词：酒吧、KTV、夜宵、广场舞" in rows and "市公安局" in rows
     xihu = agency(demo, "西湖区人民政府")
     rows = rule_rows(client, f"/desk/rules/?agency={xihu.id}")
     assert "西湖区人民政府" in rows and "市生态环境局" not in rows and "上城区人民政府" not in rows
@@ -205,6 +207,7 @@ def test_assisting_agencies_see_the_ticket_and_give_opinions_but_do_not_act_as_l
     assert number in client.get("/agency/").get_data(as_text=True)
     page = client.get(page_url).get_data(as_text=True)
     assert "本单位是这张工单的协办单位" in page and "提交协办意见" in page and "签收</button>" not in page
+    assert "13800000000" not in page  # the resident's phone is for the lead agency
     response = post_form(client, f"/agency/tickets/{number}/accept", {}, page=page_url, follow_redirects=True)
     assert "这张工单不属于您的单位" in response.get_data(as_text=True)
     assert ticket(demo, number).status is Status.ASSIGNED
