@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, badges, cli, desk, scorecards, settings
+    from . import agency, auth, badges, cli, desk, policies, rules, scorecards, settings
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -45,6 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     desk.init_app(app)
     agency.init_app(app)
     scorecards.init_app(app)
+    rules.init_app(app)
+    policies.init_app(app)
     cli.init_app(app)
     policy = escalation_policy(app)
     services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"], policy))
@@ -54,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.filters["action_label"] = action_label
     badges.init_app(app)
+    app.jinja_env.filters["change_value"] = change_value
     _error_pages(app)
     if app.config["JOBS_IN_PROCESS"]:
         _start_worker_on_first_request(app, services)
@@ -116,6 +119,8 @@ EVENT_LABELS = {
     "answer_merged": "随合并工单答复",
     "remind": "催办",
     "notify_supervisor": "通报",
+    "assist": "协办单位",
+    "assist_opinion": "协办意见",
 }
 
 
@@ -123,3 +128,14 @@ def action_label(action: str) -> str:
     """The Chinese name of a timeline action."""
     step = STEPS.get(action)
     return step.label if step else EVENT_LABELS.get(action, action)
+
+
+def change_value(value: Any) -> str:
+    """A value in the audit trail as a person reads it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)

@@ -17,7 +17,7 @@ from routing.calendar import WorkingHours
 from routing.clock import now
 from routing.escalation import latest_digests, open_escalations
 from routing.models import Role
-from routing.tickets import agency_queue
+from routing.tickets import agency_queue, assisting_queue
 
 from .auth import current_staff, roles_required
 from .views import carry_out, flash_errors, ticket_for
@@ -42,6 +42,10 @@ class ExtensionForm(FlaskForm):
     reason = TextAreaField("延期理由", validators=[DataRequired("请填写延期理由。"), Length(max=500)])
 
 
+class OpinionForm(FlaskForm):
+    opinion = TextAreaField("协办意见", validators=[DataRequired("请填写协办意见。"), Length(max=2000)])
+
+
 class EmptyForm(FlaskForm):
     """Only the CSRF token: for one-click steps such as accepting."""
 
@@ -55,6 +59,7 @@ def queue():
     return render_template(
         "agency/queue.html",
         tickets=agency_queue(session, user.agency_id),
+        assisting=assisting_queue(session, user.agency_id),
         escalations=open_escalations(session, agency_id=user.agency_id),
         digest=digests[0] if digests else None,
         agency=user.agency,
@@ -74,7 +79,13 @@ def digests():
 @bp.get("/tickets/<number>")
 @roles_required(Role.AGENCY)
 def ticket(number: str):
-    ticket = ticket_for(current_staff(), number)
+    user = current_staff()
+    ticket = ticket_for(user, number)
+    if not workflow.is_lead(user, ticket):
+        # 协办: read only, and an opinion for the lead agency.
+        return render_template(
+            "ticket/detail.html", ticket=ticket, now=now(), opinion_form=OpinionForm(), back=url_for("agency.queue")
+        )
     return render_template(
         "ticket/detail.html",
         ticket=ticket,
@@ -145,6 +156,13 @@ def resume(number: str):
 def request_extension(number: str):
     _act(number, ExtensionForm(), workflow.request_extension, "延期申请已提交，等待分拨中心审批。",
          lambda f: {"until": datetime.combine(f.until.data, WorkingHours().end), "reason": f.reason.data})
+    return _back(number)
+
+
+@bp.post("/tickets/<number>/opinion")
+@roles_required(Role.AGENCY)
+def opinion(number: str):
+    _act(number, OpinionForm(), workflow.add_opinion, "协办意见已记录，主办单位可以看到。", lambda f: {"text": f.opinion.data})
     return _back(number)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import click
@@ -21,7 +21,7 @@ from collector.context import services
 from collector.history import HistoryImportError, import_history
 from routing.clock import now
 from routing.corrections import agency_examples, topic_examples
-from routing.deadlines import calendar_entries, load_calendar, set_calendar_days
+from routing.deadlines import calendar_entries, day_range, load_calendar, remove_calendar_day, set_calendar_days
 from routing.escalation import SupervisionError, set_supervisor
 from routing.jobs import Worker, run_pending
 from routing.migrate import upgrade
@@ -258,9 +258,10 @@ def _days(first: str, last: str | None) -> list[date]:
         end = date.fromisoformat(last) if last else start
     except ValueError as exc:
         raise click.BadParameter("日期写作 2027-02-06 这样的格式") from exc
-    if end < start or (end - start).days > 31:
-        raise click.BadParameter("结束日期须在开始日期之后，且一次最多 32 天")
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    try:
+        return day_range(start, end)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 @calendar_cli.command("holiday")
@@ -283,9 +284,20 @@ def calendar_workday(first: str, last: str | None, note: str) -> None:
 
 def _enter_days(days: list[date], *, is_workday: bool, note: str) -> None:
     with services().db.Session() as session:
-        n = set_calendar_days(session, days, is_workday=is_workday, note=note)
+        n = set_calendar_days(session, days, is_workday=is_workday, note=note, now=now())
         session.commit()
     click.echo(f"已录入 {n} 天{'调休上班' if is_workday else '放假'}。已设定的期限不变，新工单按新日历计算。")
+
+
+@calendar_cli.command("remove")
+@click.argument("first")
+@click.argument("last", required=False)
+def calendar_remove(first: str, last: str | None) -> None:
+    """Take back entered days FIRST (to LAST): they count as before again."""
+    with services().db.Session() as session:
+        n = sum(remove_calendar_day(session, day, now=now()) for day in _days(first, last))
+        session.commit()
+    click.echo(f"已删除 {n} 天的录入。")
 
 
 @calendar_cli.command("show")

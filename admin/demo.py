@@ -18,7 +18,7 @@ from classifier import Classifier, ModelStore, TopicModel, shipped_corpus
 from classifier.place import Gazetteer
 from collector.intake import submit
 from routing.clock import now
-from routing.deadlines import DEFAULT_POLICIES, URGENT_DEFAULT
+from routing.deadlines import default_policy
 from routing.models import (
     Agency,
     DeadlinePolicy,
@@ -91,6 +91,12 @@ GENERAL_OFFICE = "市政府办公厅"
 
 # Matters a district government answers for its own ground, before the city.
 LOCAL_TOPICS = ("城乡建设", "民政", "农业农村")
+
+# Keyword rules with assisting agencies (协办): (topic, keywords, lead, assisting).
+KEYWORD_RULES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    # Noise from bars and night markets: the environment bureau leads, the police help at night.
+    ("环境保护", "酒吧、KTV、夜宵、广场舞", "市生态环境局", ("市公安局",)),
+)
 
 STATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("文新街道人大代表联络站", "西湖区", "文新街道", "西湖区文新街道办事处一楼"),
@@ -217,30 +223,32 @@ def load_rules(session: Session, labels: list[str], report: Report) -> None:
     for district in session.scalars(select(District)):
         for topic in LOCAL_TOPICS:
             rule(topic, None, district.id, f"{district.name}人民政府")
+    for topic, keywords, lead, assisting in KEYWORD_RULES:
+        found = _get_or_add(
+            session, RoutingRule, report, "routing rules", topic=topic, keywords=keywords, agency_id=agency[lead].id
+        )
+        if not found.assisting:
+            found.assisting = [agency[name] for name in assisting]
 
 
 def load_policies(session: Session, report: Report) -> None:
-    for (kind, urgency), (accept_days, answer_days, answer_hours) in DEFAULT_POLICIES.items():
-        _get_or_add(
-            session,
-            DeadlinePolicy,
-            report,
-            "deadline policies",
-            defaults={"accept_days": accept_days, "answer_days": answer_days, "answer_hours": answer_hours},
-            kind=kind,
-            urgency=urgency,
-        )
-    accept_days, answer_days, answer_hours = URGENT_DEFAULT
     for kind in Kind:
-        _get_or_add(
-            session,
-            DeadlinePolicy,
-            report,
-            "deadline policies",
-            defaults={"accept_days": accept_days, "answer_days": answer_days, "answer_hours": answer_hours},
-            kind=kind,
-            urgency=Urgency.URGENT,
-        )
+        for urgency in Urgency:
+            terms = default_policy(kind, urgency)
+            _get_or_add(
+                session,
+                DeadlinePolicy,
+                report,
+                "deadline policies",
+                defaults={
+                    "accept_days": terms.accept_days,
+                    "answer_days": terms.answer_days,
+                    "answer_hours": terms.answer_hours,
+                    "answer_months": terms.answer_months,
+                },
+                kind=kind,
+                urgency=urgency,
+            )
 
 
 def load_users(session: Session, report: Report) -> None:

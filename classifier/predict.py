@@ -25,6 +25,8 @@ class Prediction:
     place: Place | None = None
     urgent: bool = False
     urgency_words: tuple[str, ...] = ()
+    # 水电气热: an outage of a utility, answered within a day.
+    utility_words: tuple[str, ...] = ()
     kind: str = "complaint"
     kind_words: tuple[str, ...] = ()
     model_version: str | None = None
@@ -79,6 +81,7 @@ class Classifier:
             place=self.gazetteer.find(text),
             urgent=urgency.urgent,
             urgency_words=urgency.words,
+            utility_words=urgency.utility_words,
             kind=kind.kind,
             kind_words=kind.words,
             model_version=self.version,

@@ -22,15 +22,29 @@ DANGER_WORDS = (
     "井盖丢失", "井盖缺失",
 )
 
-_PATTERN = re.compile("|".join(sorted(map(re.escape, DANGER_WORDS), key=len, reverse=True)))
+# No water, power, gas or heating (水电气热): not a danger, but a day's matter
+# (Beijing answers these within 24 hours), not weeks.
+UTILITY_WORDS = (
+    "停水", "断水", "水压低", "停电", "断电", "停气", "没有燃气",
+    "停暖", "暖气不热", "没有暖气", "供暖中断",
+)
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(sorted(map(re.escape, words), key=len, reverse=True)))
+
+
+_PATTERN = _pattern(DANGER_WORDS)
+_UTILITY = _pattern(UTILITY_WORDS)
 
 
 @dataclass(frozen=True)
 class Urgency:
     urgent: bool
     words: tuple[str, ...]
+    utility_words: tuple[str, ...] = ()
 
 
 def assess_urgency(text: str) -> Urgency:
     words = tuple(dict.fromkeys(_PATTERN.findall(text)))
-    return Urgency(urgent=bool(words), words=words)
+    return Urgency(urgent=bool(words), words=words, utility_words=tuple(dict.fromkeys(_UTILITY.findall(text))))

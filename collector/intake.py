@@ -50,7 +50,7 @@ def labels_from(
         district=place.district if place else None,
         street=place.street if place else None,
         kind=Kind(prediction.kind),
-        urgency=Urgency.URGENT if prediction.urgent else Urgency.NORMAL,
+        urgency=urgency_of(prediction),
         needs_triage=reason is not None,
         triage_reason=reason,
         prediction=prediction.as_dict(),
@@ -60,6 +60,13 @@ def labels_from(
             else None
         ),
     )
+
+
+def urgency_of(prediction: Prediction) -> Urgency:
+    """Danger first; then an outage of water, power, gas or heating (水电气热)."""
+    if prediction.urgent:
+        return Urgency.URGENT
+    return Urgency.UTILITY if prediction.utility_words else Urgency.NORMAL
 
 
 def with_place_of_location(labels: Labels, classifier: Classifier, location: str | None) -> Labels:

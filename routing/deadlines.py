@@ -8,25 +8,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .audit import audit
 from .calendar import WorkCalendar
-from .models import CalendarOverride, DeadlinePolicy, Kind, Urgency
+from .models import CalendarOverride, DeadlinePolicy, Kind, Urgency, User
+
+
+class Terms(NamedTuple):
+    """A policy's terms: working days to accept, and the answer in working
+    days, or in hours on the clock, or in calendar months (0 / None: unused)."""
+
+    accept_days: int
+    answer_days: int
+    answer_hours: int | None = None
+    answer_months: int | None = None
+
 
 # Published practice, used when no policy is configured for a kind:
 # Guangdong 12345 — consultation 2 working days, help or suggestion 10,
-# complaint or report 15; Beijing — emergencies 2 hours; a deputy's
-# suggestion 3 months (≈ 60 working days).
-DEFAULT_POLICIES: dict[tuple[Kind, Urgency], tuple[int, int, int | None]] = {
-    (Kind.CONSULTATION, Urgency.NORMAL): (1, 2, None),
-    (Kind.HELP, Urgency.NORMAL): (1, 10, None),
-    (Kind.SUGGESTION, Urgency.NORMAL): (1, 10, None),
-    (Kind.COMPLAINT, Urgency.NORMAL): (1, 15, None),
-    (Kind.DEPUTY_SUGGESTION, Urgency.NORMAL): (3, 60, None),
+# complaint or report 15; Beijing — emergencies 2 hours, no water, power, gas
+# or heating 24 hours; a deputy's suggestion within 3 months of assignment
+# (six at most, by law).
+DEFAULT_POLICIES: dict[tuple[Kind, Urgency], Terms] = {
+    (Kind.CONSULTATION, Urgency.NORMAL): Terms(1, 2),
+    (Kind.HELP, Urgency.NORMAL): Terms(1, 10),
+    (Kind.SUGGESTION, Urgency.NORMAL): Terms(1, 10),
+    (Kind.COMPLAINT, Urgency.NORMAL): Terms(1, 15),
+    (Kind.DEPUTY_SUGGESTION, Urgency.NORMAL): Terms(3, 0, None, 3),
 }
-URGENT_DEFAULT = (0, 0, 2)
+URGENT_DEFAULT = Terms(0, 0, 2)
+UTILITY_DEFAULT = Terms(0, 0, 24)
+# 代表建议: three months from assignment, six at the most for hard matters.
+DEPUTY_MAX_MONTHS = 6
+
+
+def default_policy(kind: Kind, urgency: Urgency) -> Terms:
+    if urgency is Urgency.URGENT:
+        return URGENT_DEFAULT
+    if urgency is Urgency.UTILITY:
+        return UTILITY_DEFAULT
+    return DEFAULT_POLICIES[(kind, Urgency.NORMAL)]
 
 
 @dataclass(frozen=True)
@@ -54,35 +79,130 @@ def _calendar_for(overrides: tuple) -> WorkCalendar:
     return calendar
 
 
-def policy_for(session: Session, kind: Kind, urgency: Urgency) -> tuple[int, int, int | None]:
+def policy_for(session: Session, kind: Kind, urgency: Urgency) -> Terms:
     policy = session.execute(
         select(DeadlinePolicy).where(DeadlinePolicy.kind == kind, DeadlinePolicy.urgency == urgency)
     ).scalar_one_or_none()
     if policy is not None:
-        return policy.accept_days, policy.answer_days, policy.answer_hours
-    if urgency is Urgency.URGENT:
-        return URGENT_DEFAULT
-    return DEFAULT_POLICIES[(kind, Urgency.NORMAL)]
+        return terms_of(policy)
+    return default_policy(kind, urgency)
+
+
+def terms_of(policy: DeadlinePolicy) -> Terms:
+    return Terms(policy.accept_days, policy.answer_days, policy.answer_hours, policy.answer_months)
+
+
+def add_months(start: datetime, months: int) -> date:
+    """The same day ``months`` later; the month's last day where it is shorter."""
+    month0 = start.month - 1 + months
+    year, month = start.year + month0 // 12, month0 % 12 + 1
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return date(year, month, min(start.day, (following - timedelta(days=1)).day))
 
 
 def compute_deadlines(session: Session, kind: Kind, urgency: Urgency, start: datetime) -> Deadlines:
     calendar = load_calendar(session)
-    accept_days, answer_days, answer_hours = policy_for(session, kind, urgency)
-    if answer_hours:
+    terms = policy_for(session, kind, urgency)
+    if terms.answer_hours:
         # Emergencies run on the clock, not on working days: danger keeps no office hours.
-        answer_by = start + timedelta(hours=answer_hours)
+        answer_by = start + timedelta(hours=terms.answer_hours)
         accept_by = min(answer_by, start + timedelta(hours=1))
         return Deadlines(accept_by, answer_by)
-    return Deadlines(
-        accept_by=calendar.add_working_days(start, accept_days),
-        answer_by=calendar.add_working_days(start, answer_days),
+    accept_by = calendar.add_working_days(start, terms.accept_days)
+    if terms.answer_months:
+        # A term in months that ends on a day off runs to the next working day.
+        last = add_months(start, terms.answer_months)
+        if not calendar.is_workday(last):
+            last = calendar.next_workday(last)
+        return Deadlines(accept_by, datetime.combine(last, calendar.hours.end))
+    return Deadlines(accept_by, calendar.add_working_days(start, terms.answer_days))
+
+
+class PolicyError(ValueError):
+    """Terms that cannot be saved; the message says why, in Chinese."""
+
+
+def check_terms(kind: Kind, terms: Terms) -> Terms:
+    """Validate terms a person entered: whole positive numbers, exactly one way
+    of counting the answer, the answer not before the acceptance, a deputy's
+    suggestion within six months."""
+    accept, days, hours, months = terms.accept_days, terms.answer_days or 0, terms.answer_hours or 0, terms.answer_months or 0
+    if min(accept, days, hours, months) < 0:
+        raise PolicyError("时限不能是负数。")
+    given = [n for n in (days, hours, months) if n > 0]
+    if len(given) != 1:
+        raise PolicyError("答复时限请填写且只填写一种：工作日、小时或月。")
+    if days > 365 or hours > 720 or months > 12 or accept > 60:
+        raise PolicyError("时限过长，请核对（答复最多 365 个工作日、720 小时或 12 个月，签收最多 60 个工作日）。")
+    if hours and accept:
+        raise PolicyError("按小时计算的答复时限须在 1 小时内签收，签收工作日请填 0。")
+    if days and days < accept:
+        raise PolicyError("答复时限不能早于签收时限。")
+    # A month holds at least 15 working days, even around the Spring Festival.
+    if months and accept > 15 * months:
+        raise PolicyError("答复时限不能早于签收时限。")
+    if kind is Kind.DEPUTY_SUGGESTION and (months > DEPUTY_MAX_MONTHS or days > 20 * DEPUTY_MAX_MONTHS):
+        raise PolicyError(f"代表建议的答复时限自交办之日起最长 {DEPUTY_MAX_MONTHS} 个月。")
+    return Terms(accept, days, hours or None, months or None)
+
+
+def update_policy(
+    session: Session, kind: Kind, urgency: Urgency, terms: Terms, actor: User, now: datetime
+) -> DeadlinePolicy:
+    """Change a policy (时限规则), audited. Deadlines already set stay as they
+    are: the new terms apply to assignments from now on. The caller commits."""
+    terms = check_terms(kind, terms)
+    policy = session.scalar(
+        select(DeadlinePolicy).where(DeadlinePolicy.kind == kind, DeadlinePolicy.urgency == urgency)
     )
+    before = default_policy(kind, urgency) if policy is None else terms_of(policy)
+    if policy is None:
+        policy = DeadlinePolicy(kind=kind, urgency=urgency)
+        session.add(policy)
+    policy.accept_days, policy.answer_days = terms.accept_days, terms.answer_days
+    policy.answer_hours, policy.answer_months = terms.answer_hours, terms.answer_months
+    session.flush()
+    audit(
+        session, "policy", policy.id, "edit", actor, now, before=before._asdict(), after=terms._asdict(),
+        summary=f"{kind.label} · {urgency.label}",
+    )
+    return policy
 
 
-def set_calendar_days(session: Session, days: list[date], *, is_workday: bool, note: str = "") -> int:
+def policy_table(session: Session) -> list[tuple[Kind, Urgency, Terms, bool]]:
+    """Every kind × urgency with its terms, and whether they are stored (or the default)."""
+    stored = {(p.kind, p.urgency): terms_of(p) for p in session.scalars(select(DeadlinePolicy))}
+    return [
+        (kind, urgency, stored.get((kind, urgency), default_policy(kind, urgency)), (kind, urgency) in stored)
+        for kind in Kind
+        for urgency in Urgency
+    ]
+
+
+MAX_DAYS_AT_ONCE = 32
+
+
+def day_range(first: date, last: date | None = None) -> list[date]:
+    """The days from ``first`` to ``last`` (inclusive), for entering a holiday at once."""
+    last = last or first
+    if last < first or (last - first).days >= MAX_DAYS_AT_ONCE:
+        raise ValueError(f"结束日期须在开始日期之后，且一次最多 {MAX_DAYS_AT_ONCE} 天")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def set_calendar_days(
+    session: Session,
+    days: list[date],
+    *,
+    is_workday: bool,
+    note: str = "",
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> int:
     """Enter holidays (放假) or make-up working days (调休上班) for a year the
     package does not know; entering a day again replaces what it was. The
-    caller commits. Returns how many days were entered."""
+    caller commits. Returns how many days were entered. With ``now`` the
+    change goes on the audit trail."""
     for day in days:
         row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
         if row is None:
@@ -91,6 +211,12 @@ def set_calendar_days(session: Session, days: list[date], *, is_workday: bool, n
         row.is_workday = is_workday
         row.note = note[:64]
     session.flush()
+    if now is not None and days:
+        audit(
+            session, "calendar", None, "add", actor, now,
+            after={"days": [d.isoformat() for d in days], "is_workday": is_workday, "note": note[:64]},
+            summary=f"{days[0].isoformat()}–{days[-1].isoformat()} {'调休上班' if is_workday else '放假'}",
+        )
     return len(days)
 
 
@@ -102,3 +228,25 @@ def calendar_entries(session: Session, year: int) -> list[CalendarOverride]:
             .order_by(CalendarOverride.day)
         )
     )
+
+
+def remove_calendar_day(session: Session, day: date, *, actor: User | None = None, now: datetime | None = None) -> bool:
+    """Take back an entered day: it counts as the package (or Monday–Friday)
+    says again. Returns whether there was one. The caller commits."""
+    row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+    if row is None:
+        return False
+    if now is not None:
+        audit(
+            session, "calendar", None, "remove", actor, now,
+            before={"days": [day.isoformat()], "is_workday": row.is_workday, "note": row.note},
+            summary=f"{day.isoformat()} 取消{'调休上班' if row.is_workday else '放假'}",
+        )
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def package_knows(year: int) -> bool:
+    """Whether the chinesecalendar package has the State Council's arrangement for the year."""
+    return WorkCalendar().is_known_year(year)

@@ -7,11 +7,13 @@ in the city's working days, and one city never spans two time zones.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Column,
     Date,
     DateTime,
     Enum,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -93,6 +96,14 @@ KIND_LABELS = {
 class Urgency(str, enum.Enum):
     NORMAL = "normal"
     URGENT = "urgent"  # 紧急: danger to people or property
+    UTILITY = "utility"  # 水电气热: no water, power, gas or heating — a day, not weeks
+
+    @property
+    def label(self) -> str:
+        return URGENCY_LABELS[self]
+
+
+URGENCY_LABELS = {Urgency.NORMAL: "一般", Urgency.URGENT: "紧急", Urgency.UTILITY: "水电气热"}
 
 
 class Role(str, enum.Enum):
@@ -170,11 +181,30 @@ class Station(Base):
     street: Mapped[Street | None] = relationship()
 
 
-class RoutingRule(Base):
-    """派单规则: topic × jurisdiction → the lead agency (主办).
+# 协办单位 of a rule: the agencies that help the lead one on its tickets.
+rule_assist = Table(
+    "routing_rule_assist",
+    Base.metadata,
+    Column("rule_id", ForeignKey("routing_rule.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id"), primary_key=True),
+)
 
-    Empty conditions match anything; the most specific matching rule wins,
-    then the higher priority.
+# 协办单位 of a ticket, set when a rule with assisting agencies routed it.
+ticket_assist = Table(
+    "ticket_assist",
+    Base.metadata,
+    Column("ticket_id", ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id"), primary_key=True),
+)
+
+
+class RoutingRule(Base):
+    """派单规则: topic × jurisdiction × keywords → the lead agency (主办) and
+    assisting agencies (协办).
+
+    Empty conditions match anything; of the matching rules the higher priority
+    wins, then the more specific. Rules are deactivated, never deleted: the
+    tickets' timelines name the rule that routed them.
     """
 
     __tablename__ = "routing_rule"
@@ -183,12 +213,31 @@ class RoutingRule(Base):
     topic: Mapped[str | None] = mapped_column(String(32))  # 一级分类
     subtopic: Mapped[str | None] = mapped_column(String(32))  # 二级分类
     district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+    # 关键词: any one of them in the text makes the rule apply; separated by 、 or spaces.
+    keywords: Mapped[str] = mapped_column(String(500), default="")
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by: Mapped[str | None] = mapped_column(String(100))
 
     district: Mapped[District | None] = relationship()
-    agency: Mapped[Agency] = relationship()
+    street: Mapped[Street | None] = relationship()
+    agency: Mapped[Agency] = relationship(foreign_keys=[agency_id])
+    assisting: Mapped[list[Agency]] = relationship(secondary=rule_assist, order_by="Agency.id")
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return split_keywords(self.keywords)
+
+
+def split_keywords(text: str | None) -> list[str]:
+    """Keywords as a dispatcher types them: 、，, ; or spaces between, in order, once each."""
+    words = re.split(r"[\s、，,；;]+", text or "")
+    return list(dict.fromkeys(w for w in words if w))
 
 
 class DeadlinePolicy(Base):
@@ -202,8 +251,12 @@ class DeadlinePolicy(Base):
     urgency: Mapped[Urgency] = mapped_column(_enum(Urgency))
     accept_days: Mapped[int] = mapped_column(Integer)
     answer_days: Mapped[int] = mapped_column(Integer)
-    # Emergencies are counted in working hours, not days (Beijing: 2 hours).
+    # Emergencies are counted in hours on the clock, not days (Beijing: 2 hours;
+    # no water, power, gas or heating: 24 hours).
     answer_hours: Mapped[int | None] = mapped_column(Integer)
+    # A deputy's suggestion is answered within months of its assignment, by law
+    # (three months, six at most), not working days.
+    answer_months: Mapped[int | None] = mapped_column(Integer)
 
 
 class CalendarOverride(Base):
@@ -317,6 +370,8 @@ class Ticket(Base):
     district: Mapped[District | None] = relationship()
     street: Mapped[Street | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
+    # 协办单位: they see the ticket and add opinions; only the lead agency acts on it.
+    assisting: Mapped[list[Agency]] = relationship(secondary=ticket_assist, order_by="Agency.id")
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
@@ -507,3 +562,21 @@ class SharedValue(Base):
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ConfigChange(Base):
+    """配置变更记录: who changed a routing rule, a deadline policy or the
+    calendar, when, and what it was before and after."""
+
+    __tablename__ = "config_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(16))  # rule, policy, calendar
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # create, edit, deactivate, activate, remove
+    before: Mapped[dict[str, Any] | None] = mapped_column()
+    after: Mapped[dict[str, Any] | None] = mapped_column()
+    summary: Mapped[str | None] = mapped_column(String(200))

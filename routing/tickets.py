@@ -18,7 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import workflow
 from .agency_choice import LearnedAgency
-from .models import District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
+from .models import Agency, District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
+from .rules import Case
 
 # No 0/O, 1/I/L: a resident reads the code off a phone and types it again.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -92,6 +93,14 @@ def _place(session: Session, labels: Labels, station: Station | None) -> tuple[D
         # Said nowhere in the text: the station where it was raised is the best guess.
         district, street = station.district, station.street
     return district, street
+
+
+def case_for(session: Session, labels: Labels, text: str, station: Station | None = None) -> Case:
+    """What the routing rules would be asked for a text with these labels."""
+    district, street = _place(session, labels, station)
+    return Case(
+        labels.topic, labels.subtopic, district.id if district else None, street.id if street else None, text
+    )
 
 
 def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: datetime) -> Ticket:
@@ -302,6 +311,16 @@ def agency_queue(session: Session, agency_id: int, *, open_only: bool = True) ->
     if open_only:
         query = query.where(Ticket.status.in_((Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)))
     query = query.order_by(Ticket.answer_by.asc(), Ticket.id.asc()).options(selectinload(Ticket.district))
+    return list(session.scalars(query))
+
+
+def assisting_queue(session: Session, agency_id: int) -> list[Ticket]:
+    """Open tickets an agency assists on (协办), the most urgent deadline first."""
+    query = (
+        select(Ticket)
+        .where(Ticket.assisting.any(Agency.id == agency_id), Ticket.status.in_(workflow.OPEN))
+        .order_by(Ticket.answer_by.asc(), Ticket.id.asc())
+    )
     return list(session.scalars(query))
 
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from .agency_choice import LearnedAgency, decide_agency
 from .deadlines import compute_deadlines, load_calendar
 from .jobs import enqueue
-from .models import Agency, Correction, Role, Status, Ticket, TicketEvent, User
-from .rules import choose_rule
+from .models import Agency, Correction, Role, RoutingRule, Status, Ticket, TicketEvent, User
+from .rules import OPEN, Case, choose_rule, matched_keywords
 
 SYSTEM = "系统"
 
@@ -44,8 +44,6 @@ class Step:
 
 DISPATCH = (Role.DISPATCHER, Role.ADMIN)
 
-# Open tickets: someone still has to act on them.
-OPEN = (Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
 # Not yet with an agency: routing or a dispatcher decides where it goes.
 UNROUTED = (Status.RECEIVED, Status.TRIAGE)
 AGENCY = (Role.AGENCY,)
@@ -80,12 +78,25 @@ def actor_label(actor: User | None) -> str:
 
 
 def can_see(actor: User, ticket: Ticket) -> bool:
-    """Staff see tickets by role: an agency only its own."""
+    """Staff see tickets by role: an agency only its own, as lead (主办) or
+    assisting (协办)."""
     if actor.role in DISPATCH:
         return True
     if actor.role is Role.AGENCY:
-        return actor.agency_id is not None and ticket.agency_id == actor.agency_id
+        return is_lead(actor, ticket) or is_assisting(actor, ticket)
     return False
+
+
+def is_lead(actor: User, ticket: Ticket) -> bool:
+    return actor.role is Role.AGENCY and actor.agency_id is not None and ticket.agency_id == actor.agency_id
+
+
+def is_assisting(actor: User, ticket: Ticket) -> bool:
+    return (
+        actor.role is Role.AGENCY
+        and actor.agency_id is not None
+        and any(a.id == actor.agency_id for a in ticket.assisting)
+    )
 
 
 def _check(step: Step, ticket: Ticket, actor: User | None) -> None:
@@ -216,14 +227,59 @@ def route(
     (see ``agency_choice.decide_agency``); without either the ticket waits
     for a dispatcher. Returns whether the ticket was assigned.
     """
-    district_id = ticket.district_id
-    rule = choose_rule(session, topic=ticket.topic, subtopic=ticket.subtopic, district_id=district_id)
+    rule = choose_rule(session, Case.of(ticket))
     decision = decide_agency(session, ticket, rule, learned)
     if decision.agency is None:
         transition(session, ticket, "triage", None, now, reason=decision.reason, detail=decision.detail or None)
         return False
-    assign(session, ticket, decision.agency, actor, now, reason=decision.reason, detail=decision.detail)
+    if rule is not None and decision.decided_by == "rule":
+        assign_by_rule(session, ticket, rule, actor, now, reason=decision.reason, detail=decision.detail)
+    else:
+        assign(session, ticket, decision.agency, actor, now, reason=decision.reason, detail=decision.detail)
     return True
+
+
+def assign_by_rule(
+    session: Session,
+    ticket: Ticket,
+    rule: RoutingRule,
+    actor: User | None,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """派单 by a rule: its lead agency, and its assisting agencies (协办) on the timeline."""
+    detail = {**(detail or {}), "rule": rule.id}
+    words = matched_keywords(rule, ticket.text or "")
+    if words:
+        detail["keywords"] = words
+    assign(session, ticket, rule.agency, actor, now, reason=reason, detail=detail)
+    set_assisting(session, ticket, [a for a in rule.assisting if a.active and a.id != rule.agency_id], actor, now)
+
+
+def set_assisting(session: Session, ticket: Ticket, agencies: list[Agency], actor: User | None, now: datetime) -> None:
+    """协办单位: they see the ticket and add opinions; the lead agency answers."""
+    if [a.id for a in agencies] == [a.id for a in ticket.assisting]:
+        return
+    ticket.assisting = list(agencies)
+    names = [a.name for a in agencies]
+    record(
+        session, ticket, "assist", actor, now,
+        reason=("协办单位：" + "、".join(names)) if names else "不再有协办单位",
+        detail={"assisting": names},
+    )
+
+
+def add_opinion(session: Session, ticket: Ticket, actor: User, now: datetime, text: str) -> TicketEvent:
+    """协办意见: an assisting agency's opinion for the lead agency, on the timeline.
+    The ticket's state does not change: only the lead agency acts on it."""
+    text = _required(text, "协办意见")
+    if not is_assisting(actor, ticket):
+        raise PermissionDenied("只有这张工单的协办单位可以提出协办意见。")
+    if ticket.status not in OPEN:
+        raise WorkflowError(f"工单当前状态为“{ticket.status.label}”，不能再提出协办意见。")
+    return record(session, ticket, "assist_opinion", actor, now, reason=text, detail={"agency": actor.agency.name})
 
 
 def accept(session: Session, ticket: Ticket, actor: User, now: datetime) -> None:
@@ -428,7 +484,9 @@ def correct(
         raise WorkflowError("没有需要更正的内容。")
     transition(session, ticket, "correct", actor, now, reason=reason, detail=changes)
     if agency is None and "topic" in changes:
-        rule = choose_rule(session, topic=ticket.topic, subtopic=ticket.subtopic, district_id=ticket.district_id)
-        agency = rule.agency if rule is not None else None
+        rule = choose_rule(session, Case.of(ticket))
+        if rule is not None and rule.agency_id != ticket.agency_id:
+            assign_by_rule(session, ticket, rule, actor, now, reason=reason)
+        return
     if agency is not None and agency.id != ticket.agency_id:
         assign(session, ticket, agency, actor, now, reason=reason)

@@ -13,6 +13,13 @@ def test_danger_is_urgent_and_says_why():
     assert not assess_urgency("小区路灯坏了一个星期").urgent
 
 
+def test_an_outage_of_water_power_gas_or_heating_is_a_days_matter_not_danger():
+    urgency = assess_urgency("小区从昨天起停水，到现在还没来水，也没有通知。")
+    assert not urgency.urgent and urgency.utility_words == ("停水",)
+    assert assess_urgency("暖气不热，家里只有十度").utility_words == ("暖气不热",)
+    assert assess_urgency("小区路灯坏了一个星期").utility_words == ()
+
+
 def test_kind_follows_the_wording():
     assert guess_kind("请问社保断缴了怎么补？").kind == "consultation"
     assert guess_kind("建议在路口增设红绿灯").kind == "suggestion"

@@ -145,3 +145,12 @@ def test_a_location_names_the_place_when_the_text_does_not(client, demo):
     assert response.status_code == 201
     ticket = demo.scalar(select(Ticket).where(Ticket.number == response.get_json()["ticket"]))
     assert (ticket.district.name, ticket.street.name) == ("拱墅区", "米市巷街道")
+
+
+def test_an_outage_of_water_gets_a_24_hour_deadline(client, demo):
+    text = "西湖区文新街道某小区从昨天早上开始停水，到现在还没来水，物业说不清楚原因，家里老人孩子没法生活。"
+    response = client.post("/api/v1/submissions", json={"text": text, "channel": "web"})
+    ticket = demo.scalar(select(Ticket).where(Ticket.number == response.get_json()["ticket"]))
+    assert ticket.urgency.value == "utility" and ticket.prediction["utility_words"] == ["停水"]
+    assert ticket.status.value == "assigned"
+    assert (ticket.answer_by - ticket.assigned_at).total_seconds() == 24 * 3600
