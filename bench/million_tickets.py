@@ -55,7 +55,7 @@ from routing.migrate import upgrade  # noqa: E402
 from routing.models import Agency, Kind, Ticket, TicketEvent, Urgency  # noqa: E402
 from routing.overdue import overdue_tickets  # noqa: E402
 from routing.scorecard import previous_month, quarter_of, scorecard  # noqa: E402
-from routing.sweep import close_unrated  # noqa: E402
+from routing.sweep import close_unrated, make_sweep  # noqa: E402
 
 TEXTS = (
     "小区物业擅自涨停车费，业主都不同意，请有关部门管一管。",
@@ -384,6 +384,20 @@ def measurements(session: Session, now: datetime, agency_id: int, runs: int, exp
         session.rollback()  # the same work on every run
         return closed
 
+    sweep = make_sweep(5)
+
+    def sweep_backlog():
+        """The whole 15-minute sweep (closing, reminders, notices, digests) on a
+        database nobody swept before: the most work a run can find."""
+        sweep(session, {}, now)
+        session.flush()
+        session.rollback()
+
+    def sweep_steady():
+        """The same sweep again a slot later, when the backlog is dealt with."""
+        sweep(session, {}, now)
+        session.flush()
+
     work: dict[str, Callable[[], object]] = {
         "sweep_close_unrated": sweep_close_unrated,
         "sweep_overdue_with_agencies": lambda: len(overdue_tickets(session, now)),
@@ -397,6 +411,11 @@ def measurements(session: Session, now: datetime, agency_id: int, runs: int, exp
         if explain:
             report[name]["plans"] = plans(session, job)
         session.expunge_all()
+    report["sweep_full_backlog"] = timed(sweep_backlog, runs)
+    sweep_steady()  # the backlog, dealt with (rolled back at the end)
+    report["sweep_full_steady"] = timed(sweep_steady, runs)
+    session.rollback()
+    session.expunge_all()
     return report
 
 
