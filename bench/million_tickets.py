@@ -50,7 +50,7 @@ from classifier.place import Gazetteer  # noqa: E402
 from routing.calendar import WorkCalendar  # noqa: E402
 from routing.clock import now as city_now  # noqa: E402
 from routing.db import Database  # noqa: E402
-from routing.deadlines import DEFAULT_POLICIES, load_calendar  # noqa: E402
+from routing.deadlines import DEFAULT_POLICIES, add_months, load_calendar  # noqa: E402
 from routing.migrate import upgrade  # noqa: E402
 from routing.models import Agency, Kind, Ticket, TicketEvent, Urgency  # noqa: E402
 from routing.overdue import overdue_tickets  # noqa: E402
@@ -109,8 +109,11 @@ class Deadlines:
     def for_kind(self, kind: Kind, urgent: bool, start: datetime) -> tuple[datetime, datetime]:
         if urgent:
             return start + timedelta(hours=1), start + timedelta(hours=2)
-        accept_days, answer_days, _ = DEFAULT_POLICIES[(kind, Urgency.NORMAL)]
-        return self.add(start, accept_days), self.add(start, answer_days)
+        terms = DEFAULT_POLICIES[(kind, Urgency.NORMAL)]
+        if terms.answer_months:  # 代表建议: months on the calendar, as routing counts them
+            answer_by = datetime.combine(add_months(start, terms.answer_months), start.time())
+            return self.add(start, terms.accept_days), answer_by
+        return self.add(start, terms.accept_days), self.add(start, terms.answer_days)
 
 
 class Life:
