@@ -129,14 +129,17 @@ def claim_more(
 ) -> list[tuple[int, dict[str, Any]]]:
     """Take up to ``limit`` more due jobs of ``kind`` in one statement; commits.
 
-    On PostgreSQL the subquery locks with ``SKIP LOCKED``; on SQLite the
-    single statement is atomic. Returns (id, payload) of each job taken."""
+    On PostgreSQL the jobs are locked with ``SKIP LOCKED`` in a materialised
+    CTE: as a plain ``IN (subquery)`` the planner may run the subquery more
+    than once and take more than ``limit``. On SQLite the single statement is
+    atomic. Returns (id, payload) of each job taken."""
     due = select(Job.id).where(_claimable(now), Job.kind == kind).order_by(Job.run_after, Job.id).limit(limit)
     if session.bind.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
+    due = due.cte("due").prefix_with("MATERIALIZED", dialect="postgresql")
     taken = session.execute(
         update(Job)
-        .where(Job.id.in_(due.scalar_subquery()), _claimable(now))
+        .where(Job.id.in_(select(due.c.id)), _claimable(now))
         .values(locked_until=now + lease, locked_by=worker, attempts=Job.attempts + 1)
         .returning(Job.id, Job.payload)
         .execution_options(synchronize_session=False)

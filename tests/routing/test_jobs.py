@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from routing.clock import now as city_now
-from routing.jobs import DONE, QUEUED, Job, Registry, enqueue, run_pending
+from routing.jobs import BATCH_SIZE, DONE, QUEUED, Job, Registry, enqueue, run_pending
 
 
 def enqueue_all(database, kind: str, count: int) -> None:
@@ -63,3 +63,13 @@ def test_a_failing_batch_is_run_job_by_job_so_only_the_bad_job_waits(app):
         batch = {j.payload["n"]: (j.status, j.attempts) for j in session.scalars(select(Job).where(Job.kind == "test.batch"))}
         assert batch[2] == (QUEUED, 1) and all(batch[n] == (DONE, 1) for n in (0, 1, 3))
         assert "this one is bad" in session.scalar(select(Job.last_error).where(Job.kind == "test.batch", Job.status == QUEUED))
+
+
+def test_a_batch_takes_no_more_than_its_size(app):
+    database = app.extensions["tingjian"].db
+    enqueue_all(database, "test.batch", BATCH_SIZE + 8)
+    sizes: list[int] = []
+    registry = Registry()
+    registry.register("test.batch", lambda s, p, n: sizes.append(1), batch=lambda s, ps, n: sizes.append(len(ps)))
+    assert run_pending(database, registry, city_now) == BATCH_SIZE + 8
+    assert sizes == [BATCH_SIZE, 8]
