@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, cli, desk, settings
+    from . import agency, auth, cli, dashboard, desk, settings
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     collector.init_app(app, services)
     desk.init_app(app)
     agency.init_app(app)
+    dashboard.init_app(app)
     cli.init_app(app)
     services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"]))
 
