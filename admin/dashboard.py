@@ -23,6 +23,8 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.AGENCY)
 HOT_LIMIT = 10
+# As on the desk: a matter is hot when at least three residents raised it.
+HOT_MIN_SIZE = 3
 
 
 def scope_of(user: User) -> stats.Scope:
@@ -46,7 +48,7 @@ def hot(scope: stats.Scope) -> list[dict[str, Any]]:
     groups = hot_issues(db_session(), now())
     if scope.agency_id is not None:
         groups = [[t for t in group if t.agency_id == scope.agency_id] for group in groups]
-        groups = [group for group in groups if len(group) >= 2]
+        groups = [group for group in groups if len(group) >= HOT_MIN_SIZE]
     return [
         {
             "count": len(group),

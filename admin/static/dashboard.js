@@ -121,6 +121,8 @@
     chart("chart-map").setOption({
       tooltip: { trigger: "item", renderMode: "richText" },
       grid: { left: 50, right: 20, top: 20, bottom: 40 },
+      // Wheel or pinch to zoom into the urban districts, which lie close together.
+      dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "inside", yAxisIndex: 0, filterMode: "none" }],
       xAxis: { type: "value", name: "经度", scale: true, min: 118.9, max: 120.8 },
       yAxis: { type: "value", name: "纬度", scale: true, min: 29.3, max: 30.6 },
       series: [
