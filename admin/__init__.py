@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, cli, dashboard, desk, security, settings
+    from . import agency, auth, cli, dashboard, desk, security, settings, ticket_list
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     desk.init_app(app)
     agency.init_app(app)
     dashboard.init_app(app)
+    ticket_list.init_app(app)
     cli.init_app(app)
     security.init_app(app)
     services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"]))
