@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .models import Agency, District, Status, Ticket
@@ -106,51 +106,46 @@ def over_time(rows: list[tuple[str, str, int]], days: list[str]) -> dict[str, An
     }
 
 
-def _deadline_rows(session: Session, scope: Scope, now: datetime) -> list[Ticket]:
-    """Open tickets whose running deadline has passed or passes within DUE_SOON.
+def _running_deadline() -> ColumnElement[datetime]:
+    """The deadline that runs: accept-by until the agency accepts, then answer-by."""
+    return case((Ticket.status == Status.ASSIGNED, Ticket.accept_by), else_=Ticket.answer_by)
 
-    The deadline that runs is the accept-by until the agency accepts, then the
-    answer-by; a ticket waiting on the resident has its clock stopped.
-    """
-    horizon = now + DUE_SOON
+
+def _due_within(scope: Scope, horizon: datetime) -> list[ColumnElement[bool]]:
+    """Open tickets whose running deadline falls before ``horizon``; a ticket
+    waiting on the resident has its clock stopped and is not counted."""
     waiting_accept = (Ticket.status == Status.ASSIGNED) & (Ticket.accept_by < horizon)
     working = (Ticket.status == Status.ACCEPTED) & (Ticket.answer_by < horizon)
-    query = (
-        select(Ticket)
-        .where(waiting_accept | working, *scope.where())
-        .options(selectinload(Ticket.agency))
-        .order_by(Ticket.id)
-    )
-    return list(session.scalars(query))
+    return [waiting_accept | working, *scope.where()]
 
 
-def _running_deadline(ticket: Ticket) -> datetime:
-    return ticket.accept_by if ticket.status is Status.ASSIGNED else ticket.answer_by  # type: ignore[return-value]
+def _due_row(ticket: Ticket, deadline: datetime) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "status": ticket.status.label,
+        "deadline": deadline.isoformat(timespec="minutes"),
+        "which": "签收" if ticket.status is Status.ASSIGNED else "答复",
+        "agency": ticket.agency.name if ticket.agency else UNKNOWN,
+        "topic": ticket.topic or UNKNOWN,
+    }
 
 
 def due(session: Session, now: datetime, scope: Scope = CITY) -> dict[str, Any]:
-    """超期 and 即将到期: open tickets by their running deadline, earliest first."""
-    tickets = sorted(_deadline_rows(session, scope, now), key=_running_deadline)
-    overdue = [t for t in tickets if _running_deadline(t) < now]
-    soon = [t for t in tickets if _running_deadline(t) >= now]
-
-    def row(t: Ticket) -> dict[str, Any]:
-        deadline = _running_deadline(t)
-        return {
-            "number": t.number,
-            "status": t.status.label,
-            "deadline": deadline.isoformat(timespec="minutes"),
-            "which": "签收" if t.status is Status.ASSIGNED else "答复",
-            "agency": t.agency.name if t.agency else UNKNOWN,
-            "topic": t.topic or UNKNOWN,
-        }
-
-    return {
-        "overdue_count": len(overdue),
-        "soon_count": len(soon),
-        "overdue": [row(t) for t in overdue[:DUE_LIST_LIMIT]],
-        "soon": [row(t) for t in soon[:DUE_LIST_LIMIT]],
-    }
+    """超期 and 即将到期 (within DUE_SOON): counts, and the earliest deadlines first."""
+    deadline = _running_deadline()
+    within = _due_within(scope, now + DUE_SOON)
+    figures: dict[str, Any] = {}
+    for key, side in (("overdue", deadline < now), ("soon", deadline >= now)):
+        figures[f"{key}_count"] = session.scalar(select(func.count(Ticket.id)).where(*within, side))
+        rows = session.execute(
+            select(Ticket, deadline)
+            .where(*within, side)
+            .options(selectinload(Ticket.agency))
+            .order_by(deadline, Ticket.id)
+            .limit(DUE_LIST_LIMIT)
+        )
+        figures[key] = [_due_row(ticket, when) for ticket, when in rows]
+    return figures
 
 
 def places(session: Session, since: datetime, scope: Scope = CITY) -> dict[str, Any]:

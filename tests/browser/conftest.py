@@ -34,7 +34,11 @@ def browser():
 
     with sync_playwright() as playwright:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            # A container's /dev/shm is often tiny; Chromium then crashes its renderers.
+            args=["--no-sandbox", "--disable-dev-shm-usage"],
+        )
         yield browser
         browser.close()
 
