@@ -159,9 +159,16 @@
 
   fetch(root.dataset.source, { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (response) {
+      // An idle session ends on the server: the answer is then the login page, not figures.
+      var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+      if (response.ok && !json) throw new Error("login");
       if (!response.ok) throw new Error(response.status);
       return response.json();
     })
     .then(function (data) { figures = data; draw(); })
-    .catch(function () { statusLine.textContent = "数据加载失败，请刷新页面重试。"; });
+    .catch(function (error) {
+      statusLine.textContent = error.message === "login"
+        ? "登录已过期，请刷新页面后重新登录。"
+        : "数据加载失败，请刷新页面重试。";
+    });
 })();
