@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, badges, cli, desk, policies, rules, scorecards, settings
+    from . import agency, auth, badges, cli, dashboard, desk, policies, rules, scorecards, security, settings, ticket_list
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -47,7 +47,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     scorecards.init_app(app)
     rules.init_app(app)
     policies.init_app(app)
+    dashboard.init_app(app)
+    ticket_list.init_app(app)
     cli.init_app(app)
+    security.init_app(app)
     policy = escalation_policy(app)
     services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"], policy))
     escalation.register_jobs(services.jobs, policy)
@@ -107,6 +110,10 @@ def _error_pages(app: Flask) -> None:
     @app.errorhandler(413)
     def too_large(exc):
         return answer(413, "内容太长", "提交的内容太大，反映内容请控制在 5000 字以内。", field="text")
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return answer(429, "提交太频繁", "您提交得太频繁了，请稍等几分钟再试。感谢您的理解，您反映的问题我们都会认真办理。")
 
 
 EVENT_LABELS = {

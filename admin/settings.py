@@ -50,6 +50,16 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
         "REMEMBER_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Staff sessions end after this many minutes without a request.
+        "IDLE_MINUTES": int(env("IDLE_MINUTES", "30")),
+        # The public form's rate limit per client address; memory storage serves
+        # one process, several processes need a shared store (redis://host:6379).
+        "RATELIMIT_SUBMIT": env("RATELIMIT_SUBMIT", "10 per minute;100 per day"),
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
         "PREFERRED_URL_SCHEME": env("PREFERRED_URL_SCHEME", "http"),
         # Where residents reach the public pages, for links in messages sent by jobs.
         "PUBLIC_URL": env("PUBLIC_URL", ""),

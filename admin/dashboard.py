@@ -1,0 +1,87 @@
+"""The dashboard (统计看板): tickets by topic, agency, district and channel over
+time, what is overdue or due soon, hot issues and a map of places.
+
+Dispatchers and administrators see the city; agency staff their own agency's
+figures only. The page draws its charts from ``/dashboard/data`` (JSON).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, abort, jsonify, render_template, request
+
+from collector.context import db_session
+from routing import stats
+from routing.clock import now
+from routing.models import Role, User
+
+from .auth import current_staff, roles_required
+from .matters import hot_issues
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.AGENCY)
+HOT_LIMIT = 10
+# As on the desk: a matter is hot when at least three residents raised it.
+HOT_MIN_SIZE = 3
+
+
+def scope_of(user: User) -> stats.Scope:
+    """The city for dispatchers, one agency for its staff."""
+    if user.role is Role.AGENCY:
+        if user.agency_id is None:
+            abort(403)
+        return stats.Scope(agency_id=user.agency_id)
+    return stats.CITY
+
+
+def _period() -> int:
+    raw = request.args.get("days", str(stats.DEFAULT_PERIOD))
+    if not raw.isdigit() or int(raw) not in stats.PERIODS:
+        abort(400, description=f"统计周期只能是 {'、'.join(map(str, stats.PERIODS))} 天。")
+    return int(raw)
+
+
+def hot(scope: stats.Scope) -> list[dict[str, Any]]:
+    """热点 as the dashboard lists them; for an agency, only what it holds itself."""
+    groups = hot_issues(db_session(), now())
+    if scope.agency_id is not None:
+        groups = [[t for t in group if t.agency_id == scope.agency_id] for group in groups]
+        groups = [group for group in groups if len(group) >= HOT_MIN_SIZE]
+    return [
+        {
+            "count": len(group),
+            "text": group[0].text[:80],
+            "districts": sorted({t.district.name for t in group if t.district}),
+            "numbers": [t.number for t in group],
+        }
+        for group in groups[:HOT_LIMIT]
+    ]
+
+
+@bp.get("/")
+@roles_required(*VIEWERS)
+def index():
+    user = current_staff()
+    scope_of(user)
+    return render_template(
+        "dashboard/index.html",
+        periods=stats.PERIODS,
+        days=_period(),
+        agency=user.agency if user.role is Role.AGENCY else None,
+        ticket_endpoint="agency.ticket" if user.role is Role.AGENCY else "desk.ticket",
+    )
+
+
+@bp.get("/data")
+@roles_required(*VIEWERS)
+def data():
+    scope = scope_of(current_staff())
+    figures = stats.dashboard(db_session(), now(), _period(), scope)
+    figures["hot"] = hot(scope)
+    return jsonify(figures)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

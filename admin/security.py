@@ -1,0 +1,104 @@
+"""Safe in the browser: headers that keep text inert, an idle timeout for staff
+sessions, and a rate limit on the public form (防刷).
+
+Complaint text is untrusted: Jinja escapes it in every page, the dashboard's
+script puts it into the page only as text, and the Content-Security-Policy
+refuses inline and foreign scripts should anything slip through.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, logout_user, user_logged_in
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Scripts only from this site: the system runs on intranets, so no CDN either.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # ECharts and the pages set element styles.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    # A status link carries the ticket's code: never hand it to another site.
+    "Referrer-Policy": "same-origin",
+}
+LAST_SEEN = "last_seen"
+# Writing the session on every request would set a cookie on every answer;
+# the idle clock needs no finer grain than this.
+LAST_SEEN_GRAIN = 30  # seconds
+# The public form's endpoints a resident posts to.
+LIMITED_ENDPOINTS = ("station.submit_form",)
+
+
+def init_app(app: Flask) -> None:
+    _headers(app)
+    _idle_timeout(app)
+    _rate_limit(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy the client's address is in X-Forwarded-For;
+        # the rate limit counts per resident, not per proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)  # type: ignore[method-assign]
+
+
+def _headers(app: Flask) -> None:
+    @app.after_request
+    def _secure_headers(response):
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def _idle_timeout(app: Flask) -> None:
+    """Staff who leave a page open for IDLE_MINUTES must log in again."""
+    limit = app.config["IDLE_MINUTES"] * 60
+
+    def started(sender, user, **extra):
+        session[LAST_SEEN] = time.time()
+
+    user_logged_in.connect(started, app)
+
+    @app.before_request
+    def _check_idle():
+        if not current_user.is_authenticated:
+            return None
+        moment = time.time()
+        last = session.get(LAST_SEEN)
+        if last is not None and moment - last > limit:
+            logout_user()
+            session.pop(LAST_SEEN, None)
+            flash(f"您已超过 {app.config['IDLE_MINUTES']} 分钟没有操作，为了安全已自动退出，请重新登录。", "error")
+            target = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("auth.login", next=target))
+        if last is None or moment - last > LAST_SEEN_GRAIN:
+            session[LAST_SEEN] = moment
+        return None
+
+
+def _rate_limit(app: Flask) -> None:
+    """Each app its own limiter: memory storage by default (one process),
+    RATELIMIT_STORAGE_URI (e.g. redis://) when several processes serve."""
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        default_limits=[],
+        headers_enabled=True,
+    )
+    for endpoint in LIMITED_ENDPOINTS:
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(app.config["RATELIMIT_SUBMIT"], methods=["POST"])(view)

@@ -1,0 +1,122 @@
+"""The ticket list (工单查询): filter every ticket one may see, page through
+them, export them as CSV or XLSX. Dispatchers see all; agency staff their own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from collector.context import db_session
+from routing.listing import PAGE_SIZE, TicketFilter, count_tickets, export_rows, export_tickets, find_tickets
+from routing.clock import now
+from routing.models import Agency, District, Role, Status, Ticket
+from routing.stats import CHANNEL_LABELS
+
+from .auth import current_staff, roles_required
+from .dashboard import VIEWERS, scope_of
+from .exports import to_csv, to_xlsx
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+
+ANY = ("", "（全部）")
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    status = SelectField("状态", validators=[Optional()])
+    topic = SelectField("分类", validators=[Optional()])
+    agency = SelectField("承办单位", validators=[Optional()])
+    district = SelectField("区县", validators=[Optional()])
+    channel = SelectField("渠道", validators=[Optional()])
+    since = DateField("受理日期从", validators=[Optional()])
+    until = DateField("至", validators=[Optional()])
+    words = StringField("内容包含", validators=[Optional(), Length(max=100)])
+
+
+def filter_form() -> FilterForm:
+    session = db_session()
+    scope = scope_of(current_staff())
+    form = FilterForm(request.args)
+    form.status.choices = [ANY] + [(s.value, s.label) for s in Status]
+    topics = session.scalars(select(Ticket.topic).where(Ticket.topic.is_not(None), *scope.where()).distinct())
+    form.topic.choices = [ANY] + [(t, t) for t in sorted(topics)]
+    agencies = session.scalars(select(Agency).order_by(Agency.id))
+    form.agency.choices = [ANY] + [(str(a.id), a.name) for a in agencies]
+    form.district.choices = [ANY] + [(str(d.id), d.name) for d in session.scalars(select(District).order_by(District.id))]
+    form.channel.choices = [ANY] + list(CHANNEL_LABELS.items())
+    return form
+
+
+def ticket_filter(form: FilterForm) -> TicketFilter:
+    if not form.validate():
+        abort(400, description="筛选条件不对：" + "；".join(e for errors in form.errors.values() for e in errors))
+    return TicketFilter(
+        status=Status(form.status.data) if form.status.data else None,
+        topic=form.topic.data or None,
+        agency_id=int(form.agency.data) if form.agency.data else None,
+        district_id=int(form.district.data) if form.district.data else None,
+        channel=form.channel.data or None,
+        since=form.since.data,
+        until=form.until.data,
+        words=(form.words.data or "").strip() or None,
+    )
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+@bp.get("/")
+@roles_required(*VIEWERS)
+def index():
+    user = current_staff()
+    form = filter_form()
+    chosen = ticket_filter(form)
+    scope = scope_of(user)
+    page = _page()
+    total = count_tickets(db_session(), chosen, scope)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "tickets/list.html",
+        form=form,
+        tickets=find_tickets(db_session(), chosen, scope, page=page),
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        args=args,
+        is_agency=user.role is Role.AGENCY,
+        ticket_endpoint="agency.ticket" if user.role is Role.AGENCY else "desk.ticket",
+        now=now(),
+    )
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+@roles_required(*VIEWERS)
+def export(fmt: str):
+    chosen = ticket_filter(filter_form())
+    rows = export_rows(export_tickets(db_session(), chosen, scope_of(current_staff())))
+    stamp = f"{datetime.now():%Y%m%d-%H%M}"
+    if fmt == "csv":
+        body, mimetype = to_csv(rows), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = to_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=tickets-{stamp}.{fmt}"
+    return response
+
+
+def export_url(fmt: str, args: dict[str, str]) -> str:
+    return url_for("tickets.export", fmt=fmt, **args)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["export_url"] = export_url

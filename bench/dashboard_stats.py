@@ -1,0 +1,117 @@
+"""How long the dashboard's figures and the ticket list take on many tickets.
+
+Builds a fresh SQLite database in a temporary folder (or uses the test
+database named by DATABASE_URL — its schema is dropped and rebuilt) with
+--tickets tickets spread over 120 days, 13 districts, 20 agencies, 12 topics
+and 4 channels, then times ``routing.stats.dashboard`` for each period and
+one filtered page of ``routing.listing``, as the best of --repeat runs.
+
+    python bench/dashboard_stats.py --tickets 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from routing import stats  # noqa: E402
+from routing.db import Database  # noqa: E402
+from routing.listing import TicketFilter, count_tickets, find_tickets  # noqa: E402
+from routing.migrate import upgrade  # noqa: E402
+from routing.models import Agency, District, Status, Ticket  # noqa: E402
+from routing.places import DISTRICT_CENTRES  # noqa: E402
+
+TOPICS = ["城乡建设", "交通运输", "环境保护", "劳动和社会保障", "教育文体", "卫生计生",
+          "商贸旅游", "公安政法", "民政", "农业农村", "政务服务", "其他"]
+CHANNELS = ["web", "wechat", "api", "import"]
+STATUSES = [Status.ASSIGNED, Status.ACCEPTED, Status.ANSWERED, Status.CLOSED, Status.TRIAGE, Status.WAITING]
+
+
+def database_url(folder: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{folder}/bench.db"
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    database = Database(url)
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    database.dispose()
+    return url
+
+
+def fill(database: Database, tickets: int, now: datetime) -> None:
+    rng = random.Random(7)
+    with database.engine.begin() as connection:
+        districts = [connection.execute(insert(District).values(name=n).returning(District.id)).scalar_one()
+                     for n in DISTRICT_CENTRES]
+        agencies = [connection.execute(insert(Agency).values(name=f"机构{i}", active=True).returning(Agency.id)).scalar_one()
+                    for i in range(20)]
+        rows = []
+        for i in range(tickets):
+            created = now - timedelta(minutes=rng.randrange(120 * 24 * 60))
+            status = rng.choice(STATUSES)
+            located = rng.random() < 0.2
+            rows.append({
+                "number": f"B{i:09d}", "code": "ABCDEFGH", "status": status, "channel": rng.choice(CHANNELS),
+                "text": f"第{i}件反映", "topic": rng.choice(TOPICS), "agency_id": rng.choice(agencies),
+                "district_id": rng.choice(districts) if rng.random() < 0.9 else None,
+                "latitude": 30 + rng.random() / 2 if located else None,
+                "longitude": 120 + rng.random() / 2 if located else None,
+                "accept_by": created + timedelta(days=1), "answer_by": created + timedelta(days=rng.randrange(3, 20)),
+                "created_at": created, "updated_at": created, "version": 1,
+            })
+            if len(rows) == 5000:
+                connection.execute(insert(Ticket), rows)
+                rows = []
+        if rows:
+            connection.execute(insert(Ticket), rows)
+
+
+def best(repeat: int, work) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    now = datetime(2026, 11, 20, 15, 0)
+    with tempfile.TemporaryDirectory() as folder:
+        url = database_url(folder)
+        upgrade(url)
+        database = Database(url)
+        fill(database, args.tickets, now)
+        print(f"{args.tickets} tickets on {url.split(':', 1)[0]}")
+        with database.Session() as session:
+            for days in stats.PERIODS:
+                seconds = best(args.repeat, lambda: stats.dashboard(session, now, days))
+                print(f"dashboard, last {days:>2} days: {seconds * 1000:7.1f} ms")
+            one = stats.Scope(agency_id=1)
+            seconds = best(args.repeat, lambda: stats.dashboard(session, now, 90, one))
+            print(f"dashboard, one agency, 90 days: {seconds * 1000:7.1f} ms")
+            chosen = TicketFilter(topic="交通运输", channel="wechat")
+            seconds = best(args.repeat, lambda: (count_tickets(session, chosen), find_tickets(session, chosen)))
+            print(f"ticket list, filtered page:  {seconds * 1000:7.1f} ms")
+        database.dispose()
+
+
+if __name__ == "__main__":
+    main()
