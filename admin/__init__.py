@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, cli, desk, settings
+    from . import agency, auth, cli, deputy, desk, settings, transcribe
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -39,11 +39,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     install(app, services)
 
+    _upload_limits(app)  # before CSRF, which reads the form first
     csrf.init_app(app)
     auth.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     agency.init_app(app)
+    deputy.init_app(app)
+    transcribe.init_app(app)
     cli.init_app(app)
     services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"]))
 
@@ -54,6 +57,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["JOBS_IN_PROCESS"]:
         _start_worker_on_first_request(app, services)
     return app
+
+
+# Views that take uploads, and the setting that bounds their files.
+UPLOADS = {"deputy.portal": "VOICE_MAX_BYTES"}
+
+
+def _upload_limits(app: Flask) -> None:
+    """A larger request body where a voice note is uploaded, and only there."""
+
+    @app.before_request
+    def _raise_limit() -> None:
+        setting = UPLOADS.get(request.endpoint or "")
+        if setting:
+            request.max_content_length = app.config[setting] + 256 * 1024  # the file and the form around it
 
 
 def _start_worker_on_first_request(app: Flask, services: Services) -> None:
@@ -93,6 +110,10 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(exc):
+        setting = UPLOADS.get(request.endpoint or "")
+        if setting:
+            limit = app.config[setting] / 1048576
+            return answer(413, "文件太大", f"上传的文件太大，请控制在 {limit:.0f} MB 以内。", field="voice")
         return answer(413, "内容太长", "提交的内容太大，反映内容请控制在 5000 字以内。", field="text")
 
 
@@ -104,6 +125,7 @@ EVENT_LABELS = {
     "absorb": "合并进来",
     "locate": "按位置确定地点",
     "answer_merged": "随合并工单答复",
+    "transcribe": "语音转写",
 }
 
 

@@ -58,6 +58,13 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "JOBS_IN_PROCESS": env("JOBS_IN_PROCESS", "1" if database_url.startswith("sqlite") else "0") == "1",
         # Working days a resident has to rate an answer before the ticket closes itself.
         "SATISFACTION_DAYS": int(env("SATISFACTION_DAYS", "5")),
+        # Deputies' voice notes: the longest and the largest accepted.
+        "VOICE_MAX_SECONDS": int(env("VOICE_MAX_SECONDS", "600")),
+        "VOICE_MAX_BYTES": int(env("VOICE_MAX_BYTES", str(20 * 1024 * 1024))),
+        # An OpenAI-compatible speech-to-text service; without it people transcribe.
+        "TRANSCRIPTION_URL": env("TRANSCRIPTION_URL", ""),
+        "TRANSCRIPTION_MODEL": env("TRANSCRIPTION_MODEL", ""),
+        "TRANSCRIPTION_API_KEY": env("TRANSCRIPTION_API_KEY", ""),
         "WECHAT_TOKEN": env("WECHAT_TOKEN", ""),
         "WECHAT_ENCODING_AES_KEY": env("WECHAT_ENCODING_AES_KEY", ""),
         "WECHAT_APPID": env("WECHAT_APPID", ""),
