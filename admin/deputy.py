@@ -84,8 +84,22 @@ def portal():
     recent = deputies.submissions_of(db_session(), deputy)[:5]
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "deputy/portal.html", form=form, deputy=deputy, recent=recent, now=now(), is_late=deputies.is_late
+        "deputy/portal.html", form=form, bind_form=BindForm(), deputy=deputy, recent=recent, now=now(),
+        is_late=deputies.is_late, bind_minutes=deputies.BIND_MINUTES,
     ), status
+
+
+class BindForm(FlaskForm):
+    """绑定微信: only the button, and its CSRF token."""
+
+
+@bp.post("/wechat")
+@roles_required(Role.DEPUTY)
+def bind_wechat():
+    """A one-time code to send to the official account (绑定 123456)."""
+    if BindForm().validate_on_submit():
+        deputies.new_bind_code(db_session(), _deputy(), now())
+    return redirect(url_for("deputy.portal"))
 
 
 @bp.get("/tickets")

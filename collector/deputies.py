@@ -9,8 +9,10 @@ job, and until its text arrives the ticket waits in triage, never lost.
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -236,3 +238,57 @@ def register(session: Session, username: str, name: str, level: str, station_nam
     deputy = add_deputy(session, user, name, LEVELS[level], stations)
     session.commit()
     return deputy
+
+
+# -- binding a deputy's WeChat account -------------------------------------------------
+
+BIND_MINUTES = 10
+BIND_COMMAND = re.compile(r"^\s*绑定\s*(\d{6})\s*$")
+
+
+def new_bind_code(session: Session, deputy: Deputy, now: datetime) -> str:
+    """A six-digit code, valid ``BIND_MINUTES``, that the deputy sends to the
+    official account as “绑定 123456” to bind their WeChat account. Commits."""
+    while True:
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        taken = session.scalar(
+            select(Deputy.id).where(Deputy.bind_code == code, Deputy.bind_code_expires > now, Deputy.id != deputy.id)
+        )
+        if taken is None:
+            break
+    deputy.bind_code, deputy.bind_code_expires = code, now + timedelta(minutes=BIND_MINUTES)
+    session.commit()
+    return code
+
+
+def bind_wechat(session: Session, code: str, openid: str, now: datetime) -> Deputy | None:
+    """Bind the WeChat account that sent a valid code; the code works once.
+    The caller commits (with the message that carried it)."""
+    deputy = session.scalar(select(Deputy).where(Deputy.bind_code == code, Deputy.bind_code_expires > now))
+    if deputy is None:
+        return None
+    previous = session.scalar(select(Deputy).where(Deputy.wechat_openid == openid, Deputy.id != deputy.id))
+    if previous is not None:
+        previous.wechat_openid = None  # one WeChat account speaks for one deputy
+        session.flush()
+    deputy.wechat_openid, deputy.bind_code, deputy.bind_code_expires = openid, None, None
+    return deputy
+
+
+def deputy_of_wechat(session: Session, openid: str) -> Deputy | None:
+    return session.scalar(select(Deputy).where(Deputy.wechat_openid == openid).options(selectinload(Deputy.stations)))
+
+
+def record_wechat_submission(session: Session, deputy: Deputy, ticket: Ticket, now: datetime) -> None:
+    """A bound deputy's new WeChat ticket is their submission: listed in their
+    portal, at their station when they serve only one."""
+    station = deputy.stations[0] if len(deputy.stations) == 1 else None
+    ticket.contact_name = deputy.name
+    if station is not None and ticket.station_id is None:
+        ticket.station_id = station.id
+    session.add(
+        DeputySubmission(
+            ticket_id=ticket.id, deputy_id=deputy.id, station_id=station.id if station else None,
+            mode="complaint", constituents=1, place=None, created_at=now,
+        )
+    )

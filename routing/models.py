@@ -449,6 +449,10 @@ class Deputy(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
     name: Mapped[str] = mapped_column(String(64))
     level: Mapped[DeputyLevel] = mapped_column(_enum(DeputyLevel))
+    # The deputy's WeChat account (openid), bound with a one-time code shown in the portal.
+    wechat_openid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    bind_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    bind_code_expires: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship()
     # Read here, written as DeputyStation rows.

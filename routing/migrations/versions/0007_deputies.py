@@ -1,4 +1,4 @@
-"""deputies, their stations and submissions; voice-note transcriptions
+"""deputies (with their WeChat binding), their stations and submissions; voice-note transcriptions
 
 Revision ID: 0007
 Revises: 0006
@@ -21,10 +21,16 @@ def upgrade() -> None:
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('name', sa.String(length=64), nullable=False),
         sa.Column('level', sa.Enum('province', 'city', 'district', name='deputylevel', native_enum=False, length=32), nullable=False),
+        sa.Column('wechat_openid', sa.String(length=128), nullable=True),
+        sa.Column('bind_code', sa.String(length=16), nullable=True),
+        sa.Column('bind_code_expires', sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_deputy_user_id_user_account')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_deputy')),
         sa.UniqueConstraint('user_id', name=op.f('uq_deputy_user_id')),
+        sa.UniqueConstraint('wechat_openid', name=op.f('uq_deputy_wechat_openid')),
     )
+    with op.batch_alter_table('deputy', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deputy_bind_code'), ['bind_code'], unique=False)
     op.create_table(
         'deputy_station',
         sa.Column('deputy_id', sa.Integer(), nullable=False),
@@ -90,4 +96,6 @@ def downgrade() -> None:
     with op.batch_alter_table('deputy_station', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deputy_station_station_id'))
     op.drop_table('deputy_station')
+    with op.batch_alter_table('deputy', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deputy_bind_code'))
     op.drop_table('deputy')
