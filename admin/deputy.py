@@ -13,6 +13,7 @@ from collector import deputies
 from collector.context import db_session, services
 from collector.submissions import SubmissionError
 from collector.transcription import of_ticket
+from routing import workflow
 from routing.clock import now
 from routing.models import Deputy, Role, Station
 
@@ -129,6 +130,9 @@ def ticket(number: str):
         now=now(),
         is_late=deputies.is_late,
         modes=deputies.MODES,
+        consultations=workflow.consultations(submission.ticket),
+        grade=workflow.answer_grade(submission.ticket),
+        grades=workflow.SUGGESTION_GRADES,
     )
 
 
