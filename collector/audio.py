@@ -59,11 +59,16 @@ def _file(data: bytes) -> Iterator[str]:
         os.unlink(path)
 
 
+def _run(command: list[str]) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired as exc:
+        raise AudioError("音频文件处理超时，请换一个文件或缩短录音。") from exc
+
+
 def _probe(path: str) -> dict:
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=format_name:stream=codec_type,codec_name", "-of", "json", path],
-        capture_output=True,
-        timeout=TIMEOUT,
+    result = _run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=format_name:stream=codec_type,codec_name", "-of", "json", path]
     )
     if result.returncode != 0:
         raise AudioError(f"无法识别这个文件，它不是 {ACCEPTED_NAMES} 格式的音频，或者已经损坏。")
@@ -72,11 +77,9 @@ def _probe(path: str) -> dict:
 
 def _decoded_seconds(path: str, limit: float) -> float:
     """Decode the first audio stream (at most ``limit`` + 1 s) and count its samples."""
-    result = subprocess.run(
+    result = _run(
         ["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-map", "0:a:0", "-t", str(limit + 1),
-         "-ac", "1", "-ar", str(MEASURE_RATE), "-f", "s16le", "pipe:1"],
-        capture_output=True,
-        timeout=TIMEOUT,
+         "-ac", "1", "-ar", str(MEASURE_RATE), "-f", "s16le", "pipe:1"]
     )
     if result.returncode != 0:
         raise AudioError("音频文件已损坏，无法播放。请重新录制或换一个文件。")
@@ -109,11 +112,9 @@ def to_wav(data: bytes, rate: int = 16000) -> bytes:
     """The audio as WAV, mono, ``rate`` Hz: what speech recognisers take, and
     what a browser plays when the original (AMR) it cannot."""
     with _file(data) as path:
-        result = subprocess.run(
+        result = _run(
             ["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-map", "0:a:0", "-ac", "1", "-ar", str(rate),
-             "-f", "wav", "pipe:1"],
-            capture_output=True,
-            timeout=TIMEOUT,
+             "-f", "wav", "pipe:1"]
         )
     if result.returncode != 0:
         raise AudioError("音频无法转换：" + result.stderr.decode("utf-8", "replace")[-200:])
