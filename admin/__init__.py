@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, badges, cli, dashboard, desk, policies, rules, scorecards, security, settings, ticket_list
+    from . import agency, auth, badges, cli, dashboard, deputy, desk, policies, rules, scorecards, security, settings, ticket_list, transcribe
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     install(app, services)
 
+    _upload_limits(app)  # before CSRF, which reads the form first
     csrf.init_app(app)
     auth.init_app(app)
     collector.init_app(app, services)
@@ -49,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     policies.init_app(app)
     dashboard.init_app(app)
     ticket_list.init_app(app)
+    deputy.init_app(app)
+    transcribe.init_app(app)
     cli.init_app(app)
     security.init_app(app)
     policy = escalation_policy(app)
@@ -70,6 +73,20 @@ def escalation_policy(app: Flask) -> escalation.EscalationPolicy:
     return escalation.EscalationPolicy(
         warning_share=app.config["WARNING_SHARE"], escalation_days=app.config["ESCALATION_DAYS"]
     )
+
+
+# Views that take uploads, and the setting that bounds their files.
+UPLOADS = {"deputy.portal": "VOICE_MAX_BYTES"}
+
+
+def _upload_limits(app: Flask) -> None:
+    """A larger request body where a voice note is uploaded, and only there."""
+
+    @app.before_request
+    def _raise_limit() -> None:
+        setting = UPLOADS.get(request.endpoint or "")
+        if setting:
+            request.max_content_length = app.config[setting] + 256 * 1024  # the file and the form around it
 
 
 def _start_worker_on_first_request(app: Flask, services: Services) -> None:
@@ -109,6 +126,10 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(exc):
+        setting = UPLOADS.get(request.endpoint or "")
+        if setting:
+            limit = app.config[setting] / 1048576
+            return answer(413, "文件太大", f"上传的文件太大，请控制在 {limit:.0f} MB 以内。", field="voice")
         return answer(413, "内容太长", "提交的内容太大，反映内容请控制在 5000 字以内。", field="text")
 
     @app.errorhandler(429)
@@ -128,6 +149,7 @@ EVENT_LABELS = {
     "notify_supervisor": "通报",
     "assist": "协办单位",
     "assist_opinion": "协办意见",
+    "transcribe": "语音转写",
 }
 
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import DateField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
 from routing import workflow
@@ -27,6 +27,18 @@ bp = Blueprint("agency", __name__, url_prefix="/agency")
 
 class AnswerForm(FlaskForm):
     answer = TextAreaField("答复内容", validators=[DataRequired("请填写答复内容。"), Length(max=5000)])
+    # Only a deputy's suggestion is answered with its result class; the workflow insists.
+    grade = RadioField(
+        "办理结果分类（代表建议）",
+        choices=[SelectChoice(value, label) for value, label in workflow.SUGGESTION_GRADES.items()],
+        validators=[Optional()],
+    )
+
+
+class ConsultForm(FlaskForm):
+    held_on = DateField("面商日期", validators=[DataRequired("请选择面商日期。")])
+    way = SelectField("面商方式", choices=[SelectChoice(w, w) for w in workflow.CONSULT_WAYS])
+    note = TextAreaField("面商情况", validators=[DataRequired("请填写面商情况。"), Length(max=2000)])
 
 
 class ReturnForm(FlaskForm):
@@ -95,6 +107,8 @@ def ticket(number: str):
         return_form=ReturnForm(),
         ask_form=AskForm(),
         extension_form=ExtensionForm(),
+        consult_form=ConsultForm(),
+        consultations=workflow.consultations(ticket),
         back=url_for("agency.queue"),
     )
 
@@ -124,7 +138,16 @@ def accept(number: str):
 @bp.post("/tickets/<number>/answer")
 @roles_required(Role.AGENCY)
 def answer(number: str):
-    _act(number, AnswerForm(), workflow.answer, "已答复，群众可以看到答复。", lambda f: {"text": f.answer.data})
+    _act(number, AnswerForm(), workflow.answer, "已答复，群众可以看到答复。",
+         lambda f: {"text": f.answer.data, "grade": f.grade.data or None})
+    return _back(number)
+
+
+@bp.post("/tickets/<number>/consult")
+@roles_required(Role.AGENCY)
+def consult(number: str):
+    _act(number, ConsultForm(), workflow.consult, "已记录面商情况。",
+         lambda f: {"held_on": f.held_on.data, "way": f.way.data, "note": f.note.data})
     return _back(number)
 
 

@@ -15,6 +15,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from collector.context import db_session
+from collector.deputies import deputy_of
 from routing.models import Role, User
 
 bp = Blueprint("auth", __name__)
@@ -104,6 +105,8 @@ def home():
         return redirect(url_for("agency.queue"))
     if current_user.role in (Role.DISPATCHER, Role.ADMIN):
         return redirect(url_for("desk.triage"))
+    if current_user.role is Role.DEPUTY and deputy_of(db_session(), current_staff()) is not None:
+        return redirect(url_for("deputy.portal"))
     return render_template("auth/home.html")
 
 

@@ -18,6 +18,7 @@ from classifier import Dataset, DatasetError, ModelStore, TopicModel, UntrustedM
 from classifier.evaluate import evaluate
 from classifier.learning import retrain
 from collector.context import services
+from collector.deputies import login_exists, register as register_deputy
 from collector.history import HistoryImportError, import_history
 from routing.clock import now
 from routing.corrections import agency_examples, topic_examples
@@ -30,6 +31,7 @@ from routing.sweep import ensure_scheduled
 db_cli = AppGroup("db", help="数据库结构 / database schema.")
 jobs_cli = AppGroup("jobs", help="后台任务 / background jobs.")
 classifier_cli = AppGroup("classifier", help="分类模型 / the topic and agency classifier.")
+deputy_cli = AppGroup("deputy", help="人大代表账号 / deputies' accounts.")
 calendar_cli = AppGroup("calendar", help="工作日历 / holidays and make-up working days.")
 agency_cli = AppGroup("agency", help="承办单位 / agencies.")
 
@@ -332,8 +334,29 @@ def agency_supervisor(agency: str, supervisor: str | None) -> None:
     click.echo(f"{agency}超期的通报今后送{supervisor or '分拨中心'}。")
 
 
+@deputy_cli.command("add")
+@click.argument("username")
+@click.option("--name", required=True, help="代表姓名")
+@click.option("--level", required=True, type=click.Choice(["省", "市", "区"]), help="代表层级")
+@click.option("--station", "stations", multiple=True, help="所在联络站（可多次给出）")
+@click.option("--password", default=None, help="新账号的密码；不给则提示输入（已有账号不变）")
+def deputy_add(username: str, name: str, level: str, stations: tuple[str, ...], password: str | None) -> None:
+    """Add a deputy's login, or update an existing deputy's level and stations."""
+    session = services().db.Session()
+    try:
+        if password is None and not login_exists(session, username):
+            password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+        deputy = register_deputy(session, username, name, level, list(stations), password)
+        click.echo(f"{deputy.name}（{level}人大代表）：{'、'.join(s.name for s in deputy.stations) or '未绑定联络站'}")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        session.close()
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(agency_cli)
+    app.cli.add_command(deputy_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(db_cli)

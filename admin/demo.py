@@ -16,12 +16,15 @@ from werkzeug.security import generate_password_hash
 
 from classifier import Classifier, ModelStore, TopicModel, shipped_corpus
 from classifier.place import Gazetteer
+from collector.deputies import add_deputy
 from collector.intake import submit
 from routing.clock import now
 from routing.deadlines import default_policy
 from routing.models import (
     Agency,
     DeadlinePolicy,
+    Deputy,
+    DeputyLevel,
     District,
     Kind,
     Role,
@@ -281,6 +284,20 @@ def load_users(session: Session, report: Report) -> None:
             report.count("logins")
 
 
+# The demo deputy (login ``deputy``) and the stations where they meet constituents.
+DEMO_DEPUTY = ("王代表", DeputyLevel.CITY, ("文新街道人大代表联络站", "湖滨街道人大代表联络站"))
+
+
+def load_deputies(session: Session, report: Report) -> None:
+    user = session.scalar(select(User).where(User.username == "deputy"))
+    if user is None or session.scalar(select(Deputy.id).where(Deputy.user_id == user.id)) is not None:
+        return
+    name, level, station_names = DEMO_DEPUTY
+    stations = list(session.scalars(select(Station).where(Station.name.in_(station_names))))
+    add_deputy(session, user, name, level, stations)
+    report.count("deputies")
+
+
 def ensure_model(store: ModelStore, progress: Callable[[str], None]) -> TopicModel:
     """The active model, trained from the shipped corpus if there is none."""
     version = store.active_version()
@@ -314,6 +331,8 @@ def load_demo(
     load_stations(session, report)
     load_policies(session, report)
     load_users(session, report)
+    session.flush()
+    load_deputies(session, report)
     session.commit()
     model = ensure_model(store, progress)
     progress("派单规则…")

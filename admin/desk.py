@@ -9,6 +9,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session, services
+from collector.transcription import of_ticket as transcriptions_of
 from routing import workflow
 from routing.clock import now
 from routing.deadlines import load_calendar
@@ -105,6 +106,7 @@ def ticket(number: str):
         reason_form=ReasonForm(),
         merge_form=MergeForm(),
         duplicates=possible_duplicates(db_session(), ticket, now()),
+        transcriptions=transcriptions_of(db_session(), ticket.id),
         back=url_for("desk.triage"),
     )
 

@@ -72,6 +72,13 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "WARNING_SHARE": float(env("WARNING_SHARE", "0.8")),
         # Working days a ticket stays overdue before its agency's supervisor gets a notice (通报).
         "ESCALATION_DAYS": int(env("ESCALATION_DAYS", "2")),
+        # Deputies' voice notes: the longest and the largest accepted.
+        "VOICE_MAX_SECONDS": int(env("VOICE_MAX_SECONDS", "600")),
+        "VOICE_MAX_BYTES": int(env("VOICE_MAX_BYTES", str(20 * 1024 * 1024))),
+        # An OpenAI-compatible speech-to-text service; without it people transcribe.
+        "TRANSCRIPTION_URL": env("TRANSCRIPTION_URL", ""),
+        "TRANSCRIPTION_MODEL": env("TRANSCRIPTION_MODEL", ""),
+        "TRANSCRIPTION_API_KEY": env("TRANSCRIPTION_API_KEY", ""),
         "WECHAT_TOKEN": env("WECHAT_TOKEN", ""),
         "WECHAT_ENCODING_AES_KEY": env("WECHAT_ENCODING_AES_KEY", ""),
         "WECHAT_APPID": env("WECHAT_APPID", ""),

@@ -12,6 +12,7 @@ def init_app(app: Flask, services: Services) -> None:
     from . import api, web, wechat
     from .intake import CLASSIFY, make_classify
     from .notify import make_notify_handler
+    from .transcription import TRANSCRIBE, backends_from, make_transcribe
 
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
@@ -25,3 +26,5 @@ def init_app(app: Flask, services: Services) -> None:
 
     services.jobs.register("notify.resident", make_notify_handler(senders, status_url))
     services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))
+    backends = backends_from(app.config)
+    services.jobs.register(TRANSCRIBE, make_transcribe(lambda: backends, services.reader))

@@ -3,6 +3,7 @@ classifier, set up once by ``admin.create_app``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 from classifier import LiveClassifier
 from routing.db import Database
 from routing.jobs import Registry, Worker
+from routing.tickets import Labels
+
+from .intake import read
 
 EXTENSION = "tingjian"
 
@@ -26,6 +30,11 @@ class Services:
     # The in-process worker of the embedded default; None where separate
     # worker processes run the jobs.
     worker: Worker | None = None
+
+    def reader(self) -> Callable[[str, str | None], Labels]:
+        """Text and location in, routing's labels out, with the active model."""
+        classifier = self.classifier.current()
+        return lambda text, location: read(classifier, text, location, self.threshold, self.agency_threshold)
 
     def wake_worker(self) -> None:
         if self.worker is not None:

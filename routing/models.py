@@ -580,3 +580,91 @@ class ConfigChange(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column()
     after: Mapped[dict[str, Any] | None] = mapped_column()
     summary: Mapped[str | None] = mapped_column(String(200))
+
+
+class DeputyLevel(str, enum.Enum):
+    """代表层级: the congress a deputy was elected to."""
+
+    PROVINCE = "province"  # 省人大代表
+    CITY = "city"  # 市人大代表
+    DISTRICT = "district"  # 区人大代表
+
+    @property
+    def label(self) -> str:
+        return {"province": "省", "city": "市", "district": "区"}[self.value]
+
+
+class Deputy(Base):
+    """人大代表: a deputy's account, the level of their congress and the
+    liaison stations (联络站) where they meet constituents."""
+
+    __tablename__ = "deputy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[DeputyLevel] = mapped_column(_enum(DeputyLevel))
+    # The deputy's WeChat account (openid), bound with a one-time code shown in the portal.
+    wechat_openid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    bind_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    bind_code_expires: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+    # Read here, written as DeputyStation rows.
+    stations: Mapped[list[Station]] = relationship(secondary="deputy_station", order_by="Station.name", viewonly=True)
+
+
+class DeputyStation(Base):
+    """Which deputies serve at which liaison station (many to many)."""
+
+    __tablename__ = "deputy_station"
+
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), primary_key=True, index=True)
+
+
+class DeputySubmission(Base):
+    """代表反映: what a deputy raised, beside the ticket it made: whether it
+    passes on constituents' complaint or is the deputy's formal suggestion
+    (代表建议), how many constituents raised it, and where."""
+
+    __tablename__ = "deputy_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), unique=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(16))  # "complaint" (转交群众意见) or "suggestion" (代表建议)
+    constituents: Mapped[int] = mapped_column(Integer, default=1)
+    place: Mapped[str | None] = mapped_column(String(200))  # where it was raised
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    ticket: Mapped[Ticket] = relationship()
+    deputy: Mapped[Deputy] = relationship()
+    station: Mapped[Station | None] = relationship()
+
+
+class Transcription(Base):
+    """语音转写: the text of a voice note, from whichever source gave it
+    (WeChat's recognition, a speech-to-text service, a person).
+
+    ``status``: ``pending`` while a machine may still give it, ``person`` when
+    only a person can (no backend, or the backend gave up), ``done``.
+    """
+
+    __tablename__ = "transcription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(32))  # wechat, http, person
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    transcribed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    attachment: Mapped[Attachment] = relationship()
+    ticket: Mapped[Ticket] = relationship()

@@ -204,7 +204,10 @@ def relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> 
     unless still unsure."""
     district, street = _place(session, labels, ticket.station)
     ticket.topic, ticket.subtopic, ticket.confidence = labels.topic, labels.subtopic, labels.confidence
-    ticket.kind, ticket.urgency, ticket.prediction = labels.kind, labels.urgency, labels.prediction
+    # A deputy's suggestion (代表建议) is the deputy's choice, not the wording's.
+    if ticket.kind is not Kind.DEPUTY_SUGGESTION:
+        ticket.kind = labels.kind
+    ticket.urgency, ticket.prediction = labels.urgency, labels.prediction
     if district is not None and ticket.district_id is None:
         ticket.district, ticket.street = district, street
     workflow.record(session, ticket, "classify", None, now, detail={"prediction": labels.prediction})

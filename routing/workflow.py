@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .agency_choice import LearnedAgency, decide_agency
 from .deadlines import compute_deadlines, load_calendar
 from .jobs import enqueue
-from .models import Agency, Correction, Role, RoutingRule, Status, Ticket, TicketEvent, User
+from .models import Agency, Correction, Kind, Role, RoutingRule, Status, Ticket, TicketEvent, User
 from .rules import OPEN, Case, choose_rule, matched_keywords
 
 SYSTEM = "系统"
@@ -61,6 +61,7 @@ STEPS = {
         Step("answer", "答复", (Status.ACCEPTED,), Status.ANSWERED, AGENCY),
         Step("return", "退回", (Status.ASSIGNED, *IN_HAND), Status.TRIAGE, AGENCY),
         Step("request_extension", "申请延期", IN_HAND, None, AGENCY),
+        Step("consult", "面商", IN_HAND, None, AGENCY),
         Step("approve_extension", "批准延期", IN_HAND, None, DISPATCH),
         Step("refuse_extension", "不予延期", IN_HAND, None, DISPATCH),
         Step("rate", "群众评价", (Status.ANSWERED,), None, (None,)),
@@ -289,11 +290,55 @@ def accept(session: Session, ticket: Ticket, actor: User, now: datetime) -> None
     notify_resident(session, ticket, "accept", now)
 
 
-def answer(session: Session, ticket: Ticket, actor: User, now: datetime, text: str) -> None:
+# 办理结果分类 of a deputy's suggestion, as the agency states it with its answer.
+SUGGESTION_GRADES = {
+    "A": "A 类：所提问题已经解决或基本解决",
+    "B": "B 类：所提问题列入计划逐步解决",
+    "C": "C 类：因条件限制或其他原因暂时不能解决，留作参考",
+}
+CONSULT_WAYS = ("当面", "电话", "座谈", "视察调研")
+
+
+def consult(
+    session: Session, ticket: Ticket, actor: User, now: datetime, *, held_on: date, way: str, note: str
+) -> None:
+    """面商: the agency met the deputy about their suggestion before answering;
+    the record is an event on the timeline."""
+    if ticket.kind is not Kind.DEPUTY_SUGGESTION:
+        raise WorkflowError("只有代表建议需要面商。")
+    if way not in CONSULT_WAYS:
+        raise WorkflowError(f"面商方式应为{'、'.join(CONSULT_WAYS)}之一。")
+    if held_on > now.date():
+        raise WorkflowError("面商日期不能晚于今天。")
+    note = _required(note, "面商情况")
+    transition(session, ticket, "consult", actor, now, reason=note,
+               detail={"held_on": held_on.isoformat(), "way": way})
+
+
+def consultations(ticket: Ticket) -> list[TicketEvent]:
+    """The 面商 records of a deputy's suggestion, oldest first."""
+    return [e for e in ticket.events if e.action == "consult"]
+
+
+def answer_grade(ticket: Ticket) -> str | None:
+    """The result class (A/B/C) the latest answer gave, if any."""
+    answers = [e for e in ticket.events if e.action == "answer"]
+    return (answers[-1].detail or {}).get("grade") if answers else None
+
+
+def answer(
+    session: Session, ticket: Ticket, actor: User, now: datetime, text: str, grade: str | None = None
+) -> None:
     """答复: the agency's answer, which the resident will read — and so will
-    everyone whose ticket was merged into this one."""
+    everyone whose ticket was merged into this one. A deputy's suggestion is
+    answered with its result class (A/B/C)."""
     text = _required(text, "答复内容")
-    transition(session, ticket, "answer", actor, now, detail={"answer": text})
+    detail: dict[str, Any] = {"answer": text}
+    if ticket.kind is Kind.DEPUTY_SUGGESTION:
+        if grade not in SUGGESTION_GRADES:
+            raise WorkflowError("代表建议的答复须注明办理结果分类（A、B 或 C 类）。")
+        detail["grade"] = grade
+    transition(session, ticket, "answer", actor, now, detail=detail)
     ticket.answer = text
     ticket.answered_at = now
     notify_resident(session, ticket, "answer", now)

@@ -134,3 +134,28 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+# -- voice notes ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Mandarin speech (espeak-ng) in the formats phones and browsers record,
+    made once per run. AMR cannot be encoded by Debian's ffmpeg: it is built
+    from silent 12.2 kbit/s frames, which ffprobe and ffmpeg read as AMR does."""
+    import shutil
+    import subprocess
+
+    if not (shutil.which("espeak-ng") and shutil.which("ffmpeg") and shutil.which("ffprobe")):
+        pytest.skip("needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg)")
+    folder = tmp_path_factory.mktemp("voices")
+    wav = folder / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", "cmn", "-w", str(wav), "西湖区文新街道路灯坏了"], check=True)
+    samples = {"wav": wav.read_bytes()}
+    for ext in ("mp3", "m4a", "webm", "ogg"):
+        out = folder / f"speech.{ext}"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), str(out)], check=True)
+        samples[ext] = out.read_bytes()
+    samples["amr"] = b"#!AMR\n" + (b"\x3c" + bytes(31)) * 150  # three seconds
+    return samples

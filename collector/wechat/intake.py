@@ -23,6 +23,7 @@ from routing.jobs import enqueue
 from routing.models import Attachment, Message, Status, Ticket
 from routing.tickets import Inbound, Labels, Location, add_message, locate, open_ticket, relabel, tickets_of_sender
 
+from ..deputies import BIND_COMMAND, bind_wechat, deputy_of_wechat, record_wechat_submission
 from ..intake import CLASSIFY, read, read_later, with_place_of_location
 
 CHANNEL = "wechat"
@@ -111,6 +112,11 @@ def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: d
         return _event(session, msg, key, now, settings)
     if msg.type == "text":
         content = (msg.content or "").strip()
+        bind = BIND_COMMAND.match(content)
+        if bind:
+            reply = _bind(session, bind.group(1), msg.source, now)
+            _keep(session, msg, key, now, reply)
+            return Outcome(reply)
         if content in NEW_MATTER:
             reply = "好的，请发送您要反映的新问题（文字或语音）。"
             _keep(session, msg, key, now, reply, command="new")
@@ -131,6 +137,14 @@ def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: d
     reply = "暂不支持这类消息。请发送文字、语音、图片或位置。"
     _keep(session, msg, key, now, reply)
     return Outcome(reply)
+
+
+def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
+    """绑定 123456: a deputy binds this WeChat account with the portal's one-time code."""
+    deputy = bind_wechat(session, code, openid, now)
+    if deputy is None:
+        return "绑定码不对或已过期。请在代表工作台重新获取绑定码。"
+    return f"{deputy.name}，您的微信已绑定。此后在这里发送的问题会作为您的代表反映，可在代表工作台查看办理进度。"
 
 
 def _rate(session: Session, sender: str, rating: str, now: datetime) -> str:
@@ -221,6 +235,10 @@ def _matter(
                 session, ticket,
                 read(classifier, ticket.text, ticket.location_text, settings.threshold, settings.agency_threshold), now,
             )
+    if created:
+        deputy = deputy_of_wechat(session, msg.source)
+        if deputy is not None:
+            record_wechat_submission(session, deputy, ticket, now)
     jobs += _attach(session, msg, ticket, message, now)
     reply = _matter_reply(ticket, created, msg.type, text, settings)
     message.payload = {**message.payload, "reply": reply}

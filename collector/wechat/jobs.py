@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from routing.models import Attachment
+from routing.models import Attachment, Message
+
+from .. import transcription
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
 
@@ -31,9 +33,18 @@ def make_download_media(client: Callable[[], WeChatClient]) -> Callable[[Session
         attachment.data, attachment.size = data, len(data)
         attachment.content_type = content_type or None
         attachment.downloaded_at = now
+        if attachment.kind == "voice" and not _recognised(session, attachment):
+            # WeChat gave no text with it: transcribe the audio now that we have it.
+            transcription.request(session, attachment, now)
         session.commit()
 
     return download_media
+
+
+def _recognised(session: Session, attachment: Attachment) -> bool:
+    message = session.get(Message, attachment.message_id) if attachment.message_id else None
+    raw = (message.payload or {}).get("raw") or {} if message is not None else {}
+    return bool((raw.get("Recognition") or "").strip())
 
 
 def make_send_text(client: Callable[[], WeChatClient]) -> Callable[[str, str], None]:
