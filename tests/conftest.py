@@ -25,6 +25,8 @@ from classifier import ModelStore, TopicModel, shipped_corpus
 from routing.db import Base, Database
 from routing.migrate import upgrade
 
+from .helpers import unavailable
+
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -148,7 +150,7 @@ def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     import subprocess
 
     if not (shutil.which("espeak-ng") and shutil.which("ffmpeg") and shutil.which("ffprobe")):
-        pytest.skip("needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg)")
+        unavailable("needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg)")
     folder = tmp_path_factory.mktemp("voices")
     wav = folder / "speech.wav"
     subprocess.run(["espeak-ng", "-v", "cmn", "-w", str(wav), "西湖区文新街道路灯坏了"], check=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,3 +26,11 @@ def agency_login(session: Session, agency: Agency, username: str | None = None) 
 def ticket(session: Session, number: str) -> Ticket:
     session.expire_all()
     return session.scalar(select(Ticket).where(Ticket.number == number))
+
+
+def unavailable(reason: str) -> None:
+    """A tool a test needs (Chromium, ffmpeg) is missing: skip on a
+    developer's machine, fail in CI, which installs it (TINGJIAN_REQUIRE_TOOLS=1)."""
+    if os.environ.get("TINGJIAN_REQUIRE_TOOLS") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)

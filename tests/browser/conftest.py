@@ -15,6 +15,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from ..helpers import unavailable
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
 PHONE = {"width": 390, "height": 844}
@@ -29,7 +31,7 @@ def app_config() -> dict:
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is missing: apt-get install chromium fonts-wqy-microhei (CI does)")
+        unavailable("/usr/bin/chromium is missing: apt-get install chromium fonts-wqy-microhei (CI does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
