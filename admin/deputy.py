@@ -86,6 +86,7 @@ def portal():
     status = 400 if request.method == "POST" else 200
     return render_template(
         "deputy/portal.html", form=form, bind_form=BindForm(), deputy=deputy, recent=recent, now=now(),
+        notices=deputies.unread_notices(db_session(), deputy),
         is_late=deputies.is_late, bind_minutes=deputies.BIND_MINUTES,
     ), status
 
@@ -122,6 +123,7 @@ def ticket(number: str):
     submission = deputies.submission_of_ticket(db_session(), deputy, number)
     if submission is None:
         abort(404, description="没有找到您提交的这张工单。")
+    deputies.mark_read(db_session(), deputy, submission.ticket, now())
     return render_template(
         "deputy/ticket.html",
         submission=submission,

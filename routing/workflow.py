@@ -19,7 +19,18 @@ from sqlalchemy.orm import Session
 from .agency_choice import LearnedAgency, decide_agency
 from .deadlines import compute_deadlines, load_calendar
 from .jobs import enqueue
-from .models import Agency, Correction, Kind, Role, RoutingRule, Status, Ticket, TicketEvent, User
+from .models import (
+    Agency,
+    Correction,
+    DeputySubmission,
+    Kind,
+    Role,
+    RoutingRule,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from .rules import OPEN, Case, choose_rule, matched_keywords
 
 SYSTEM = "系统"
@@ -172,6 +183,23 @@ def notify_resident(session: Session, ticket: Ticket, action: str, now: datetime
     change, so a channel that is down delays the news and never loses it."""
     session.flush()
     enqueue(session, "notify.resident", {"ticket_id": ticket.id, "action": action}, now)
+
+
+NOTIFY_DEPUTY = "notify.deputy"
+
+
+def notify_deputy(session: Session, ticket: Ticket, event: str, stamp: str, now: datetime, **payload: Any) -> None:
+    """Tell the deputy who raised the ticket (代表通知), through the outbox:
+    ``event`` is "answer" or "overdue"; ``stamp`` names the occasion (the
+    answer's time, the deadline that passed), so each is told exactly once.
+    Tickets no deputy raised need nothing."""
+    session.flush()
+    if session.scalar(select(DeputySubmission.id).where(DeputySubmission.ticket_id == ticket.id)) is None:
+        return
+    enqueue(
+        session, NOTIFY_DEPUTY, {"ticket_id": ticket.id, "event": event, "stamp": stamp, **payload}, now,
+        key=f"deputy:{ticket.id}:{event}:{stamp}"[:160],
+    )
 
 
 # -- the steps ---------------------------------------------------------------
@@ -342,11 +370,13 @@ def answer(
     ticket.answer = text
     ticket.answered_at = now
     notify_resident(session, ticket, "answer", now)
+    notify_deputy(session, ticket, "answer", now.isoformat(), now)
     for duplicate in session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id)):
         duplicate.answer = text
         duplicate.answered_at = now
         record(session, duplicate, "answer_merged", actor, now, detail={"ticket": ticket.number, "answer": text})
         notify_resident(session, duplicate, "answer", now)
+        notify_deputy(session, duplicate, "answer", now.isoformat(), now)
 
 
 def ask_resident(session: Session, ticket: Ticket, actor: User, now: datetime, question: str) -> None:
@@ -445,6 +475,7 @@ def merge(
     if into.answer:
         ticket.answer, ticket.answered_at = into.answer, into.answered_at
         notify_resident(session, ticket, "answer", now)
+        notify_deputy(session, ticket, "answer", into.answered_at.isoformat() if into.answered_at else now.isoformat(), now)
 
 
 # 满意度: what a resident may say of an answer.
