@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .agency_choice import LearnedAgency, decide_agency
-from .deadlines import compute_deadlines, load_calendar
+from .deadlines import compute_deadlines, deadlines_in_months, load_calendar
 from .jobs import enqueue
 from .models import (
     Agency,
@@ -76,6 +76,7 @@ STEPS = {
         Step("approve_extension", "批准延期", IN_HAND, None, DISPATCH),
         Step("refuse_extension", "不予延期", IN_HAND, None, DISPATCH),
         Step("rate", "群众评价", (Status.ANSWERED,), None, (None,)),
+        Step("deputy_rate", "代表评价", (Status.ANSWERED,), None, (Role.DEPUTY,)),
         Step("close", "办结", (Status.ANSWERED,), Status.CLOSED, (None, *DISPATCH)),
         Step("reopen", "重新办理", (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
         Step("merge", "合并", OPEN, Status.MERGED, DISPATCH),
@@ -441,13 +442,19 @@ def close(session: Session, ticket: Ticket, actor: User | None, now: datetime, r
     ticket.closed_at = now
 
 
-def reopen(session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str) -> None:
+def reopen(
+    session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str, *, months: int | None = None
+) -> None:
     """重新办理: the resident is not satisfied; the same agency handles it again,
-    with fresh deadlines. The first answer stays on the timeline."""
+    with fresh deadlines (with ``months``: the answer due that many months on).
+    The first answer stays on the timeline."""
     reason = _required(reason, "重新办理的理由")
     if ticket.agency is None:
         raise WorkflowError("这张工单没有承办单位，请改为派单。")
-    deadlines = compute_deadlines(session, ticket.kind, ticket.urgency, now)
+    if months:
+        deadlines = deadlines_in_months(session, ticket.kind, ticket.urgency, now, months)
+    else:
+        deadlines = compute_deadlines(session, ticket.kind, ticket.urgency, now)
     transition(
         session, ticket, "reopen", actor, now, reason=reason,
         detail={"agency": ticket.agency.name, "previous_answer": ticket.answer,
@@ -494,6 +501,32 @@ def rate(session: Session, ticket: Ticket, now: datetime, rating: str, comment: 
         reopen(session, ticket, None, now, reason="群众不满意" + (f"：{comment}" if comment else ""))
     else:
         close(session, ticket, None, now, reason=f"群众评价：{RATINGS[rating]}")
+
+
+# A deputy not satisfied with the answer to a suggestion: handled again, answered within a month.
+DEPUTY_REOPEN_MONTHS = 1
+
+
+def rate_by_deputy(
+    session: Session, ticket: Ticket, actor: User, now: datetime, rating: str, reason: str | None = None
+) -> None:
+    """代表评价: the deputy rates the answer to their suggestion. 满意 or 基本满意
+    closes it; 不满意 (with a reason) sends it back to the same agency, to be
+    answered again within one month. The caller checks that it is the deputy's own."""
+    if ticket.kind is not Kind.DEPUTY_SUGGESTION:
+        raise WorkflowError("代表评价只用于代表建议。")
+    if rating not in RATINGS:
+        raise WorkflowError("请选择“满意”“基本满意”或“不满意”。")
+    reason = (reason or "").strip()[:500] or None
+    if rating == "unsatisfied":
+        reason = _required(reason, "不满意的理由")
+    transition(session, ticket, "deputy_rate", actor, now, reason=reason,
+               detail={"rating": rating, "label": RATINGS[rating]})
+    ticket.rating, ticket.rated_at = rating, now
+    if rating == "unsatisfied":
+        reopen(session, ticket, None, now, reason=f"代表不满意：{reason}", months=DEPUTY_REOPEN_MONTHS)
+    else:
+        close(session, ticket, None, now, reason=f"代表评价：{RATINGS[rating]}")
 
 
 def invalidate(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
