@@ -350,7 +350,10 @@ def consultations(ticket: Ticket) -> list[TicketEvent]:
 
 
 def answer_grade(ticket: Ticket) -> str | None:
-    """The result class (A/B/C) the latest answer gave, if any."""
+    """The result class (A/B/C) the latest answer gave, if any; a merged
+    ticket's is that of the ticket it was merged into (合并办理)."""
+    if ticket.merged_into is not None:
+        return answer_grade(ticket.merged_into)
     answers = [e for e in ticket.events if e.action == "answer"]
     return (answers[-1].detail or {}).get("grade") if answers else None
 

@@ -14,10 +14,9 @@ from routing import workflow
 from routing.clock import now
 from routing.deadlines import add_months, load_calendar, months_later
 from routing.models import DeputySubmission, Kind, Status, User
-from routing.tickets import Labels
 
 from ..conftest import post_form
-from ..helpers import agency_login, ticket as reload
+from ..helpers import agency_login, fixed_reading, ticket as reload
 
 SUGGESTION = "建议在西湖区文新街道学院路增设公交站台，方便周边居民出行。"
 
@@ -48,10 +47,6 @@ def test_an_agency_consults_the_deputy_and_grades_its_answer(client, auth, demo)
     auth.login("deputy")
     mine = client.get(f"/deputy/tickets/{number}").get_data(as_text=True)
     assert "与王代表现场查看站点位置" in mine and "B 类：所提问题列入计划逐步解决" in mine and "明年增设站台" in mine
-
-
-def fixed_reading(text: str, place: str | None) -> Labels:
-    return Labels(topic="城乡建设", subtopic="市政设施", confidence=0.9, district="西湖区")
 
 
 def test_consultation_is_for_suggestions_and_never_dated_ahead(demo):

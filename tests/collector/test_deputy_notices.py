@@ -15,9 +15,8 @@ from routing.clock import now as city_now
 from routing.escalation import send_reminders
 from routing.jobs import Job, run_pending
 from routing.models import DeputyNotice, Ticket, User
-from routing.tickets import Labels
 
-from ..helpers import agency_login
+from ..helpers import agency_login, fixed_reading
 from .fake_wechat import FakeWeChat, FakeWeChatServer
 
 APPID = "wx2c2769f8efd9abc2"
@@ -34,10 +33,6 @@ def fake():
 @pytest.fixture
 def app_config(fake):
     return fake.app_config("spamtest", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
-
-
-def fixed_reading(text: str, place: str | None) -> Labels:
-    return Labels(topic="城乡建设", subtopic="市政设施", confidence=0.9, district="西湖区")
 
 
 def run_jobs(app, at=city_now) -> int:
