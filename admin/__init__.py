@@ -150,6 +150,7 @@ EVENT_LABELS = {
     "assist": "协办单位",
     "assist_opinion": "协办意见",
     "transcribe": "语音转写",
+    "notify_deputy": "通知代表",
 }
 
 

@@ -96,7 +96,8 @@ def ticket(number: str):
     if not workflow.is_lead(user, ticket):
         # 协办: read only, and an opinion for the lead agency.
         return render_template(
-            "ticket/detail.html", ticket=ticket, now=now(), opinion_form=OpinionForm(), back=url_for("agency.queue")
+            "ticket/detail.html", ticket=ticket, now=now(), opinion_form=OpinionForm(), back=url_for("agency.queue"),
+            current_agency=user.agency,
         )
     return render_template(
         "ticket/detail.html",

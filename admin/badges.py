@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask, current_app, g
 
 from collector.context import db_session
 from routing.clock import now
 from routing.deadlines import load_calendar
+from routing.assisting import OpinionDue, opinion_due
+from routing.calendar import WorkCalendar
 from routing.escalation import Level, warning_level
-from routing.models import Ticket
+from routing.models import Agency, Ticket
+
+
+def _clock() -> tuple[datetime, WorkCalendar]:
+    """One calendar and one clock reading per request."""
+    if "warning_clock" not in g:
+        g.warning_clock = (now(), load_calendar(db_session()))
+    return g.warning_clock
 
 
 def ticket_warning(ticket: Ticket) -> Level:
-    """The ticket's warning level now; one calendar and one clock reading per request."""
-    if "warning_clock" not in g:
-        g.warning_clock = (now(), load_calendar(db_session()))
-    moment, calendar = g.warning_clock
+    """The ticket's warning level now."""
+    moment, calendar = _clock()
     return warning_level(ticket, moment, calendar, current_app.config["WARNING_SHARE"])
+
+
+def assisting_opinion(ticket: Ticket, agency: Agency | None) -> tuple[OpinionDue, Level] | None:
+    """An assisting agency's opinion deadline on a deputy's suggestion, with its warning level."""
+    if agency is None:
+        return None
+    moment, calendar = _clock()
+    due = opinion_due(ticket, agency, calendar)
+    if due is None:
+        return None
+    return due, due.level(moment, calendar, current_app.config["WARNING_SHARE"])
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["ticket_warning"] = ticket_warning
+    app.jinja_env.globals["assisting_opinion"] = assisting_opinion

@@ -15,7 +15,7 @@ from collector.submissions import SubmissionError
 from collector.transcription import of_ticket
 from routing import workflow
 from routing.clock import now
-from routing.models import Deputy, Role, Station
+from routing.models import Deputy, Kind, Role, Station, Status
 
 from .auth import current_staff, roles_required
 
@@ -86,8 +86,20 @@ def portal():
     status = 400 if request.method == "POST" else 200
     return render_template(
         "deputy/portal.html", form=form, bind_form=BindForm(), deputy=deputy, recent=recent, now=now(),
+        notices=deputies.unread_notices(db_session(), deputy),
         is_late=deputies.is_late, bind_minutes=deputies.BIND_MINUTES,
     ), status
+
+
+class RatingForm(FlaskForm):
+    """代表评价 of the answer to the deputy's suggestion."""
+
+    rating = RadioField(
+        "您对答复是否满意",
+        choices=[SelectChoice(value, label) for value, label in workflow.RATINGS.items()],
+        validators=[InputRequired("请选择评价。")],
+    )
+    reason = TextAreaField("理由（不满意时必填）", validators=[Optional()])
 
 
 class BindForm(FlaskForm):
@@ -122,8 +134,15 @@ def ticket(number: str):
     submission = deputies.submission_of_ticket(db_session(), deputy, number)
     if submission is None:
         abort(404, description="没有找到您提交的这张工单。")
+    deputies.mark_read(db_session(), deputy, submission.ticket, now())
+    return _ticket_page(submission, RatingForm())
+
+
+def _ticket_page(submission, rating_form: RatingForm, status: int = 200):
     return render_template(
         "deputy/ticket.html",
+        rating_form=rating_form,
+        may_rate=submission.ticket.status is Status.ANSWERED and submission.ticket.kind is Kind.DEPUTY_SUGGESTION,
         submission=submission,
         ticket=submission.ticket,
         transcriptions=of_ticket(db_session(), submission.ticket_id),
@@ -133,7 +152,30 @@ def ticket(number: str):
         consultations=workflow.consultations(submission.ticket),
         grade=workflow.answer_grade(submission.ticket),
         grades=workflow.SUGGESTION_GRADES,
-    )
+    ), status
+
+
+@bp.post("/tickets/<number>/rate")
+@roles_required(Role.DEPUTY)
+def rate(number: str):
+    """满意 / 基本满意 close the suggestion; 不满意 sends it back for a month."""
+    deputy = _deputy()
+    session = db_session()
+    submission = deputies.submission_of_ticket(session, deputy, number)
+    if submission is None:
+        abort(404, description="没有找到您提交的这张工单。")
+    form = RatingForm()
+    if form.validate_on_submit():
+        try:
+            workflow.rate_by_deputy(session, submission.ticket, current_staff(), now(), form.rating.data, form.reason.data)
+        except workflow.WorkflowError as exc:
+            session.rollback()
+            form.reason.errors = [str(exc)]
+        else:
+            session.commit()
+            flash("已重新交办，承办单位须在一个月内再次答复。" if form.rating.data == "unsatisfied" else "感谢评价，工单已办结。")
+            return redirect(url_for("deputy.ticket", number=number))
+    return _ticket_page(submission, form, 400)
 
 
 @bp.get("/stations/<int:station_id>")

@@ -23,9 +23,11 @@ from sqlalchemy import select
 from collector.context import db_session
 from routing.clock import now
 from routing.models import Agency, Role
+from routing.deputy_stats import SuggestionScore, suggestion_scores, total
 from routing.scorecard import AgencyScore, Scorecard, month_of, previous_month, quarter_of, scorecard
 
 from .auth import current_staff, roles_required
+from .exports import to_csv
 
 bp = Blueprint("scorecards", __name__)
 
@@ -145,9 +147,7 @@ def _filename(query: Query, extension: str) -> str:
 def page():
     query = read_query(now().date())
     user = current_staff()
-    agencies = []
-    if user.role is not Role.AGENCY:
-        agencies = list(db_session().execute(select(Agency.id, Agency.name).order_by(Agency.id)))
+    agencies = _agency_choices()
     card = _card(query)
     return render_template(
         "scorecards/page.html",
@@ -202,6 +202,63 @@ def export_xlsx():
         as_attachment=True,
         download_name=_filename(query, "xlsx"),
     )
+
+
+# -- 代表建议办理统计 ------------------------------------------------------------------
+
+SUGGESTION_COLUMNS: tuple[tuple[str, Callable[[SuggestionScore], Any]], ...] = (
+    ("承办单位", lambda s: s.agency),
+    ("建议数", lambda s: s.suggestions),
+    ("已办结", lambda s: s.concluded),
+    ("办结率(%)", lambda s: _percent(s.conclusion_rate)),
+    ("已面商", lambda s: s.consulted),
+    ("面商率(%)", lambda s: _percent(s.consultation_rate)),
+    ("代表评价数", lambda s: s.rated),
+    ("满意及基本满意", lambda s: s.satisfied),
+    ("满意率(%)", lambda s: _percent(s.satisfaction_rate)),
+)
+
+
+def suggestion_table(query: Query) -> list[list[Any]]:
+    """One row per agency, then the total if there are several."""
+    scores = suggestion_scores(db_session(), query.start, query.end, agency_id=query.agency_id)
+    if len(scores) > 1:
+        scores.append(total(scores))
+    return [[value(score) for _, value in SUGGESTION_COLUMNS] for score in scores]
+
+
+def _agency_choices() -> list:
+    if current_staff().role is Role.AGENCY:
+        return []
+    return list(db_session().execute(select(Agency.id, Agency.name).order_by(Agency.id)))
+
+
+@bp.get("/scorecards/deputy-suggestions")
+@roles_required(*VIEWERS)
+def deputy_suggestions():
+    """办结率, 面商率, 满意率 of deputies' suggestions, per agency."""
+    query = read_query(now().date())
+    user = current_staff()
+    return render_template(
+        "scorecards/deputy_suggestions.html",
+        query=query,
+        headers=[label for label, _ in SUGGESTION_COLUMNS],
+        rows=suggestion_table(query),
+        periods=PERIODS,
+        agencies=_agency_choices(),
+        own_agency=user.agency if user.role is Role.AGENCY else None,
+        export_args={k: v for k, v in request.args.items() if k in ("period", "start", "end", "agency")},
+    )
+
+
+@bp.get("/scorecards/deputy-suggestions.csv")
+@roles_required(*VIEWERS)
+def deputy_suggestions_csv():
+    query = read_query(now().date())
+    rows = [[label for label, _ in SUGGESTION_COLUMNS]]
+    rows += [["" if v is None else v for v in row] for row in suggestion_table(query)]
+    return send_file(io.BytesIO(to_csv(rows)), mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=f"代表建议办理_{query.start:%Y-%m-%d}_{query.last_day:%Y-%m-%d}.csv")
 
 
 def init_app(app: Flask) -> None:

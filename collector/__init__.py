@@ -3,7 +3,11 @@ official account; store once, classify, hand over to routing."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Flask
+
+from routing.workflow import NOTIFY_DEPUTY
 
 from .context import Services
 
@@ -11,7 +15,7 @@ from .context import Services
 def init_app(app: Flask, services: Services) -> None:
     from . import api, web, wechat
     from .intake import CLASSIFY, make_classify
-    from .notify import make_notify_handler
+    from .notify import make_deputy_notify_handler, make_notify_handler
     from .transcription import TRANSCRIBE, backends_from, make_transcribe
 
     app.register_blueprint(web.bp)
@@ -25,6 +29,13 @@ def init_app(app: Flask, services: Services) -> None:
             return web.status_url(ticket)
 
     services.jobs.register("notify.resident", make_notify_handler(senders, status_url))
+
+    def deputy_url(ticket):
+        # Jobs run without a request: the link only where PUBLIC_URL says where the portal is.
+        base = (app.config.get("PUBLIC_URL") or "").rstrip("/")
+        return f"{base}/deputy/tickets/{quote(ticket.number)}" if base else ""
+
+    services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url))
     services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))
     backends = backends_from(app.config)
     services.jobs.register(TRANSCRIBE, make_transcribe(lambda: backends, services.reader))

@@ -14,13 +14,14 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from routing.models import (
     Attachment,
     Deputy,
     DeputyLevel,
+    DeputyNotice,
     DeputyStation,
     DeputySubmission,
     Kind,
@@ -181,6 +182,31 @@ def is_late(ticket: Ticket, now: datetime) -> bool:
     if ticket.accept_by and (ticket.accepted_at or now) > ticket.accept_by and ticket.agency_id is not None:
         return True
     return bool(ticket.answer_by and (ticket.answered_at or now) > ticket.answer_by)
+
+
+# -- notices (代表通知) -----------------------------------------------------------
+
+
+def unread_notices(session: Session, deputy: Deputy) -> list[DeputyNotice]:
+    """What the deputy has not read yet: answers that came, deadlines that passed; newest first."""
+    query = (
+        select(DeputyNotice)
+        .where(DeputyNotice.deputy_id == deputy.id, DeputyNotice.read_at.is_(None))
+        .order_by(DeputyNotice.id.desc())
+        .options(selectinload(DeputyNotice.ticket))
+    )
+    return list(session.scalars(query))
+
+
+def mark_read(session: Session, deputy: Deputy, ticket: Ticket, now: datetime) -> int:
+    """Opening a ticket reads its notices; returns how many. Commits."""
+    result = session.execute(
+        update(DeputyNotice)
+        .where(DeputyNotice.deputy_id == deputy.id, DeputyNotice.ticket_id == ticket.id, DeputyNotice.read_at.is_(None))
+        .values(read_at=now)
+    )
+    session.commit()
+    return result.rowcount
 
 
 # -- accounts ----------------------------------------------------------------------

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.models import Ticket
-from routing.workflow import record
+from routing.escalation import DEADLINE_LABELS, DEADLINE_VERBS
+from routing.models import DeputyNotice, DeputySubmission, Ticket
+from routing.workflow import SUGGESTION_GRADES, answer_grade, record
 
 MESSAGES = {
     "accept": "您反映的问题（工单 {number}）已由{agency}签收办理，答复时限 {answer_by}。",
@@ -61,3 +63,67 @@ def make_notify_handler(
         session.commit()
 
     return notify_resident
+
+
+# -- telling deputies (代表通知) -------------------------------------------------
+
+DEPUTY_MESSAGES = {
+    "answer": "您提交的工单 {number}，{agency}已答复：\n{answer}{grade}\n请在代表工作台查看并评价。",
+    "overdue": "您提交的工单 {number}，{deadline}（{due}）已过，{agency}尚未{verb}，已催办。",
+}
+
+
+def deputy_notice(ticket: Ticket, payload: dict[str, Any]) -> str:
+    grade = answer_grade(ticket) if payload["event"] == "answer" else None
+    deadline = payload.get("deadline", "")
+    due = payload.get("due", "")
+    return DEPUTY_MESSAGES[payload["event"]].format(
+        number=ticket.number,
+        agency=ticket.agency.name if ticket.agency else "承办单位",
+        answer=ticket.answer or "",
+        grade=f"\n（{SUGGESTION_GRADES[grade]}）" if grade else "",
+        deadline=DEADLINE_LABELS.get(deadline, "时限"),
+        verb=DEADLINE_VERBS.get(deadline, "办理"),
+        due=due[:16].replace("T", " "),
+    )
+
+
+def _told_as_resident(ticket: Ticket, openid: str, event: str) -> bool:
+    """A deputy who raised the ticket on WeChat already hears its answer there as its resident."""
+    return event == "answer" and ticket.channel == "wechat" and resident_of(ticket) == openid
+
+
+def make_deputy_notify_handler(
+    senders: dict[str, Callable[[str, str], None]], ticket_url: Callable[[Ticket], str]
+) -> Callable[[Session, dict[str, Any], datetime], None]:
+    """The deputy's notice: always in the portal, and on WeChat when bound.
+    The notice row is the record that the deputy was told: a job run again
+    finds it and sends nothing twice."""
+
+    def notify_deputy(session: Session, payload: dict[str, Any], now: datetime) -> None:
+        ticket = session.get(Ticket, payload["ticket_id"])
+        submission = session.scalar(select(DeputySubmission).where(DeputySubmission.ticket_id == payload["ticket_id"]))
+        if ticket is None or submission is None:
+            return
+        event, stamp = payload["event"], payload["stamp"]
+        known = select(DeputyNotice.id).where(
+            DeputyNotice.deputy_id == submission.deputy_id, DeputyNotice.ticket_id == ticket.id,
+            DeputyNotice.event == event, DeputyNotice.stamp == stamp,
+        )
+        if session.scalar(known) is not None:
+            return
+        text = deputy_notice(ticket, payload)
+        session.add(DeputyNotice(deputy_id=submission.deputy_id, ticket_id=ticket.id, event=event, stamp=stamp,
+                                 text=text, created_at=now))
+        channels = ["portal"]
+        openid = submission.deputy.wechat_openid
+        send = senders.get("wechat")
+        if send is not None and openid and not _told_as_resident(ticket, openid, event):
+            link = ticket_url(ticket)
+            send(openid, f"{text}\n查看详情：{link}" if link else text)
+            channels.append("wechat")
+        record(session, ticket, "notify_deputy", None, now,
+               detail={"deputy": submission.deputy.name, "event": event, "channels": channels})
+        session.commit()
+
+    return notify_deputy

@@ -110,12 +110,25 @@ def compute_deadlines(session: Session, kind: Kind, urgency: Urgency, start: dat
         return Deadlines(accept_by, answer_by)
     accept_by = calendar.add_working_days(start, terms.accept_days)
     if terms.answer_months:
-        # A term in months that ends on a day off runs to the next working day.
-        last = add_months(start, terms.answer_months)
-        if not calendar.is_workday(last):
-            last = calendar.next_workday(last)
-        return Deadlines(accept_by, datetime.combine(last, calendar.hours.end))
+        return Deadlines(accept_by, months_later(calendar, start, terms.answer_months))
     return Deadlines(accept_by, calendar.add_working_days(start, terms.answer_days))
+
+
+def months_later(calendar: WorkCalendar, start: datetime, months: int) -> datetime:
+    """The end of office hours ``months`` after ``start``: a term in months
+    that ends on a day off runs to the next working day."""
+    last = add_months(start, months)
+    if not calendar.is_workday(last):
+        last = calendar.next_workday(last)
+    return datetime.combine(last, calendar.hours.end)
+
+
+def deadlines_in_months(session: Session, kind: Kind, urgency: Urgency, start: datetime, months: int) -> Deadlines:
+    """The policy's acceptance time with an answer due ``months`` later (a
+    deputy's suggestion handled again: within one month)."""
+    calendar = load_calendar(session)
+    terms = policy_for(session, kind, urgency)
+    return Deadlines(calendar.add_working_days(start, terms.accept_days), months_later(calendar, start, months))
 
 
 class PolicyError(ValueError):

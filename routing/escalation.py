@@ -187,6 +187,9 @@ def send_reminders(session: Session, now: datetime) -> int:
             text = (f"{DEADLINE_LABELS[deadline]}（{due:%Y-%m-%d %H:%M}）已到，"
                     f"请{ticket.agency.name}尽快{DEADLINE_VERBS[deadline]}。")
             _raise(session, ticket, EscalationKind.REMINDER, deadline, due, ticket.agency, now, text)
+            # The deputy who raised it hears that the deadline passed, once per deadline.
+            workflow.notify_deputy(session, ticket, "overdue", f"{deadline}:{due.isoformat()}", now,
+                                   deadline=deadline, due=due.isoformat())
             sent += 1
     return sent
 

@@ -644,6 +644,31 @@ class DeputySubmission(Base):
     station: Mapped[Station | None] = relationship()
 
 
+class DeputyNotice(Base):
+    """代表通知: news of a deputy's ticket in the portal — its answer came, or a
+    deadline passed — unread until the deputy opens the ticket. One per
+    ticket, event and occasion (``stamp``: the answer's time, or which
+    deadline and when it fell due), however often its job runs."""
+
+    __tablename__ = "deputy_notice"
+    __table_args__ = (
+        UniqueConstraint("deputy_id", "ticket_id", "event", "stamp"),
+        # The portal's unread list: a deputy's notices not yet read.
+        Index("ix_deputy_notice_deputy_id_read_at", "deputy_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))  # "answer" or "overdue"
+    stamp: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    ticket: Mapped[Ticket] = relationship()
+
+
 class Transcription(Base):
     """语音转写: the text of a voice note, from whichever source gave it
     (WeChat's recognition, a speech-to-text service, a person).

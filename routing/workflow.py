@@ -17,9 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .agency_choice import LearnedAgency, decide_agency
-from .deadlines import compute_deadlines, load_calendar
+from .deadlines import compute_deadlines, deadlines_in_months, load_calendar
 from .jobs import enqueue
-from .models import Agency, Correction, Kind, Role, RoutingRule, Status, Ticket, TicketEvent, User
+from .models import (
+    Agency,
+    Correction,
+    DeputySubmission,
+    Kind,
+    Role,
+    RoutingRule,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from .rules import OPEN, Case, choose_rule, matched_keywords
 
 SYSTEM = "系统"
@@ -65,6 +76,7 @@ STEPS = {
         Step("approve_extension", "批准延期", IN_HAND, None, DISPATCH),
         Step("refuse_extension", "不予延期", IN_HAND, None, DISPATCH),
         Step("rate", "群众评价", (Status.ANSWERED,), None, (None,)),
+        Step("deputy_rate", "代表评价", (Status.ANSWERED,), None, (Role.DEPUTY,)),
         Step("close", "办结", (Status.ANSWERED,), Status.CLOSED, (None, *DISPATCH)),
         Step("reopen", "重新办理", (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
         Step("merge", "合并", OPEN, Status.MERGED, DISPATCH),
@@ -172,6 +184,23 @@ def notify_resident(session: Session, ticket: Ticket, action: str, now: datetime
     change, so a channel that is down delays the news and never loses it."""
     session.flush()
     enqueue(session, "notify.resident", {"ticket_id": ticket.id, "action": action}, now)
+
+
+NOTIFY_DEPUTY = "notify.deputy"
+
+
+def notify_deputy(session: Session, ticket: Ticket, event: str, stamp: str, now: datetime, **payload: Any) -> None:
+    """Tell the deputy who raised the ticket (代表通知), through the outbox:
+    ``event`` is "answer" or "overdue"; ``stamp`` names the occasion (the
+    answer's time, the deadline that passed), so each is told exactly once.
+    Tickets no deputy raised need nothing."""
+    session.flush()
+    if session.scalar(select(DeputySubmission.id).where(DeputySubmission.ticket_id == ticket.id)) is None:
+        return
+    enqueue(
+        session, NOTIFY_DEPUTY, {"ticket_id": ticket.id, "event": event, "stamp": stamp, **payload}, now,
+        key=f"deputy:{ticket.id}:{event}:{stamp}"[:160],
+    )
 
 
 # -- the steps ---------------------------------------------------------------
@@ -321,7 +350,10 @@ def consultations(ticket: Ticket) -> list[TicketEvent]:
 
 
 def answer_grade(ticket: Ticket) -> str | None:
-    """The result class (A/B/C) the latest answer gave, if any."""
+    """The result class (A/B/C) the latest answer gave, if any; a merged
+    ticket's is that of the ticket it was merged into (合并办理)."""
+    if ticket.merged_into is not None:
+        return answer_grade(ticket.merged_into)
     answers = [e for e in ticket.events if e.action == "answer"]
     return (answers[-1].detail or {}).get("grade") if answers else None
 
@@ -342,11 +374,13 @@ def answer(
     ticket.answer = text
     ticket.answered_at = now
     notify_resident(session, ticket, "answer", now)
+    notify_deputy(session, ticket, "answer", now.isoformat(), now)
     for duplicate in session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id)):
         duplicate.answer = text
         duplicate.answered_at = now
         record(session, duplicate, "answer_merged", actor, now, detail={"ticket": ticket.number, "answer": text})
         notify_resident(session, duplicate, "answer", now)
+        notify_deputy(session, duplicate, "answer", now.isoformat(), now)
 
 
 def ask_resident(session: Session, ticket: Ticket, actor: User, now: datetime, question: str) -> None:
@@ -411,13 +445,19 @@ def close(session: Session, ticket: Ticket, actor: User | None, now: datetime, r
     ticket.closed_at = now
 
 
-def reopen(session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str) -> None:
+def reopen(
+    session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str, *, months: int | None = None
+) -> None:
     """重新办理: the resident is not satisfied; the same agency handles it again,
-    with fresh deadlines. The first answer stays on the timeline."""
+    with fresh deadlines (with ``months``: the answer due that many months on).
+    The first answer stays on the timeline."""
     reason = _required(reason, "重新办理的理由")
     if ticket.agency is None:
         raise WorkflowError("这张工单没有承办单位，请改为派单。")
-    deadlines = compute_deadlines(session, ticket.kind, ticket.urgency, now)
+    if months:
+        deadlines = deadlines_in_months(session, ticket.kind, ticket.urgency, now, months)
+    else:
+        deadlines = compute_deadlines(session, ticket.kind, ticket.urgency, now)
     transition(
         session, ticket, "reopen", actor, now, reason=reason,
         detail={"agency": ticket.agency.name, "previous_answer": ticket.answer,
@@ -445,6 +485,7 @@ def merge(
     if into.answer:
         ticket.answer, ticket.answered_at = into.answer, into.answered_at
         notify_resident(session, ticket, "answer", now)
+        notify_deputy(session, ticket, "answer", into.answered_at.isoformat() if into.answered_at else now.isoformat(), now)
 
 
 # 满意度: what a resident may say of an answer.
@@ -463,6 +504,32 @@ def rate(session: Session, ticket: Ticket, now: datetime, rating: str, comment: 
         reopen(session, ticket, None, now, reason="群众不满意" + (f"：{comment}" if comment else ""))
     else:
         close(session, ticket, None, now, reason=f"群众评价：{RATINGS[rating]}")
+
+
+# A deputy not satisfied with the answer to a suggestion: handled again, answered within a month.
+DEPUTY_REOPEN_MONTHS = 1
+
+
+def rate_by_deputy(
+    session: Session, ticket: Ticket, actor: User, now: datetime, rating: str, reason: str | None = None
+) -> None:
+    """代表评价: the deputy rates the answer to their suggestion. 满意 or 基本满意
+    closes it; 不满意 (with a reason) sends it back to the same agency, to be
+    answered again within one month. The caller checks that it is the deputy's own."""
+    if ticket.kind is not Kind.DEPUTY_SUGGESTION:
+        raise WorkflowError("代表评价只用于代表建议。")
+    if rating not in RATINGS:
+        raise WorkflowError("请选择“满意”“基本满意”或“不满意”。")
+    reason = (reason or "").strip()[:500] or None
+    if rating == "unsatisfied":
+        reason = _required(reason, "不满意的理由")
+    transition(session, ticket, "deputy_rate", actor, now, reason=reason,
+               detail={"rating": rating, "label": RATINGS[rating]})
+    ticket.rating, ticket.rated_at = rating, now
+    if rating == "unsatisfied":
+        reopen(session, ticket, None, now, reason=f"代表不满意：{reason}", months=DEPUTY_REOPEN_MONTHS)
+    else:
+        close(session, ticket, None, now, reason=f"代表评价：{RATINGS[rating]}")
 
 
 def invalidate(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:

@@ -95,6 +95,17 @@ class FakeWeChatServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}/cgi-bin/"
 
+    def app_config(self, token: str, aes_key: str) -> dict:
+        """The app's settings for an official account served by this fake."""
+        return {
+            "WECHAT_TOKEN": token,
+            "WECHAT_ENCODING_AES_KEY": aes_key,
+            "WECHAT_APPID": self.fake.appid,
+            "WECHAT_APPSECRET": self.fake.secret,
+            "WECHAT_API_BASE_URL": self.base_url,
+            "PUBLIC_URL": "https://tingjian.test",
+        }
+
     def __enter__(self) -> FakeWeChatServer:
         self.thread.start()
         return self

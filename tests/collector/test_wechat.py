@@ -38,14 +38,7 @@ def fake():
 
 @pytest.fixture
 def app_config(fake):
-    return {
-        "WECHAT_TOKEN": TOKEN,
-        "WECHAT_ENCODING_AES_KEY": AES_KEY,
-        "WECHAT_APPID": APPID,
-        "WECHAT_APPSECRET": "app-secret",
-        "WECHAT_API_BASE_URL": fake.base_url,
-        "PUBLIC_URL": "https://tingjian.test",
-    }
+    return fake.app_config(TOKEN, AES_KEY)
 
 
 def sign(*parts: str) -> str:
