@@ -113,15 +113,18 @@ def make_deputy_notify_handler(
         if session.scalar(known) is not None:
             return
         text = deputy_notice(ticket, payload)
-        session.add(DeputyNotice(deputy_id=submission.deputy_id, ticket_id=ticket.id, event=event, stamp=stamp,
-                                 text=text, created_at=now))
         channels = ["portal"]
         openid = submission.deputy.wechat_openid
         send = senders.get("wechat")
+        # Sent before this job writes anything: the WeChat client may store a
+        # fresh access token on its own connection, which on SQLite must not
+        # wait behind this transaction's lock.
         if send is not None and openid and not _told_as_resident(ticket, openid, event):
             link = ticket_url(ticket)
             send(openid, f"{text}\n查看详情：{link}" if link else text)
             channels.append("wechat")
+        session.add(DeputyNotice(deputy_id=submission.deputy_id, ticket_id=ticket.id, event=event, stamp=stamp,
+                                 text=text, created_at=now))
         record(session, ticket, "notify_deputy", None, now,
                detail={"deputy": submission.deputy.name, "event": event, "channels": channels})
         session.commit()
