@@ -31,6 +31,7 @@ def test_a_chinese_user_sees_chinese_and_an_english_user_english(client, auth, d
 
     page = choose(client, "en").get_data(as_text=True)
     assert "<h1>Dispatch desk</h1>" in page and "Recently received" in page and "<th>Number</th>" in page
+    assert ">Monthly report</a>" in page
     assert 'lang="en"' in page and "Log out (" in page and ">中文</button>" in page
     assert "<h1>分拨台</h1>" not in page
     demo.expire_all()
@@ -65,8 +66,9 @@ def test_the_login_and_status_pages_follow_the_browser_chinese_by_default(client
 
     status = client.get(f"/status/{number}?code={code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f"<h1>Ticket {number}</h1>" in status and "Progress" in status and "Awaiting acceptance" in status
+    assert "Sent to the agency" in status and "已派至承办单位" not in status
     status = client.get(f"/status/{number}?code={code}").get_data(as_text=True)
-    assert f"<h1>工单 {number}</h1>" in status and "办理过程" in status
+    assert f"<h1>工单 {number}</h1>" in status and "办理过程" in status and "已派至承办单位" in status
 
 
 def test_the_switch_takes_known_languages_with_a_token_from_logged_in_people(client, auth, demo):
