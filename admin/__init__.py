@@ -24,7 +24,7 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, badges, cli, dashboard, deputy, desk, policies, rules, scorecards, security, settings, ticket_list, transcribe
+    from . import agency, auth, badges, cli, dashboard, deputy, desk, i18n, policies, reports, rules, scorecards, security, settings, ticket_list, transcribe
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _upload_limits(app)  # before CSRF, which reads the form first
     csrf.init_app(app)
+    i18n.init_app(app)
     auth.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     policies.init_app(app)
     dashboard.init_app(app)
     ticket_list.init_app(app)
+    reports.init_app(app)
     deputy.init_app(app)
     transcribe.init_app(app)
     cli.init_app(app)

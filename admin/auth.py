@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -65,8 +67,8 @@ def roles_required(*roles: Role) -> Callable:
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请填写用户名。")])
-    password = PasswordField("密码", validators=[DataRequired("请填写密码。")])
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。"))])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。"))])
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -85,7 +87,7 @@ def login():
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(StaffUser(user))
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
-        flash("用户名或密码不对。", "error")
+        flash(gettext("用户名或密码不对。"), "error")
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
 
 

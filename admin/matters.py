@@ -27,5 +27,9 @@ def possible_duplicates(session: Session, ticket: Ticket, now: datetime) -> list
 
 def hot_issues(session: Session, now: datetime) -> list[list[Ticket]]:
     """Matters that several residents raised in the last two weeks, largest first."""
-    pool = open_tickets_since(session, now - HOT_WINDOW, limit=POOL)
+    return hot_issues_among(open_tickets_since(session, now - HOT_WINDOW, limit=POOL))
+
+
+def hot_issues_among(pool: list[Ticket]) -> list[list[Ticket]]:
+    """The groups of tickets in ``pool`` that raise one matter, largest first."""
     return [[pool[i] for i in group] for group in hot_groups([t.text for t in pool])]

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
+from routing import bulk
 from routing.listing import PAGE_SIZE, TicketFilter, count_tickets, export_rows, export_tickets, find_tickets
 from routing.clock import now
 from routing.models import Agency, District, Role, Status, Ticket
+from routing.tickets import find_by_number
+from routing.workflow import DISPATCH, WorkflowError
 from routing.stats import CHANNEL_LABELS
 
 from .auth import current_staff, roles_required
@@ -69,6 +72,23 @@ def ticket_filter(form: FilterForm) -> TicketFilter:
     )
 
 
+class BulkForm(FlaskForm):
+    """批量处理: one step for the tickets ticked on the list."""
+
+    action = SelectField("批量操作", choices=[SelectChoice(k, v) for k, v in bulk.BULK_STEPS.items()], validators=[DataRequired("请选择操作。")])
+    agency = SelectField("派给承办单位", validators=[Optional()])
+    into = StringField("合并到工单号", validators=[Optional(), Length(max=20)])
+    reason = TextAreaField("理由（标记无效时必填）", validators=[Optional(), Length(max=1000)])
+    back = HiddenField()
+
+
+def bulk_form() -> BulkForm:
+    form = BulkForm()
+    agencies = db_session().scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id))
+    form.agency.choices = [SelectChoice("", "（请选择）")] + [SelectChoice(str(a.id), a.name) for a in agencies]
+    return form
+
+
 def _page() -> int:
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
@@ -84,6 +104,10 @@ def index():
     page = _page()
     total = count_tickets(db_session(), chosen, scope)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    bulk_actions = None
+    if user.role in DISPATCH:
+        bulk_actions = bulk_form()
+        bulk_actions.back.data = request.full_path
     return render_template(
         "tickets/list.html",
         form=form,
@@ -95,7 +119,68 @@ def index():
         is_agency=user.role is Role.AGENCY,
         ticket_endpoint="agency.ticket" if user.role is Role.AGENCY else "desk.ticket",
         now=now(),
+        bulk_form=bulk_actions,
     )
+
+
+def _back(target: str | None) -> str:
+    # Back to the list as it was filtered, and never anywhere else.
+    if target and target.startswith("/tickets/") and "//" not in target:
+        return target
+    return url_for("tickets.index")
+
+
+@bp.post("/bulk")
+@roles_required(*DISPATCH)
+def bulk_action():
+    """Apply one step to the ticked tickets; say what was done and what failed, and why."""
+    form = bulk_form()
+    numbers = bulk.unique_numbers(request.form.getlist("number"))
+    back = _back(form.back.data)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(back)
+    if not numbers:
+        flash("请先勾选要处理的工单。", "error")
+        return redirect(back)
+    try:
+        outcome = _apply(form, numbers)
+    except WorkflowError as exc:
+        db_session().rollback()
+        flash(str(exc), "error")
+        return redirect(back)
+    db_session().commit()
+    _report(form.action.data, outcome)
+    return redirect(back)
+
+
+def _apply(form: BulkForm, numbers: list[str]) -> bulk.BulkOutcome:
+    session, user, reason = db_session(), current_staff(), (form.reason.data or "").strip() or None
+    if form.action.data == "assign":
+        agency = session.get(Agency, int(form.agency.data)) if form.agency.data.isdigit() else None
+        if agency is None:
+            raise WorkflowError("请选择要派给的承办单位。")
+        return bulk.assign_all(session, numbers, agency, user, now(), reason)
+    if form.action.data == "merge":
+        wanted = (form.into.data or "").strip()
+        into = find_by_number(session, wanted) if wanted else None
+        if into is None:
+            raise WorkflowError(f"没有找到工单 {wanted}，请核对要合并到的工单号。" if wanted else "请填写要合并到的工单号。")
+        return bulk.merge_all(session, numbers, into, user, now(), reason)
+    if reason is None:
+        raise WorkflowError("标记无效须填写理由。")
+    return bulk.invalidate_all(session, numbers, user, now(), reason)
+
+
+def _report(action: str, outcome: bulk.BulkOutcome) -> None:
+    label = bulk.BULK_STEPS[action]
+    if outcome.done:
+        flash(f"{label}：已处理 {len(outcome.done)} 件（{'、'.join(outcome.done)}）。")
+    if outcome.failed:
+        reasons = "；".join(f"{number}：{reason}" for number, reason in outcome.failed)
+        flash(f"{label}：{len(outcome.failed)} 件未能处理 —— {reasons}", "error")
 
 
 @bp.get("/export.<any(csv, xlsx):fmt>")

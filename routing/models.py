@@ -283,6 +283,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language of the pages for this person: "zh" (Simplified Chinese) or "en".
+    locale: Mapped[str] = mapped_column(String(10), default="zh", server_default="zh")
 
     agency: Mapped[Agency | None] = relationship()
 

@@ -45,7 +45,14 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def overdue_tickets(session: Session, now: datetime, *, agency_id: int | None = None) -> list[Ticket]:
+def overdue_tickets(
+    session: Session,
+    now: datetime,
+    *,
+    agency_id: int | None = None,
+    district_id: int | None = None,
+    limit: int | None = None,
+) -> list[Ticket]:
     """Overdue tickets with their agencies, the longest overdue first: what
     the escalation sweep warns about."""
     query = (
@@ -56,4 +63,6 @@ def overdue_tickets(session: Session, now: datetime, *, agency_id: int | None = 
     )
     if agency_id is not None:
         query = query.where(Ticket.agency_id == agency_id)
-    return list(session.scalars(query))
+    if district_id is not None:
+        query = query.where(Ticket.district_id == district_id)
+    return list(session.scalars(query.limit(limit)))

@@ -40,12 +40,16 @@ DIMENSIONS = ("topic", "agency", "district", "channel")
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose tickets count: all (``agency_id`` None) or one agency's."""
+    """Whose tickets count: all (both None), one agency's, or one district's."""
 
     agency_id: int | None = None
+    district_id: int | None = None
 
     def where(self) -> list[ColumnElement[bool]]:
-        return [] if self.agency_id is None else [Ticket.agency_id == self.agency_id]
+        conditions = [] if self.agency_id is None else [Ticket.agency_id == self.agency_id]
+        if self.district_id is not None:
+            conditions.append(Ticket.district_id == self.district_id)
+        return conditions
 
 
 CITY = Scope()
@@ -56,9 +60,10 @@ def period_start(now: datetime, days: int) -> datetime:
     return datetime.combine(now.date() - timedelta(days=days - 1), time())
 
 
-def _counted(scope: Scope, since: datetime) -> list[ColumnElement[bool]]:
+def _counted(scope: Scope, since: datetime, until: datetime | None = None) -> list[ColumnElement[bool]]:
     # Spam and abuse (无效) are not matters anyone raised.
-    return [Ticket.created_at >= since, Ticket.status != Status.INVALID, *scope.where()]
+    conditions = [Ticket.created_at >= since, Ticket.status != Status.INVALID, *scope.where()]
+    return conditions if until is None else [*conditions, Ticket.created_at < until]
 
 
 def _day(value: Any) -> str:
@@ -78,11 +83,13 @@ def _dimension_column(dimension: str) -> ColumnElement[Any]:
     raise ValueError(dimension)
 
 
-def daily_counts(session: Session, dimension: str, since: datetime, scope: Scope = CITY) -> list[tuple[str, str, int]]:
-    """(day, name, count) for tickets raised since ``since``, by one dimension."""
+def daily_counts(
+    session: Session, dimension: str, since: datetime, scope: Scope = CITY, until: datetime | None = None
+) -> list[tuple[str, str, int]]:
+    """(day, name, count) for tickets raised since ``since`` (and before ``until``), by one dimension."""
     key = _dimension_column(dimension)
     day = func.date(Ticket.created_at)
-    query = select(day, key, func.count(Ticket.id)).where(*_counted(scope, since))
+    query = select(day, key, func.count(Ticket.id)).where(*_counted(scope, since, until))
     if dimension == "agency":
         query = query.outerjoin(Agency, Ticket.agency_id == Agency.id)
     elif dimension == "district":
