@@ -210,6 +210,8 @@ def _matter(
 
     ticket = current_matter(session, msg.source, now, settings.window)
     created = ticket is None
+    # Asked before anything is written, so the message is written once, with its reply.
+    deputy = deputy_of_wechat(session, msg.source) if created else None
     jobs = []
     if ticket is None and text:
         # Numbered now, read by the classifier in a job: the answer stays fast.
@@ -235,10 +237,8 @@ def _matter(
                 session, ticket,
                 read(classifier, ticket.text, ticket.location_text, settings.threshold, settings.agency_threshold), now,
             )
-    if created:
-        deputy = deputy_of_wechat(session, msg.source)
-        if deputy is not None:
-            record_wechat_submission(session, deputy, ticket, now)
+    if deputy is not None:
+        record_wechat_submission(session, deputy, ticket, now)
     jobs += _attach(session, msg, ticket, message, now)
     reply = _matter_reply(ticket, created, msg.type, text, settings)
     message.payload = {**message.payload, "reply": reply}
