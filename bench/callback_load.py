@@ -32,13 +32,14 @@ from urllib.parse import urlencode
 
 import requests
 import xmltodict
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from wechatpy.crypto import WeChatCrypto
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from routing.models import Message, Status, Ticket  # noqa: E402
+from _database import fresh_database  # noqa: E402
 
 TOKEN, AES_KEY, APPID = "benchtoken", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wxbench0000000001"
 
@@ -169,8 +170,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tingjian-bench-"))
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}"
-    database_url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    database_url = fresh_database(workdir)
     env = os.environ | {
         "DATABASE_URL": database_url,
         "MODEL_DIR": str(workdir / "models"),
@@ -181,12 +181,6 @@ def main() -> None:
         "JOBS_IN_PROCESS": "0",
         "PYTHONPATH": str(ROOT),
     }
-    if database_url.startswith("postgres"):
-        engine = create_engine(database_url)
-        with engine.begin() as c:
-            c.execute(text("DROP SCHEMA public CASCADE"))
-            c.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
     print("loading demo data and training the model…", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "flask", "--app", "admin", "demo"], env=env, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)

@@ -15,27 +15,26 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from callback_load import AES_KEY, APPID, TOKEN, signed_request  # noqa: E402
+from _database import fresh_database  # noqa: E402
 from wechatpy.crypto import WeChatCrypto  # noqa: E402
 
 from admin import create_app  # noqa: E402
 from admin.demo import load_demo  # noqa: E402
 from classifier import ModelStore  # noqa: E402
 from routing.clock import now  # noqa: E402
-from routing.db import Database  # noqa: E402
 from routing.jobs import run_pending  # noqa: E402
 from routing.migrate import upgrade  # noqa: E402
 
@@ -53,15 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tingjian-profile-"))
-    url = os.environ.get("DATABASE_URL", "").replace("postgresql://", "postgresql+psycopg://", 1)
-    if url:
-        database = Database(url)
-        with database.engine.begin() as c:
-            c.execute(text("DROP SCHEMA public CASCADE"))
-            c.execute(text("CREATE SCHEMA public"))
-        database.dispose()
-    else:
-        url = f"sqlite:///{workdir / 'profile.db'}"
+    url = fresh_database(workdir)
     upgrade(url)
     app = create_app({
         "DATABASE_URL": url, "MODEL_DIR": str(workdir / "models"), "SECRET_KEY": "profile",

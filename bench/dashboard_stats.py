@@ -12,7 +12,6 @@ one filtered page of ``routing.listing``, as the best of --repeat runs.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,24 +30,12 @@ from routing.listing import TicketFilter, count_tickets, find_tickets  # noqa: E
 from routing.migrate import upgrade  # noqa: E402
 from routing.models import Agency, District, Status, Ticket  # noqa: E402
 from routing.places import DISTRICT_CENTRES  # noqa: E402
+from _database import fresh_database  # noqa: E402
 
 TOPICS = ["城乡建设", "交通运输", "环境保护", "劳动和社会保障", "教育文体", "卫生计生",
           "商贸旅游", "公安政法", "民政", "农业农村", "政务服务", "其他"]
 CHANNELS = ["web", "wechat", "api", "import"]
 STATUSES = [Status.ASSIGNED, Status.ACCEPTED, Status.ANSWERED, Status.CLOSED, Status.TRIAGE, Status.WAITING]
-
-
-def database_url(folder: str) -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return f"sqlite:///{folder}/bench.db"
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    database = Database(url)
-    with database.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    database.dispose()
-    return url
 
 
 def fill(database: Database, tickets: int, now: datetime) -> None:
@@ -95,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     now = datetime(2026, 11, 20, 15, 0)
     with tempfile.TemporaryDirectory() as folder:
-        url = database_url(folder)
+        url = fresh_database(folder)
         upgrade(url)
         database = Database(url)
         fill(database, args.tickets, now)

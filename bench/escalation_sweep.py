@@ -16,7 +16,6 @@ point it at a scratch database only.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -31,23 +30,10 @@ from routing import escalation  # noqa: E402
 from routing.db import Database  # noqa: E402
 from routing.migrate import upgrade  # noqa: E402
 from routing.models import Agency, Kind, Status, Ticket, Urgency  # noqa: E402
+from _database import fresh_database  # noqa: E402
 
 START = datetime(2026, 1, 5, 9, 0)
 NOW = datetime(2026, 11, 26, 10, 0)
-
-
-def database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    database = Database(url)
-    with database.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    database.dispose()
-    return url
 
 
 def status_of(i: int) -> Status:
@@ -88,7 +74,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100000)
     parser.add_argument("--rounds", type=int, default=5, help="backlog runs to time before the quiet runs")
     args = parser.parse_args()
-    url = database_url()
+    url = fresh_database(tempfile.mkdtemp())
     upgrade(url)
     database = Database(url)
     began = time.perf_counter()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from collector.deputies import DeputyInput, deputy_of, submit
@@ -17,22 +16,10 @@ from routing.jobs import Job, run_pending
 from routing.models import DeputyNotice, Ticket, User
 
 from ..helpers import agency_login, fixed_reading
-from .fake_wechat import FakeWeChat, FakeWeChatServer
+from .test_wechat import app_config, fake  # noqa: F401  (the same official account, faked)
 
-APPID = "wx2c2769f8efd9abc2"
 DEPUTY_OPENID = "oDeputyWang01"
 SUGGESTION = "建议在西湖区文新街道学院路增设公交站台，方便周边居民出行。"
-
-
-@pytest.fixture
-def fake():
-    with FakeWeChatServer(FakeWeChat(appid=APPID, secret="app-secret")) as server:
-        yield server
-
-
-@pytest.fixture
-def app_config(fake):
-    return fake.app_config("spamtest", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
 
 
 def run_jobs(app, at=city_now) -> int:

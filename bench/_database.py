@@ -1,0 +1,24 @@
+"""The database a benchmark runs on: the PostgreSQL database DATABASE_URL
+names, emptied first (its public schema is dropped), or a new SQLite file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import text
+
+from routing.db import Database
+
+
+def fresh_database(folder: Path | str) -> str:
+    """An empty database's URL (psycopg 3 for PostgreSQL)."""
+    url = os.environ.get("DATABASE_URL", "").replace("postgresql://", "postgresql+psycopg://", 1)
+    if not url:
+        return f"sqlite:///{Path(folder) / 'bench.db'}"
+    database = Database(url)
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    database.dispose()
+    return url
