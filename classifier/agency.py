@@ -23,7 +23,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from .model import SMALL_DATA, build_features
+from .model import SMALL_DATA, build_features, pipeline_proba
 from .text import normalise
 
 # Enough to learn an agency from: fewer examples than this and the agency is
@@ -98,7 +98,7 @@ class AgencyModel:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, one column per agency (``agencies``); rows sum to 1."""
-        return self.pipeline.predict_proba([normalise(t) for t in texts])
+        return pipeline_proba(self.pipeline, [normalise(t) for t in texts])
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """The most likely agency of each text and its probability."""

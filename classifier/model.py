@@ -13,9 +13,11 @@ import platform
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -113,6 +115,30 @@ def build_features(min_df: int = 2) -> FeatureUnion:
     )
 
 
+def pipeline_proba(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
+    """``pipeline.predict_proba(texts)`` for a fitted features-then-model
+    pipeline, without scikit-learn's per-call overhead.
+
+    For one message, that overhead (joblib's dispatch of the FeatureUnion's
+    parts, input validation) costs more than the features and the model
+    together; the arithmetic is the pipeline's own, and a test holds the two
+    equal.
+    """
+    features, model = pipeline.named_steps["features"], pipeline.named_steps["model"]
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        if isinstance(features, FeatureUnion):
+            weights = features.transformer_weights or {}
+            blocks = [
+                part.transform(texts) * weights.get(name, 1.0)
+                for name, part in features.transformer_list
+                if part not in ("drop", None)
+            ]
+            X = sp.hstack(blocks, format="csr")
+        else:
+            X = features.transform(texts)
+        return model.predict_proba(X)
+
+
 def build_pipeline(min_df: int = 2) -> Pipeline:
     """The text features, then the two-level linear model."""
     return Pipeline([("features", build_features(min_df)), ("model", TwoLevelClassifier(C=MODEL_C))])
@@ -158,24 +184,30 @@ class TopicModel:
             },
         )
 
-    @property
+    @cached_property
     def labels(self) -> list[str]:
         return [str(c) for c in self.pipeline.classes_]
 
-    @property
+    @cached_property
     def two_level(self) -> bool:
         return all(LEVEL_SEPARATOR in label for label in self.labels)
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
-        return self.pipeline.predict_proba([normalise(t) for t in texts])
+        return pipeline_proba(self.pipeline, [normalise(t) for t in texts])
 
-    def first_level_proba(self, proba: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Sum second-level probabilities into their first level."""
+    @cached_property
+    def _folding(self) -> tuple[list[str], np.ndarray]:
+        """First-level topics, and the 0/1 matrix that sums labels into them."""
         tops = sorted({first_level(label) for label in self.labels})
         index = {top: i for i, top in enumerate(tops)}
         folding = np.zeros((len(self.labels), len(tops)))
         for row, label in enumerate(self.labels):
             folding[row, index[first_level(label)]] = 1.0
+        return tops, folding
+
+    def first_level_proba(self, proba: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Sum second-level probabilities into their first level."""
+        tops, folding = self._folding
         return tops, proba @ folding
 
     def predict(

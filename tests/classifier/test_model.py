@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
 from openpyxl import Workbook
 
 from classifier import Classifier, DatasetError, ModelStore, TopicModel, UntrustedModel, read_dataset
 from classifier.evaluate import evaluate
+from classifier.model import pipeline_proba
 from classifier.store import ActiveModel
+from classifier.text import normalise
 
 TRAINING = [
     ("小区物业乱收停车费", "城乡建设/物业管理"),
@@ -145,3 +148,9 @@ def test_unreadable_datasets_say_why(tmp_path):
     (tmp_path / "data.json").write_text("{}")
     with pytest.raises(DatasetError, match="CSV"):
         read_dataset(tmp_path / "data.json")
+
+
+def test_the_lean_prediction_path_gives_the_pipelines_own_probabilities(model):
+    texts = [normalise(t) for t in ["小区门口的路灯坏了一个月", "孩子上学的校车太挤", "医院挂号排队太久"]]
+    for batch in (texts, texts[:1]):
+        assert np.allclose(pipeline_proba(model.pipeline, batch), model.pipeline.predict_proba(batch))
