@@ -4,7 +4,7 @@ second on one core (segmentation included), and the process's memory.
     python bench/classifier_speed.py [--data ../shared/data/gov-messages-7class/data.csv]
                                      [--model-dir DIR] [--limit 3000]
 
-Without --model-dir, the default model is first trained from the shipped
+Without --model-dir (or with an empty one), the default model is first trained from the shipped
 corpus in a child process (not timed, and not counted in this process's
 memory). What is timed is the whole prediction the application makes
 (``Classifier.predict``: topic at both levels, agency when the model has one,
@@ -71,9 +71,8 @@ def main() -> None:
     if args.train_only:
         train_default(args.model_dir)
         return
-    store_dir = args.model_dir
-    if store_dir is None:
-        store_dir = Path(tempfile.mkdtemp(prefix="tingjian-speed-"))
+    store_dir = args.model_dir or Path(tempfile.mkdtemp(prefix="tingjian-speed-"))
+    if not (store_dir / "manifest.json").exists():
         subprocess.run([sys.executable, __file__, "--train-only", "--model-dir", str(store_dir)], check=True)
 
     before = rss_mb()

@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from .ngrams import CharNgramVectorizer
 from .text import normalise, tokenize
 
 if TYPE_CHECKING:
@@ -107,10 +108,7 @@ def build_features(min_df: int = 2) -> FeatureUnion:
                     min_df=min_df,
                 ),
             ),
-            (
-                "chars",
-                TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=min_df),
-            ),
+            ("chars", CharNgramVectorizer(ngram_range=(1, 3), sublinear_tf=True, min_df=min_df)),
         ]
     )
 
@@ -199,11 +197,16 @@ class TopicModel:
     def _folding(self) -> tuple[list[str], np.ndarray]:
         """First-level topics, and the 0/1 matrix that sums labels into them."""
         tops = sorted({first_level(label) for label in self.labels})
-        index = {top: i for i, top in enumerate(tops)}
         folding = np.zeros((len(self.labels), len(tops)))
-        for row, label in enumerate(self.labels):
-            folding[row, index[first_level(label)]] = 1.0
+        folding[np.arange(len(self.labels)), self.topic_of_label] = 1.0
         return tops, folding
+
+    @cached_property
+    def topic_of_label(self) -> np.ndarray:
+        """For each label, the index of its first level among the sorted topics."""
+        tops = sorted({first_level(label) for label in self.labels})
+        index = {top: i for i, top in enumerate(tops)}
+        return np.array([index[first_level(label)] for label in self.labels])
 
     def first_level_proba(self, proba: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Sum second-level probabilities into their first level."""

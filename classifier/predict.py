@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .kind import guess_kind
 from .model import LEVEL_SEPARATOR, TopicModel
 from .place import Gazetteer, Place
@@ -67,10 +69,35 @@ class Classifier:
             for c, agency, confidence in zip(common, agencies, agency_confidence):
                 c.update(agency=agency, agency_confidence=float(confidence))
         proba = self.model.predict_proba(texts)
-        tops, top_proba = self.model.first_level_proba(proba) if self.model.two_level else (None, None)
+        labels = self.model.labels
+        rows = np.arange(len(texts))
+        # The three likeliest labels of each text, best first.
+        alternatives = np.argsort(-proba, axis=1, kind="stable")[:, :3]
+        if self.model.two_level:
+            tops, top_proba = self.model.first_level_proba(proba)
+            best_top = top_proba.argmax(axis=1)
+            # The best second level within the chosen first level.
+            inside = self.model.topic_of_label[None, :] == best_top[:, None]
+            best_label = np.where(inside, proba, -1.0).argmax(axis=1)
+            topics = [tops[t] for t in best_top]
+            subtopics = [labels[j].split(LEVEL_SEPARATOR, 1)[1] for j in best_label]
+            confidence = top_proba[rows, best_top]
+        else:
+            best_label = alternatives[:, 0]
+            topics = [labels[j] for j in best_label]
+            subtopics = [None] * len(texts)
+            confidence = proba[rows, best_label]
+        subtopic_confidence = proba[rows, best_label]
         return [
-            self._topic(row, None if top_proba is None else top_proba[i], tops, c)
-            for i, (row, c) in enumerate(zip(proba, common))
+            Prediction(
+                topics[i],
+                subtopics[i],
+                float(confidence[i]),
+                float(subtopic_confidence[i]),
+                [(labels[j], float(proba[i, j])) for j in alternatives[i]],
+                **c,
+            )
+            for i, c in enumerate(common)
         ]
 
     def _rules(self, text: str) -> dict[str, Any]:
@@ -86,22 +113,6 @@ class Classifier:
             kind_words=kind.words,
             model_version=self.version,
         )
-
-    def _topic(self, proba: Any, top_proba: Any, tops: list[str] | None, common: dict[str, Any]) -> Prediction:
-        labels = self.model.labels
-        order = proba.argsort()[::-1]
-        alternatives = [(labels[i], float(proba[i])) for i in order[:3]]
-        if tops is not None:
-            best_top = int(top_proba.argmax())
-            topic, confidence = tops[best_top], float(top_proba[best_top])
-            # The best second level within the chosen first level.
-            inside = [i for i in order if labels[i].split(LEVEL_SEPARATOR, 1)[0] == topic]
-            subtopic = labels[inside[0]].split(LEVEL_SEPARATOR, 1)[1]
-            subtopic_confidence = float(proba[inside[0]])
-        else:
-            topic, confidence = labels[order[0]], float(proba[order[0]])
-            subtopic, subtopic_confidence = None, confidence
-        return Prediction(topic, subtopic, confidence, subtopic_confidence, alternatives, **common)
 
 
 class LiveClassifier:
