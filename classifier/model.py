@@ -20,12 +20,11 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from .ngrams import CharNgramVectorizer
+from .ngrams import CharNgramVectorizer, WordNgramVectorizer
 from .text import normalise, tokenize
 
 if TYPE_CHECKING:
@@ -97,17 +96,7 @@ def build_features(min_df: int = 2) -> FeatureUnion:
         raise ValueError("min_df counts texts: 1 or more")
     return FeatureUnion(
         [
-            (
-                "words",
-                TfidfVectorizer(
-                    tokenizer=tokenize,
-                    token_pattern=None,
-                    lowercase=False,
-                    ngram_range=(1, 2),
-                    sublinear_tf=True,
-                    min_df=min_df,
-                ),
-            ),
+            ("words", WordNgramVectorizer(tokenizer=tokenize, ngram_range=(1, 2), sublinear_tf=True, min_df=min_df)),
             ("chars", CharNgramVectorizer(ngram_range=(1, 3), sublinear_tf=True, min_df=min_df)),
         ]
     )

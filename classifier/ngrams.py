@@ -86,3 +86,85 @@ class CharNgramVectorizer(TfidfVectorizer):
         )
         X.sum_duplicates()  # also sorts the indices, as scikit-learn's counting does
         return self.vocabulary_, X
+
+
+class WordNgramVectorizer(TfidfVectorizer):
+    """``TfidfVectorizer`` over a tokenizer's words and word pairs, with a
+    vectorised transform for unigrams and bigrams.
+
+    Each word is looked up once; a pair is then two vocabulary columns made
+    into one integer, found with ``searchsorted`` instead of being joined into
+    a string and looked up again. Falls back to scikit-learn's counting for
+    longer n-grams, or when a pair in the vocabulary has a word that is not
+    (which only pruning by max_df can cause).
+    """
+
+    def __init__(self, *, tokenizer=None, ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=1.0, dtype=np.float64):
+        super().__init__(
+            tokenizer=tokenizer,
+            token_pattern=None,
+            lowercase=False,
+            ngram_range=ngram_range,
+            sublinear_tf=sublinear_tf,
+            min_df=min_df,
+            max_df=max_df,
+            dtype=dtype,
+        )
+
+    def _pair_index(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Vocabulary pairs as sorted ``first * width + second`` keys and their
+        columns; None when some pair cannot be found from its words."""
+        cached = getattr(self, "_pairs_", None)
+        if cached is not None and cached[1] is self.vocabulary_:
+            return cached[0]
+        width = len(self.vocabulary_)
+        keys, columns, index = [], [], None
+        for term, column in self.vocabulary_.items():
+            if " " not in term:
+                continue
+            parts = term.split(" ")
+            if len(parts) != 2 or parts[0] not in self.vocabulary_ or parts[1] not in self.vocabulary_:
+                break
+            keys.append(self.vocabulary_[parts[0]] * width + self.vocabulary_[parts[1]])
+            columns.append(column)
+        else:
+            keys_array = np.array(keys, dtype=np.int64)
+            order = np.argsort(keys_array)
+            index = (keys_array[order], np.array(columns, dtype=np.int64)[order])
+        self._pairs_ = (index, self.vocabulary_)
+        return index
+
+    def _count_vocab(self, raw_documents, fixed_vocab):
+        min_n, max_n = self.ngram_range
+        pairs = self._pair_index() if fixed_vocab and min_n == 1 and max_n <= 2 and not self.stop_words else None
+        if pairs is None:
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        preprocess, tokenize = self.build_preprocessor(), self.build_tokenizer()
+        get = self.vocabulary_.get
+        ids: list[int] = []
+        lengths: list[int] = []
+        for document in raw_documents:
+            words = tokenize(preprocess(self.decode(document)))
+            ids.extend([get(w, -1) for w in words])
+            ids.append(-1)  # no pair across two documents
+            lengths.append(len(words) + 1)
+        column = np.array(ids, dtype=np.int64)
+        row = np.repeat(np.arange(len(lengths)), lengths)
+        single = column >= 0
+        rows, columns = [row[single]], [column[single]]
+        if max_n == 2 and len(pairs[0]):
+            first, second = column[:-1], column[1:]
+            both = (first >= 0) & (second >= 0)
+            keys = first[both] * len(self.vocabulary_) + second[both]
+            where = np.searchsorted(pairs[0], keys)
+            where[where == len(pairs[0])] = 0
+            known = pairs[0][where] == keys
+            rows.append(row[:-1][both][known])
+            columns.append(pairs[1][where[known]])
+        X = sp.csr_matrix(
+            (np.ones(sum(len(c) for c in columns), dtype=self.dtype), (np.concatenate(rows), np.concatenate(columns))),
+            shape=(len(lengths), len(self.vocabulary_)),
+            dtype=self.dtype,
+        )
+        X.sum_duplicates()
+        return self.vocabulary_, X

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifier.ngrams import CharNgramVectorizer
+from classifier.ngrams import CharNgramVectorizer, WordNgramVectorizer
 
 TRAIN = [
     "小区门口的路灯坏了一个月",
@@ -45,3 +45,40 @@ def test_a_pickled_vectorizer_transforms_the_same():
     ours = CharNgramVectorizer().fit(TRAIN)
     before = ours.transform(UNSEEN).toarray()
     assert np.array_equal(pickle.loads(pickle.dumps(ours)).transform(UNSEEN).toarray(), before)
+
+
+WORDS_TRAIN = [
+    "小区 门口 路灯 坏 了",
+    "路灯 不亮 晚上 走路 危险",
+    "饭店 油烟 太大 窗户 不敢 开",
+    "饭店 油烟 直排 邻居 意见 大",
+    "路灯 坏 了 一个月",
+]
+WORDS_UNSEEN = ["", "路灯", "路灯 坏 了 饭店 油烟", "完全 陌生 的 词", "油烟 油烟 油烟"]
+
+
+def split(text):
+    return text.split()
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (1, 3)])
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_word_pairs_give_scikit_learns_matrix(ngram_range, min_df):
+    ours = WordNgramVectorizer(tokenizer=split, ngram_range=ngram_range, min_df=min_df).fit(WORDS_TRAIN)
+    theirs = TfidfVectorizer(
+        tokenizer=split, token_pattern=None, lowercase=False, ngram_range=ngram_range, sublinear_tf=True, min_df=min_df
+    ).fit(WORDS_TRAIN)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    for batch in (WORDS_TRAIN + WORDS_UNSEEN, WORDS_UNSEEN[2:3]):
+        mine, expected = ours.transform(batch), theirs.transform(batch)
+        assert np.array_equal(mine.indices, expected.indices) and np.array_equal(mine.indptr, expected.indptr)
+        assert np.allclose(mine.data, expected.data)
+
+
+def test_a_pair_whose_word_was_pruned_falls_back_to_scikit_learns_counting():
+    # max_df drops 路灯 (in most texts) but keeps 路灯 坏: the pair cannot be found from its words.
+    ours = WordNgramVectorizer(tokenizer=split, max_df=0.5).fit(WORDS_TRAIN)
+    theirs = TfidfVectorizer(tokenizer=split, token_pattern=None, lowercase=False, ngram_range=(1, 2), sublinear_tf=True, max_df=0.5).fit(WORDS_TRAIN)
+    assert "路灯" not in ours.vocabulary_ and "路灯 坏" in ours.vocabulary_
+    assert ours._pair_index() is None
+    assert np.allclose(ours.transform(WORDS_UNSEEN).toarray(), theirs.transform(WORDS_UNSEEN).toarray())
