@@ -1,11 +1,14 @@
-"""The ticket list (工单查询): filter every ticket one may see, page through
-them, export them as CSV or XLSX. Dispatchers see all; agency staff their own."""
+"""The ticket list (工单查询): filter every ticket one may see, sort and page
+through them, export them as CSV or XLSX in the same order. Dispatchers see
+all; agency staff their own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
@@ -13,7 +16,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
 from routing import bulk
-from routing.listing import PAGE_SIZE, TicketFilter, count_tickets, export_rows, export_tickets, find_tickets
+from routing.listing import (
+    PAGE_SIZE, SORT_KEYS, TicketFilter, TicketOrder, count_tickets, export_rows, export_tickets, find_tickets,
+)
 from routing.clock import now
 from routing.models import Agency, District, Role, Status, Ticket
 from routing.tickets import find_by_number
@@ -94,6 +99,40 @@ def _page() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
 
 
+def _order() -> TicketOrder:
+    return TicketOrder.parse(request.args.get("sort"), request.args.get("dir"))
+
+
+def _filter_args() -> dict[str, str]:
+    """The filter as query parameters, for links that keep it."""
+    return {k: v for k, v in request.args.items() if k not in ("page", "sort", "dir") and v}
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A column header's link, and whether the list is sorted by it."""
+
+    href: str
+    aria: str | None  # aria-sort of the column sorted by, none elsewhere
+    arrow: str
+    title: str
+
+
+def sort_headers(order: TicketOrder, filter_args: dict[str, str]) -> dict[str, SortHeader]:
+    """Each sortable column's header: a link (back to the first page) keeping the filter."""
+    headers = {}
+    for key in SORT_KEYS:
+        target = order.toggled(key)
+        active = key == order.key
+        headers[key] = SortHeader(
+            href=url_for("tickets.index", **filter_args, **target.args()),
+            aria=("ascending" if order.direction == "asc" else "descending") if active else None,
+            arrow=("↑" if order.direction == "asc" else "↓") if active else "",
+            title=_("按此列升序排列") if target.direction == "asc" else _("按此列降序排列"),
+        )
+    return headers
+
+
 @bp.get("/")
 @roles_required(*VIEWERS)
 def index():
@@ -101,9 +140,10 @@ def index():
     form = filter_form()
     chosen = ticket_filter(form)
     scope = scope_of(user)
-    page = _page()
+    page, order, filter_args = _page(), _order(), _filter_args()
     total = count_tickets(db_session(), chosen, scope)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Paging and exports keep the filter and the order.
+    args = {**filter_args, **order.args()}
     bulk_actions = None
     if user.role in DISPATCH:
         bulk_actions = bulk_form()
@@ -111,7 +151,9 @@ def index():
     return render_template(
         "tickets/list.html",
         form=form,
-        tickets=find_tickets(db_session(), chosen, scope, page=page),
+        tickets=find_tickets(db_session(), chosen, scope, page=page, size=PAGE_SIZE, order=order),
+        order=order,
+        sorting=sort_headers(order, filter_args),
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
@@ -187,7 +229,7 @@ def _report(action: str, outcome: bulk.BulkOutcome) -> None:
 @roles_required(*VIEWERS)
 def export(fmt: str):
     chosen = ticket_filter(filter_form())
-    rows = export_rows(export_tickets(db_session(), chosen, scope_of(current_staff())))
+    rows = export_rows(export_tickets(db_session(), chosen, scope_of(current_staff()), _order()))
     stamp = f"{datetime.now():%Y%m%d-%H%M}"
     if fmt == "csv":
         body, mimetype = to_csv(rows), "text/csv; charset=utf-8"
