@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user, user_logged_in
@@ -84,7 +85,7 @@ def _idle_timeout(app: Flask) -> None:
         if last is not None and moment - last > limit:
             logout_user()
             session.pop(LAST_SEEN, None)
-            flash(f"您已超过 {app.config['IDLE_MINUTES']} 分钟没有操作，为了安全已自动退出，请重新登录。", "error")
+            flash(gettext("您已超过 %(minutes)s 分钟没有操作，为了安全已自动退出，请重新登录。", minutes=app.config["IDLE_MINUTES"]), "error")
             target = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("auth.login", next=target))
         if last is None or moment - last > LAST_SEEN_GRAIN:

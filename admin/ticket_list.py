@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
@@ -21,6 +22,7 @@ from routing.listing import (
 )
 from routing.clock import now
 from routing.models import Agency, District, Role, Status, Ticket
+from routing.texts import N_
 from routing.tickets import find_by_number
 from routing.workflow import DISPATCH, WorkflowError
 from routing.stats import CHANNEL_LABELS
@@ -28,43 +30,45 @@ from routing.stats import CHANNEL_LABELS
 from .auth import current_staff, roles_required
 from .dashboard import VIEWERS, scope_of
 from .exports import to_csv, to_xlsx
+from .i18n import error_text
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
-ANY = ("", "（全部）")
+ANY = N_("（全部）")
 
 
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    status = SelectField("状态", validators=[Optional()])
-    topic = SelectField("分类", validators=[Optional()])
-    agency = SelectField("承办单位", validators=[Optional()])
-    district = SelectField("区县", validators=[Optional()])
-    channel = SelectField("渠道", validators=[Optional()])
-    since = DateField("受理日期从", validators=[Optional()])
-    until = DateField("至", validators=[Optional()])
-    words = StringField("内容包含", validators=[Optional(), Length(max=100)])
+    status = SelectField(_l("状态"), validators=[Optional()])
+    topic = SelectField(_l("分类"), validators=[Optional()])
+    agency = SelectField(_l("承办单位"), validators=[Optional()])
+    district = SelectField(_l("区县"), validators=[Optional()])
+    channel = SelectField(_l("渠道"), validators=[Optional()])
+    since = DateField(_l("受理日期从"), validators=[Optional()])
+    until = DateField(_l("至"), validators=[Optional()])
+    words = StringField(_l("内容包含"), validators=[Optional(), Length(max=100)])
 
 
 def filter_form() -> FilterForm:
     session = db_session()
     scope = scope_of(current_staff())
     form = FilterForm(request.args)
-    form.status.choices = [ANY] + [(s.value, s.label) for s in Status]
+    any_ = ("", _(ANY))
+    form.status.choices = [any_] + [(s.value, _(s.label)) for s in Status]
     topics = session.scalars(select(Ticket.topic).where(Ticket.topic.is_not(None), *scope.where()).distinct())
-    form.topic.choices = [ANY] + [(t, t) for t in sorted(topics)]
+    form.topic.choices = [any_] + [(t, t) for t in sorted(topics)]
     agencies = session.scalars(select(Agency).order_by(Agency.id))
-    form.agency.choices = [ANY] + [(str(a.id), a.name) for a in agencies]
-    form.district.choices = [ANY] + [(str(d.id), d.name) for d in session.scalars(select(District).order_by(District.id))]
-    form.channel.choices = [ANY] + list(CHANNEL_LABELS.items())
+    form.agency.choices = [any_] + [(str(a.id), a.name) for a in agencies]
+    form.district.choices = [any_] + [(str(d.id), d.name) for d in session.scalars(select(District).order_by(District.id))]
+    form.channel.choices = [any_] + [(key, _(label)) for key, label in CHANNEL_LABELS.items()]
     return form
 
 
 def ticket_filter(form: FilterForm) -> TicketFilter:
     if not form.validate():
-        abort(400, description="筛选条件不对：" + "；".join(e for errors in form.errors.values() for e in errors))
+        abort(400, description=_("筛选条件不对：") + "；".join(str(e) for errors in form.errors.values() for e in errors))
     return TicketFilter(
         status=Status(form.status.data) if form.status.data else None,
         topic=form.topic.data or None,
@@ -80,17 +84,21 @@ def ticket_filter(form: FilterForm) -> TicketFilter:
 class BulkForm(FlaskForm):
     """批量处理: one step for the tickets ticked on the list."""
 
-    action = SelectField("批量操作", choices=[SelectChoice(k, v) for k, v in bulk.BULK_STEPS.items()], validators=[DataRequired("请选择操作。")])
-    agency = SelectField("派给承办单位", validators=[Optional()])
-    into = StringField("合并到工单号", validators=[Optional(), Length(max=20)])
-    reason = TextAreaField("理由（标记无效时必填）", validators=[Optional(), Length(max=1000)])
+    action = SelectField(
+        _l("批量操作"),
+        choices=[SelectChoice(k, _l(v)) for k, v in bulk.BULK_STEPS.items()],
+        validators=[DataRequired(_l("请选择操作。"))],
+    )
+    agency = SelectField(_l("派给承办单位"), validators=[Optional()])
+    into = StringField(_l("合并到工单号"), validators=[Optional(), Length(max=20)])
+    reason = TextAreaField(_l("理由（标记无效时必填）"), validators=[Optional(), Length(max=1000)])
     back = HiddenField()
 
 
 def bulk_form() -> BulkForm:
     form = BulkForm()
     agencies = db_session().scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id))
-    form.agency.choices = [SelectChoice("", "（请选择）")] + [SelectChoice(str(a.id), a.name) for a in agencies]
+    form.agency.choices = [SelectChoice("", _("（请选择）"))] + [SelectChoice(str(a.id), a.name) for a in agencies]
     return form
 
 
@@ -182,16 +190,16 @@ def bulk_action():
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
-                flash(error, "error")
+                flash(str(error), "error")
         return redirect(back)
     if not numbers:
-        flash("请先勾选要处理的工单。", "error")
+        flash(_("请先勾选要处理的工单。"), "error")
         return redirect(back)
     try:
         outcome = _apply(form, numbers)
     except WorkflowError as exc:
         db_session().rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(back)
     db_session().commit()
     _report(form.action.data, outcome)
@@ -203,26 +211,28 @@ def _apply(form: BulkForm, numbers: list[str]) -> bulk.BulkOutcome:
     if form.action.data == "assign":
         agency = session.get(Agency, int(form.agency.data)) if form.agency.data.isdigit() else None
         if agency is None:
-            raise WorkflowError("请选择要派给的承办单位。")
+            raise WorkflowError(N_("请选择要派给的承办单位。"))
         return bulk.assign_all(session, numbers, agency, user, now(), reason)
     if form.action.data == "merge":
         wanted = (form.into.data or "").strip()
         into = find_by_number(session, wanted) if wanted else None
         if into is None:
-            raise WorkflowError(f"没有找到工单 {wanted}，请核对要合并到的工单号。" if wanted else "请填写要合并到的工单号。")
+            if not wanted:
+                raise WorkflowError(N_("请填写要合并到的工单号。"))
+            raise WorkflowError(N_("没有找到工单 %(number)s，请核对要合并到的工单号。"), number=wanted)
         return bulk.merge_all(session, numbers, into, user, now(), reason)
     if reason is None:
-        raise WorkflowError("标记无效须填写理由。")
+        raise WorkflowError(N_("标记无效须填写理由。"))
     return bulk.invalidate_all(session, numbers, user, now(), reason)
 
 
 def _report(action: str, outcome: bulk.BulkOutcome) -> None:
-    label = bulk.BULK_STEPS[action]
+    label = _(bulk.BULK_STEPS[action])
     if outcome.done:
-        flash(f"{label}：已处理 {len(outcome.done)} 件（{'、'.join(outcome.done)}）。")
+        flash(_("%(step)s：已处理 %(n)s 件（%(numbers)s）。", step=label, n=len(outcome.done), numbers="、".join(outcome.done)))
     if outcome.failed:
-        reasons = "；".join(f"{number}：{reason}" for number, reason in outcome.failed)
-        flash(f"{label}：{len(outcome.failed)} 件未能处理 —— {reasons}", "error")
+        reasons = "；".join(f"{number}：{error_text(error)}" for number, error in outcome.failed)
+        flash(_("%(step)s：%(n)s 件未能处理 —— %(reasons)s", step=label, n=len(outcome.failed), reasons=reasons), "error")
 
 
 @bp.get("/export.<any(csv, xlsx):fmt>")
