@@ -6,6 +6,7 @@ import atexit
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound
 
@@ -16,6 +17,7 @@ from routing import escalation, sweep
 from routing.clock import now
 from routing.db import Database
 from routing.jobs import Worker
+from routing.texts import N_
 from routing.workflow import STEPS
 
 csrf = CSRFProtect()
@@ -140,26 +142,27 @@ def _error_pages(app: Flask) -> None:
 
 
 EVENT_LABELS = {
-    "create": "受理",
-    "add_message": "补充消息",
-    "classify": "自动分类",
-    "notify": "通知群众",
-    "absorb": "合并进来",
-    "locate": "按位置确定地点",
-    "answer_merged": "随合并工单答复",
-    "remind": "催办",
-    "notify_supervisor": "通报",
-    "assist": "协办单位",
-    "assist_opinion": "协办意见",
-    "transcribe": "语音转写",
-    "notify_deputy": "通知代表",
+    "create": N_("受理"),
+    "add_message": N_("补充消息"),
+    "classify": N_("自动分类"),
+    "notify": N_("通知群众"),
+    "absorb": N_("合并进来"),
+    "locate": N_("按位置确定地点"),
+    "answer_merged": N_("随合并工单答复"),
+    "remind": N_("催办"),
+    "notify_supervisor": N_("通报"),
+    "assist": N_("协办单位"),
+    "assist_opinion": N_("协办意见"),
+    "transcribe": N_("语音转写"),
+    "notify_deputy": N_("通知代表"),
 }
 
 
 def action_label(action: str) -> str:
-    """The Chinese name of a timeline action."""
+    """The name of a timeline action, in the reader's language."""
     step = STEPS.get(action)
-    return step.label if step else EVENT_LABELS.get(action, action)
+    label = step.label if step else EVENT_LABELS.get(action)
+    return gettext(label) if label else action
 
 
 def change_value(value: Any) -> str:
@@ -167,7 +170,7 @@ def change_value(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
     if isinstance(value, list):
         return "、".join(map(str, value))
     return str(value)

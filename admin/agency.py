@@ -17,6 +17,7 @@ from routing.calendar import WorkingHours
 from routing.clock import now
 from routing.escalation import latest_digests, open_escalations
 from routing.models import Role
+from routing.texts import N_
 from routing.tickets import agency_queue, assisting_queue
 
 from .auth import current_staff, roles_required
@@ -132,14 +133,14 @@ def _back(number: str):
 @bp.post("/tickets/<number>/accept")
 @roles_required(Role.AGENCY)
 def accept(number: str):
-    _act(number, EmptyForm(), workflow.accept, "已签收。")
+    _act(number, EmptyForm(), workflow.accept, N_("已签收。"))
     return _back(number)
 
 
 @bp.post("/tickets/<number>/answer")
 @roles_required(Role.AGENCY)
 def answer(number: str):
-    _act(number, AnswerForm(), workflow.answer, "已答复，群众可以看到答复。",
+    _act(number, AnswerForm(), workflow.answer, N_("已答复，群众可以看到答复。"),
          lambda f: {"text": f.answer.data, "grade": f.grade.data or None})
     return _back(number)
 
@@ -147,7 +148,7 @@ def answer(number: str):
 @bp.post("/tickets/<number>/consult")
 @roles_required(Role.AGENCY)
 def consult(number: str):
-    _act(number, ConsultForm(), workflow.consult, "已记录面商情况。",
+    _act(number, ConsultForm(), workflow.consult, N_("已记录面商情况。"),
          lambda f: {"held_on": f.held_on.data, "way": f.way.data, "note": f.note.data})
     return _back(number)
 
@@ -155,7 +156,7 @@ def consult(number: str):
 @bp.post("/tickets/<number>/return")
 @roles_required(Role.AGENCY)
 def return_ticket(number: str):
-    if _act(number, ReturnForm(), workflow.return_ticket, "已退回分拨中心。", lambda f: {"reason": f.reason.data}):
+    if _act(number, ReturnForm(), workflow.return_ticket, N_("已退回分拨中心。"), lambda f: {"reason": f.reason.data}):
         return redirect(url_for("agency.queue"))
     return _back(number)
 
@@ -163,7 +164,7 @@ def return_ticket(number: str):
 @bp.post("/tickets/<number>/ask")
 @roles_required(Role.AGENCY)
 def ask_resident(number: str):
-    _act(number, AskForm(), workflow.ask_resident, "已请群众补充，办理时限暂停计算。",
+    _act(number, AskForm(), workflow.ask_resident, N_("已请群众补充，办理时限暂停计算。"),
          lambda f: {"question": f.question.data})
     return _back(number)
 
@@ -171,14 +172,14 @@ def ask_resident(number: str):
 @bp.post("/tickets/<number>/resume")
 @roles_required(Role.AGENCY)
 def resume(number: str):
-    _act(number, EmptyForm(), workflow.resume, "已恢复办理，答复时限已顺延。", lambda f: {"reason": "承办单位继续办理"})
+    _act(number, EmptyForm(), workflow.resume, N_("已恢复办理，答复时限已顺延。"), lambda f: {"reason": "承办单位继续办理"})
     return _back(number)
 
 
 @bp.post("/tickets/<number>/extension")
 @roles_required(Role.AGENCY)
 def request_extension(number: str):
-    _act(number, ExtensionForm(), workflow.request_extension, "延期申请已提交，等待分拨中心审批。",
+    _act(number, ExtensionForm(), workflow.request_extension, N_("延期申请已提交，等待分拨中心审批。"),
          lambda f: {"until": datetime.combine(f.until.data, WorkingHours().end), "reason": f.reason.data})
     return _back(number)
 
@@ -186,7 +187,7 @@ def request_extension(number: str):
 @bp.post("/tickets/<number>/opinion")
 @roles_required(Role.AGENCY)
 def opinion(number: str):
-    _act(number, OpinionForm(), workflow.add_opinion, "协办意见已记录，主办单位可以看到。", lambda f: {"text": f.opinion.data})
+    _act(number, OpinionForm(), workflow.add_opinion, N_("协办意见已记录，主办单位可以看到。"), lambda f: {"text": f.opinion.data})
     return _back(number)
 
 

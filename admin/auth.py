@@ -95,7 +95,7 @@ def login():
 @login_required
 def logout():
     logout_user()
-    flash("已退出。")
+    flash(gettext("已退出。"))
     return redirect(url_for("auth.login"))
 
 

@@ -20,6 +20,7 @@ from classifier.learning import retrain
 from collector.context import services
 from collector.deputies import login_exists, register as register_deputy
 from collector.history import HistoryImportError, import_history
+from routing.api_clients import ApiClientError, issue_key, list_clients, revoke
 from routing.clock import now
 from routing.corrections import agency_examples, topic_examples
 from routing.deadlines import calendar_entries, day_range, load_calendar, remove_calendar_day, set_calendar_days
@@ -34,6 +35,7 @@ classifier_cli = AppGroup("classifier", help="分类模型 / the topic and agenc
 deputy_cli = AppGroup("deputy", help="人大代表账号 / deputies' accounts.")
 calendar_cli = AppGroup("calendar", help="工作日历 / holidays and make-up working days.")
 agency_cli = AppGroup("agency", help="承办单位 / agencies.")
+api_key_cli = AppGroup("api-key", help="接口调用方的密钥 / keys of the JSON API's clients.")
 
 
 def _store() -> ModelStore:
@@ -354,7 +356,43 @@ def deputy_add(username: str, name: str, level: str, stations: tuple[str, ...], 
         session.close()
 
 
+@api_key_cli.command("create")
+@click.argument("name")
+def api_key_create(name: str) -> None:
+    """Issue a key for the client NAME (a new key replaces its old one). The key is shown only now."""
+    with services().db.Session() as session:
+        try:
+            client, key = issue_key(session, name, now())
+        except ApiClientError as exc:
+            raise click.UsageError(str(exc)) from exc
+        session.commit()
+        click.echo(f"{client.name} 的密钥（只显示这一次，请妥善保存）：")
+        click.echo(key)
+
+
+@api_key_cli.command("revoke")
+@click.argument("name")
+def api_key_revoke(name: str) -> None:
+    """Stop the key of the client NAME from working."""
+    with services().db.Session() as session:
+        try:
+            revoke(session, name)
+        except ApiClientError as exc:
+            raise click.UsageError(str(exc)) from exc
+        session.commit()
+    click.echo(f"{name} 的密钥已停用。")
+
+
+@api_key_cli.command("list")
+def api_key_list() -> None:
+    """The clients, and whether their key works."""
+    with services().db.Session() as session:
+        for client in list_clients(session):
+            click.echo(f"{client.name}\t{'有效' if client.active else '已停用'}\t{client.created_at:%Y-%m-%d}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(api_key_cli)
     app.cli.add_command(agency_cli)
     app.cli.add_command(deputy_cli)
     app.cli.add_command(calendar_cli)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, abort, jsonify, render_template, request
+from flask_babel import gettext
 
 from collector.context import db_session
 from routing import stats
@@ -39,7 +40,7 @@ def scope_of(user: User) -> stats.Scope:
 def _period() -> int:
     raw = request.args.get("days", str(stats.DEFAULT_PERIOD))
     if not raw.isdigit() or int(raw) not in stats.PERIODS:
-        abort(400, description=f"统计周期只能是 {'、'.join(map(str, stats.PERIODS))} 天。")
+        abort(400, description=gettext("统计周期只能是 %(days)s 天。", days="、".join(map(str, stats.PERIODS))))
     return int(raw)
 
 
@@ -71,7 +72,46 @@ def index():
         days=_period(),
         agency=user.agency if user.role is Role.AGENCY else None,
         ticket_endpoint="agency.ticket" if user.role is Role.AGENCY else "desk.ticket",
+        script_texts=script_texts(),
     )
+
+
+def script_texts() -> dict[str, str]:
+    """What dashboard.js writes itself, in the reader's language."""
+    return {
+        "other": gettext("其他"),
+        "none": gettext("没有。"),
+        "no_hot": gettext("暂无热点。"),
+        "count": gettext("%(n)s 件"),
+        "longitude": gettext("经度"),
+        "latitude": gettext("纬度"),
+        "districts": gettext("区县"),
+        "tickets": gettext("工单"),
+        # %(from)s, %(to)s and %(days)s are filled in by the script.
+        "period": gettext("统计区间：%(from)s 至 %(to)s（近 %(days)s 天）"),
+        "login_expired": gettext("登录已过期，请刷新页面后重新登录。"),
+        "load_failed": gettext("数据加载失败，请刷新页面重试。"),
+    }
+
+
+def _labels_translated(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures' own labels (states, channels, 未确定) in the reader's
+    language; names of agencies, districts and topics stay as stored."""
+    translated = set(stats.CHANNEL_LABELS.values()) | {stats.UNKNOWN}
+
+    def label(name: str) -> str:
+        return gettext(name) if name in translated else name
+
+    for dimension in figures["by"].values():
+        for entry in (*dimension["series"], *dimension["totals"]):
+            entry["name"] = label(entry["name"])
+    for key in ("overdue", "soon"):
+        for row in figures["due"][key]:
+            row.update(status=gettext(row["status"]), which=gettext(row["which"]),
+                       agency=label(row["agency"]), topic=label(row["topic"]))
+    for point in figures["places"]["points"]:
+        point["topic"] = label(point["topic"])
+    return figures
 
 
 @bp.get("/data")
@@ -80,7 +120,7 @@ def data():
     scope = scope_of(current_staff())
     figures = stats.dashboard(db_session(), now(), _period(), scope)
     figures["hot"] = hot(scope)
-    return jsonify(figures)
+    return jsonify(_labels_translated(figures))
 
 
 def init_app(app: Flask) -> None:

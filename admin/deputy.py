@@ -4,6 +4,8 @@ voice note, and follow up everything raised; a liaison station's page."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
@@ -18,24 +20,25 @@ from routing.clock import now
 from routing.models import Deputy, Kind, Role, Station, Status
 
 from .auth import current_staff, roles_required
+from .i18n import error_text
 
 bp = Blueprint("deputy", __name__, url_prefix="/deputy")
 
 
 class DeputySubmissionForm(FlaskForm):
     mode = RadioField(
-        "性质",
-        choices=[SelectChoice(value, label) for value, label in deputies.MODES.items()],
+        _l("性质"),
+        choices=[SelectChoice(value, _l(label)) for value, label in deputies.MODES.items()],
         default="complaint",
-        validators=[InputRequired("请选择性质。")],
+        validators=[InputRequired(_l("请选择性质。"))],
     )
-    text = TextAreaField("反映内容（文字，可与语音二选一）", validators=[Optional()])
-    voice = FileField("语音（录音或上传 AMR、M4A、MP3、WAV、WebM、Ogg 文件）")
+    text = TextAreaField(_l("反映内容（文字，可与语音二选一）"), validators=[Optional()])
+    voice = FileField(_l("语音（录音或上传 AMR、M4A、MP3、WAV、WebM、Ogg 文件）"))
     constituents = IntegerField(
-        "反映群众人数", default=1, validators=[InputRequired("请填写人数。"), NumberRange(1, deputies.MAX_CONSTITUENTS, "人数应为 1 以上。")]
+        _l("反映群众人数"), default=1, validators=[InputRequired(_l("请填写人数。")), NumberRange(1, deputies.MAX_CONSTITUENTS, _l("人数应为 1 以上。"))]
     )
-    place = StringField("群众在哪里提出（选填）", validators=[Optional()])
-    station = SelectField("联络站", coerce=str, validators=[Optional()])
+    place = StringField(_l("群众在哪里提出（选填）"), validators=[Optional()])
+    station = SelectField(_l("联络站"), coerce=str, validators=[Optional()])
 
 
 def _deputy() -> Deputy:
@@ -70,7 +73,7 @@ def _input(form: DeputySubmissionForm) -> deputies.DeputyInput:
 def portal():
     deputy = _deputy()
     form = DeputySubmissionForm()
-    form.station.choices = [SelectChoice("", "不在联络站")] + [SelectChoice(str(s.id), s.name) for s in deputy.stations]
+    form.station.choices = [SelectChoice("", _l("不在联络站"))] + [SelectChoice(str(s.id), s.name) for s in deputy.stations]
     if request.method == "GET" and len(deputy.stations) == 1:
         form.station.data = str(deputy.stations[0].id)
     if form.validate_on_submit():
@@ -78,9 +81,9 @@ def portal():
             ticket = deputies.submit(db_session(), deputy, _input(form), services().reader(), now(), _limits())
         except SubmissionError as exc:
             db_session().rollback()
-            getattr(form, exc.field.split(".")[0], form.text).errors = [exc.message]
+            getattr(form, exc.field.split(".")[0], form.text).errors = [error_text(exc)]
         else:
-            flash(f"已提交，工单号 {ticket.number}。" + ("语音转写后会自动分类派单。" if not ticket.text else ""))
+            flash(gettext("已提交，工单号 %(number)s。", number=ticket.number) + ("" if ticket.text else gettext("语音转写后会自动分类派单。")))
             return redirect(url_for("deputy.ticket", number=ticket.number))
     recent = deputies.submissions_of(db_session(), deputy)[:5]
     status = 400 if request.method == "POST" else 200
@@ -95,11 +98,11 @@ class RatingForm(FlaskForm):
     """代表评价 of the answer to the deputy's suggestion."""
 
     rating = RadioField(
-        "您对答复是否满意",
-        choices=[SelectChoice(value, label) for value, label in workflow.RATINGS.items()],
-        validators=[InputRequired("请选择评价。")],
+        _l("您对答复是否满意"),
+        choices=[SelectChoice(value, _l(label)) for value, label in workflow.RATINGS.items()],
+        validators=[InputRequired(_l("请选择评价。"))],
     )
-    reason = TextAreaField("理由（不满意时必填）", validators=[Optional()])
+    reason = TextAreaField(_l("理由（不满意时必填）"), validators=[Optional()])
 
 
 class BindForm(FlaskForm):
@@ -133,7 +136,7 @@ def ticket(number: str):
     deputy = _deputy()
     submission = deputies.submission_of_ticket(db_session(), deputy, number)
     if submission is None:
-        abort(404, description="没有找到您提交的这张工单。")
+        abort(404, description=gettext("没有找到您提交的这张工单。"))
     deputies.mark_read(db_session(), deputy, submission.ticket, now())
     return _ticket_page(submission, RatingForm())
 
@@ -163,17 +166,17 @@ def rate(number: str):
     session = db_session()
     submission = deputies.submission_of_ticket(session, deputy, number)
     if submission is None:
-        abort(404, description="没有找到您提交的这张工单。")
+        abort(404, description=gettext("没有找到您提交的这张工单。"))
     form = RatingForm()
     if form.validate_on_submit():
         try:
             workflow.rate_by_deputy(session, submission.ticket, current_staff(), now(), form.rating.data, form.reason.data)
         except workflow.WorkflowError as exc:
             session.rollback()
-            form.reason.errors = [str(exc)]
+            form.reason.errors = [error_text(exc)]
         else:
             session.commit()
-            flash("已重新交办，承办单位须在一个月内再次答复。" if form.rating.data == "unsatisfied" else "感谢评价，工单已办结。")
+            flash(gettext("已重新交办，承办单位须在一个月内再次答复。") if form.rating.data == "unsatisfied" else gettext("感谢评价，工单已办结。"))
             return redirect(url_for("deputy.ticket", number=number))
     return _ticket_page(submission, form, 400)
 
@@ -185,7 +188,7 @@ def station(station_id: int):
     session = db_session()
     station = session.get(Station, station_id)
     if station is None:
-        abort(404, description="没有这个联络站。")
+        abort(404, description=gettext("没有这个联络站。"))
     user = current_staff()
     if user.role is Role.DEPUTY and not deputies.serves(deputies.deputy_of(session, user), station):
         abort(403)

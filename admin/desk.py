@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
@@ -15,6 +16,7 @@ from routing.clock import now
 from routing.deadlines import load_calendar
 from routing.escalation import count_open, open_escalations
 from routing.models import Agency, Role
+from routing.texts import N_
 from routing.tickets import find_by_number, recent_tickets, triage_queue, urgent_unaccepted
 
 from .auth import current_staff, roles_required
@@ -113,11 +115,11 @@ def ticket(number: str):
 
 # One-reason steps: (workflow function, keyword arguments, message when done).
 REASON_STEPS = {
-    "invalidate": (workflow.invalidate, {}, "已标记为无效。"),
-    "reopen": (workflow.reopen, {}, "已退回原承办单位重新办理。"),
-    "close": (workflow.close, {}, "已办结。"),
-    "approve_extension": (workflow.decide_extension, {"approve": True}, "已批准延期，群众会收到通知。"),
-    "refuse_extension": (workflow.decide_extension, {"approve": False}, "已不予延期。"),
+    "invalidate": (workflow.invalidate, {}, N_("已标记为无效。")),
+    "reopen": (workflow.reopen, {}, N_("已退回原承办单位重新办理。")),
+    "close": (workflow.close, {}, N_("已办结。")),
+    "approve_extension": (workflow.decide_extension, {"approve": True}, N_("已批准延期，群众会收到通知。")),
+    "refuse_extension": (workflow.decide_extension, {"approve": False}, N_("已不予延期。")),
 }
 
 
@@ -144,10 +146,10 @@ def merge(number: str):
     if form.validate_on_submit():
         into = find_by_number(db_session(), form.into.data.strip())
         if into is None:
-            flash(f"没有找到工单 {form.into.data.strip()}，请核对工单号。", "error")
+            flash(gettext("没有找到工单 %(number)s，请核对工单号。", number=form.into.data.strip()), "error")
         else:
             carry_out(workflow.merge, ticket, into, user, reason=form.reason.data or None,
-                      done=f"已合并到工单 {into.number}，将随该工单答复。")
+                      done=gettext("已合并到工单 %(number)s，将随该工单答复。", number=into.number))
     else:
         flash_errors(form)
     return redirect(url_for("desk.ticket", number=number))
@@ -172,7 +174,7 @@ def correct(number: str):
         subtopic=subtopic or None,
         agency=agency,
         reason=form.reason.data or None,
-        done="已更正。",
+        done=N_("已更正。"),
     )
     return redirect(url_for("desk.ticket", number=number))
 

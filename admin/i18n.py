@@ -14,10 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 from flask_login import current_user, login_required
 
 from collector.context import db_session
+from routing.texts import N_, DomainError, Label
 
 from .auth import current_staff
 
@@ -25,12 +26,6 @@ from .auth import current_staff
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT = "zh"
 TRANSLATIONS = Path(__file__).parent / "translations"
-
-
-
-def N_(text: str) -> str:
-    """Marks a text for the catalogue without translating it here."""
-    return text
 
 
 # Labels that come from the domain (routing.models) in Chinese, translated where
@@ -42,7 +37,28 @@ DOMAIN_LABELS = (
     N_("已派至承办单位"), N_("已转办"), N_("承办单位已签收"), N_("承办单位已答复"), N_("重新确定承办单位"),
     N_("人工分拣中"), N_("承办单位请您补充情况"), N_("延期办理"), N_("已随同一事项答复"), N_("合并办理"),
     N_("您的评价"), N_("不予受理"),
+    # Kinds, urgencies, channels and the figures' own words (policies, dashboard, scorecards, reports).
+    N_("咨询"), N_("求助"), N_("建议"), N_("投诉举报"), N_("代表建议"),
+    N_("一般"), N_("紧急"), N_("水电气热"),
+    N_("联络站网页"), N_("微信公众号"), N_("接口"), N_("人大代表"), N_("热线导入"),
+    N_("未确定"), N_("签收"), N_("答复"), N_("合计"),
+    # The deputy's portal: how a matter is raised, ratings, result classes, levels.
+    N_("转交群众意见"), N_("满意"), N_("基本满意"), N_("不满意"),
+    N_("A 类：所提问题已经解决或基本解决"), N_("B 类：所提问题列入计划逐步解决"),
+    N_("C 类：因条件限制或其他原因暂时不能解决，留作参考"),
+    N_("省"), N_("市"), N_("区"),
+    N_("当面"), N_("电话"), N_("座谈"), N_("视察调研"),
 )
+
+
+def error_text(error: BaseException) -> str:
+    """An error from the domain in the reader's language: its template and the
+    values that are labels translated, names and numbers as they are."""
+    if not isinstance(error, DomainError):
+        return str(error)
+    values = {k: gettext(v) if isinstance(v, Label) else v for k, v in error.values.items()}
+    return gettext(error.template, **values)
+
 
 bp = Blueprint("i18n", __name__)
 babel = Babel()
@@ -81,5 +97,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(languages=LANGUAGES, html_lang=html_lang, current_locale=lambda: str(get_locale()))
+    # translate(): a label marked in Python (N_), which may hold a "%" that the
+    # templates' own _() would take for a placeholder.
+    app.jinja_env.globals.update(
+        languages=LANGUAGES, html_lang=html_lang, current_locale=lambda: str(get_locale()), translate=gettext
+    )
     app.register_blueprint(bp)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -26,35 +28,38 @@ from routing.deadlines import (
     update_policy,
 )
 from routing.models import Kind, Urgency
+from routing.texts import N_
 
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
 from .desk import DISPATCH
+from .i18n import error_text
 from .views import flash_errors
 
 bp = Blueprint("policies", __name__, url_prefix="/desk")
 
-WHOLE = "请填写 0 或正整数。"
+WHOLE = _l("请填写 0 或正整数。")
 
 
 class PolicyForm(FlaskForm):
-    accept_days = IntegerField("签收（工作日）", validators=[InputRequired(WHOLE), NumberRange(0, None, WHOLE)])
-    answer_days = IntegerField("答复（工作日）", validators=[Optional(), NumberRange(0, None, WHOLE)])
-    answer_hours = IntegerField("或答复（小时）", validators=[Optional(), NumberRange(0, None, WHOLE)])
-    answer_months = IntegerField("或答复（月）", validators=[Optional(), NumberRange(0, None, WHOLE)])
+    accept_days = IntegerField(_l("签收（工作日）"), validators=[InputRequired(WHOLE), NumberRange(0, None, WHOLE)])
+    answer_days = IntegerField(_l("答复（工作日）"), validators=[Optional(), NumberRange(0, None, WHOLE)])
+    answer_hours = IntegerField(_l("或答复（小时）"), validators=[Optional(), NumberRange(0, None, WHOLE)])
+    answer_months = IntegerField(_l("或答复（月）"), validators=[Optional(), NumberRange(0, None, WHOLE)])
 
 
 class CalendarForm(FlaskForm):
-    first = DateField("开始日期", validators=[DataRequired("请选择开始日期。")])
-    last = DateField("结束日期（单日可不填）", validators=[Optional()])
-    is_workday = SelectField("类型", choices=[SelectChoice("0", "放假"), SelectChoice("1", "调休上班")], default="0")
-    note = StringField("说明（如：春节、国庆调休）", validators=[Optional(), Length(max=64)])
+    first = DateField(_l("开始日期"), validators=[DataRequired(_l("请选择开始日期。"))])
+    last = DateField(_l("结束日期（单日可不填）"), validators=[Optional()])
+    is_workday = SelectField(_l("类型"), choices=[SelectChoice("0", _l("放假")), SelectChoice("1", _l("调休上班"))], default="0")
+    note = StringField(_l("说明（如：春节、国庆调休）"), validators=[Optional(), Length(max=64)])
 
 
 POLICY_FIELDS = {
-    "accept_days": "签收工作日", "answer_days": "答复工作日", "answer_hours": "答复小时", "answer_months": "答复月数",
+    "accept_days": N_("签收工作日"), "answer_days": N_("答复工作日"), "answer_hours": N_("答复小时"),
+    "answer_months": N_("答复月数"),
 }
-CALENDAR_FIELDS = {"days": "日期", "is_workday": "调休上班", "note": "说明"}
+CALENDAR_FIELDS = {"days": N_("日期"), "is_workday": N_("调休上班"), "note": N_("说明")}
 
 
 @bp.get("/policies")
@@ -73,7 +78,7 @@ def update(kind: str, urgency: str):
     try:
         kind_, urgency_ = Kind(kind), Urgency(urgency)
     except ValueError:
-        abort(404, description="没有这类时限规则。")
+        abort(404, description=gettext("没有这类时限规则。"))
     form = PolicyForm()
     if not form.validate_on_submit():
         flash_errors(form)
@@ -85,16 +90,17 @@ def update(kind: str, urgency: str):
         session.commit()
     except PolicyError as exc:
         session.rollback()
-        flash(f"{kind_.label} · {urgency_.label}：{exc}", "error")
+        flash(f"{gettext(kind_.label)} · {gettext(urgency_.label)}：{error_text(exc)}", "error")
     else:
-        flash(f"已保存“{kind_.label} · {urgency_.label}”的时限。新派单的工单按新时限计算，已派单的工单时限不变。")
+        flash(gettext("已保存“%(kind)s · %(urgency)s”的时限。新派单的工单按新时限计算，已派单的工单时限不变。",
+                      kind=gettext(kind_.label), urgency=gettext(urgency_.label)))
     return redirect(url_for("policies.index") + f"#{kind}-{urgency}")
 
 
 def _year() -> int:
     year = request.args.get("year", type=int) or now().year
     if not 2000 <= year <= 2100:
-        abort(404, description="年份超出范围。")
+        abort(404, description=gettext("年份超出范围。"))
     return year
 
 
@@ -127,7 +133,7 @@ def add_days():
     try:
         days = day_range(form.first.data, form.last.data)
     except ValueError as exc:
-        flash(str(exc) + "。", "error")
+        flash(error_text(exc) + gettext("。"), "error")
         return redirect(url_for("policies.calendar", year=year))
     session = db_session()
     is_workday = form.is_workday.data == "1"
@@ -135,7 +141,8 @@ def add_days():
         session, days, is_workday=is_workday, note=(form.note.data or "").strip(), actor=current_staff(), now=now()
     )
     session.commit()
-    flash(f"已录入 {n} 天{'调休上班' if is_workday else '放假'}。已设定的期限不变，新工单按新日历计算。")
+    entered = gettext("已录入 %(n)s 天调休上班。", n=n) if is_workday else gettext("已录入 %(n)s 天放假。", n=n)
+    flash(entered + gettext("已设定的期限不变，新工单按新日历计算。"))
     return redirect(url_for("policies.calendar", year=days[0].year))
 
 
@@ -145,15 +152,15 @@ def remove_day(day: str):
     try:
         the_day = date.fromisoformat(day)
     except ValueError:
-        abort(404, description="日期格式不对。")
+        abort(404, description=gettext("日期格式不对。"))
     if not EmptyForm().validate_on_submit():
         abort(400)
     session = db_session()
     if remove_calendar_day(session, the_day, actor=current_staff(), now=now()):
         session.commit()
-        flash(f"已删除 {the_day.isoformat()} 的录入。")
+        flash(gettext("已删除 %(day)s 的录入。", day=the_day.isoformat()))
     else:
-        flash(f"{the_day.isoformat()} 没有录入。", "error")
+        flash(gettext("%(day)s 没有录入。", day=the_day.isoformat()), "error")
     return redirect(url_for("policies.calendar", year=the_day.year))
 
 

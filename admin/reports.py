@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, abort, render_template, request
+from flask_babel import gettext
 from sqlalchemy import select
 
 from collector.context import db_session
@@ -20,6 +21,7 @@ from routing.report import MonthlyReport, monthly_report, parse_month
 from routing.stats import Scope
 
 from .auth import current_staff, roles_required
+from .i18n import error_text
 from .matters import POOL, hot_issues_among
 from .scorecards import COLUMNS, table
 
@@ -34,7 +36,7 @@ def _asked(name: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit():
-        abort(400, description=f"参数 {name} 应为编号。")
+        abort(400, description=gettext("参数 %(name)s 应为编号。", name=name))
     return int(raw)
 
 
@@ -43,18 +45,18 @@ def _subject() -> tuple[Scope, str]:
     user = current_staff()
     agency_id, district_id = _asked("agency"), _asked("district")
     if agency_id is not None and district_id is not None:
-        abort(400, description="请在承办单位和区县之间选一个。")
+        abort(400, description=gettext("请在承办单位和区县之间选一个。"))
     if user.role is Role.AGENCY:
         if user.agency_id is None or district_id is not None or agency_id not in (None, user.agency_id):
             abort(403)
         agency_id = user.agency_id
     if agency_id is not None:
-        agency = db_session().get(Agency, agency_id) or abort(404, description="没有这个承办单位。")
+        agency = db_session().get(Agency, agency_id) or abort(404, description=gettext("没有这个承办单位。"))
         return Scope(agency_id=agency.id), agency.name
     if district_id is not None:
-        district = db_session().get(District, district_id) or abort(404, description="没有这个区县。")
+        district = db_session().get(District, district_id) or abort(404, description=gettext("没有这个区县。"))
         return Scope(district_id=district.id), district.name
-    return Scope(), "全市"
+    return Scope(), gettext("全市")
 
 
 def hot_in_month(report: MonthlyReport, scope: Scope) -> list[dict[str, Any]]:
@@ -76,7 +78,7 @@ def monthly():
     try:
         month = parse_month(request.args.get("month"), today.date())
     except ValueError as exc:
-        abort(400, description=str(exc))
+        abort(400, description=error_text(exc))
     scope, subject = _subject()
     report = monthly_report(db_session(), month, today, scope)
     user = current_staff()

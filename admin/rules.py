@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,11 +33,13 @@ from routing.rules import (
     save_rule,
     set_active,
 )
+from routing.texts import N_
 from routing.tickets import case_for
 
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
 from .desk import DISPATCH, topic_choices
+from .i18n import error_text
 from .views import flash_errors
 
 bp = Blueprint("rules", __name__, url_prefix="/desk/rules")
@@ -44,8 +48,9 @@ bp = Blueprint("rules", __name__, url_prefix="/desk/rules")
 NAMED = 10
 
 FIELD_LABELS = {
-    "topic": "一级分类", "subtopic": "二级分类", "district": "区县", "street": "街道", "keywords": "关键词",
-    "agency": "主办单位", "assisting": "协办单位", "priority": "优先级", "active": "启用", "note": "备注",
+    "topic": N_("一级分类"), "subtopic": N_("二级分类"), "district": N_("区县"), "street": N_("街道"),
+    "keywords": N_("关键词"), "agency": N_("主办单位"), "assisting": N_("协办单位"), "priority": N_("优先级"),
+    "active": N_("启用"), "note": N_("备注"),
 }
 
 
@@ -57,17 +62,17 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class RuleForm(FlaskForm):
-    topic = SelectField("问题分类", validators=[Optional()])
-    district = SelectField("区县", validators=[Optional()])
-    street = SelectField("街道 / 乡镇", validators=[Optional()])
-    keywords = StringField("关键词（任一出现即适用，用顿号或空格分隔）", validators=[Optional(), Length(max=500)])
-    agency = SelectField("主办单位", validators=[DataRequired("请选择主办单位。")])
-    assisting = MultiCheckboxField("协办单位", validators=[Optional()])
-    priority = IntegerField("优先级（数字大的优先）", default=0,
-                            validators=[NumberRange(-100, 100, "优先级请填 -100 到 100 之间的整数。")])
-    note = TextAreaField("备注（依据、职责分工）", validators=[Optional(), Length(max=500)])
-    active = BooleanField("启用", default=True)
-    sample = TextAreaField("试用文本", validators=[Optional(), Length(max=5000)])
+    topic = SelectField(_l("问题分类"), validators=[Optional()])
+    district = SelectField(_l("区县"), validators=[Optional()])
+    street = SelectField(_l("街道 / 乡镇"), validators=[Optional()])
+    keywords = StringField(_l("关键词（任一出现即适用，用顿号或空格分隔）"), validators=[Optional(), Length(max=500)])
+    agency = SelectField(_l("主办单位"), validators=[DataRequired(_l("请选择主办单位。"))])
+    assisting = MultiCheckboxField(_l("协办单位"), validators=[Optional()])
+    priority = IntegerField(_l("优先级（数字大的优先）"), default=0,
+                            validators=[NumberRange(-100, 100, _l("优先级请填 -100 到 100 之间的整数。"))])
+    note = TextAreaField(_l("备注（依据、职责分工）"), validators=[Optional(), Length(max=500)])
+    active = BooleanField(_l("启用"), default=True)
+    sample = TextAreaField(_l("试用文本"), validators=[Optional(), Length(max=5000)])
 
 
 def _agencies(session: Session) -> list[Agency]:
@@ -76,7 +81,7 @@ def _agencies(session: Session) -> list[Agency]:
 
 def rule_form(session: Session, rule: RoutingRule | None) -> RuleForm:
     form = RuleForm(data=_form_data(rule)) if rule is not None and request.method == "GET" else RuleForm()
-    topics = [("", "任意分类")] + topic_choices()[1:]
+    topics = [("", gettext("任意分类"))] + topic_choices()[1:]
     if rule is not None and rule.topic:
         # A topic the active model no longer knows stays choosable for its rule.
         current = _topic_value(rule)
@@ -84,12 +89,12 @@ def rule_form(session: Session, rule: RoutingRule | None) -> RuleForm:
             topics.append((current, current.replace("/", " / ")))
     form.topic.choices = topics
     districts = list(session.scalars(select(District).order_by(District.id)))
-    form.district.choices = [("", "任意区县")] + [(str(d.id), d.name) for d in districts]
-    form.street.choices = [("", "任意街道")] + [
+    form.district.choices = [("", gettext("任意区县"))] + [(str(d.id), d.name) for d in districts]
+    form.street.choices = [("", gettext("任意街道"))] + [
         (str(s.id), f"{d.name} · {s.name}") for d in districts for s in d.streets
     ]
     agencies = _agencies(session)
-    form.agency.choices = [("", "请选择")] + [(str(a.id), a.name + ("" if a.active else "（已停用）")) for a in agencies]
+    form.agency.choices = [("", gettext("请选择"))] + [(str(a.id), a.name + ("" if a.active else gettext("（已停用）"))) for a in agencies]
     form.assisting.choices = [(str(a.id), a.name) for a in agencies if a.active]
     return form
 
@@ -171,10 +176,12 @@ def effect(outcome: RuleOutcome) -> str:
     """What the change means for open tickets: said, so that it is never silent."""
     moved = outcome.rerouted
     if not moved:
-        return "现有未办结工单的派单结果不受影响。"
-    names = "、".join(t.number for t in moved[:NAMED]) + ("等" if len(moved) > NAMED else "")
-    return (f"按新规则，有 {len(moved)} 张未办结工单会派给不同单位（{names}）；"
-            "已派出的工单不会自动改派，如需改派请在工单页更正。")
+        return gettext("现有未办结工单的派单结果不受影响。")
+    names = "、".join(t.number for t in moved[:NAMED]) + (gettext("等") if len(moved) > NAMED else "")
+    return gettext(
+        "按新规则，有 %(n)s 张未办结工单会派给不同单位（%(names)s）；已派出的工单不会自动改派，如需改派请在工单页更正。",
+        n=len(moved), names=names,
+    )
 
 
 @bp.get("/")
@@ -205,7 +212,7 @@ def new():
 def edit(rule_id: int):
     rule = db_session().get(RoutingRule, rule_id)
     if rule is None:
-        abort(404, description="没有这条规则。")
+        abort(404, description=gettext("没有这条规则。"))
     return _edit(rule)
 
 
@@ -222,11 +229,11 @@ def _edit(rule: RoutingRule | None):
                 else:
                     outcome = save_rule(session, rule, fields_of(session, form), current_staff(), now())
                     session.commit()
-                    flash("规则已保存。" + effect(outcome))
+                    flash(gettext("规则已保存。") + effect(outcome))
                     return redirect(url_for("rules.edit", rule_id=outcome.rule.id))
             except RuleError as exc:
                 session.rollback()
-                flash(str(exc), "error")
+                flash(error_text(exc), "error")
                 status = 400
         else:
             flash_errors(form)
@@ -245,7 +252,7 @@ def _edit(rule: RoutingRule | None):
 def _try(session: Session, rule: RoutingRule | None, form: RuleForm) -> Trial | None:
     text = (form.sample.data or "").strip()
     if not text:
-        flash("请填写试用文本。", "error")
+        flash(gettext("请填写试用文本。"), "error")
         return None
     draft = draft_rule(session, rule.id if rule is not None else None, fields_of(session, form))
     try:
@@ -261,16 +268,16 @@ def toggle(rule_id: int, change: str):
     session = db_session()
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
-        abort(404, description="没有这条规则。")
+        abort(404, description=gettext("没有这条规则。"))
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
         outcome = set_active(session, rule, change == "activate", current_staff(), now())
         session.commit()
-        flash(("已启用。" if rule.active else "已停用（规则保留，工单记录仍可查到它）。") + effect(outcome))
+        flash((gettext("已启用。") if rule.active else gettext("已停用（规则保留，工单记录仍可查到它）。")) + effect(outcome))
     except RuleError as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
     if request.form.get("back") == "list":
         return redirect(url_for("rules.index"))
     return redirect(url_for("rules.edit", rule_id=rule_id))

@@ -25,6 +25,7 @@ from routing.clock import now
 from routing.models import Agency, Role
 from routing.deputy_stats import SuggestionScore, suggestion_scores, total
 from routing.scorecard import AgencyScore, Scorecard, month_of, previous_month, quarter_of, scorecard
+from routing.texts import N_
 
 from .auth import current_staff, roles_required
 from .exports import to_csv
@@ -32,7 +33,7 @@ from .exports import to_csv
 bp = Blueprint("scorecards", __name__)
 
 VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.AGENCY)
-PERIODS = {"this_month": "本月", "last_month": "上月", "this_quarter": "本季度", "custom": "自定义"}
+PERIODS = {"this_month": N_("本月"), "last_month": N_("上月"), "this_quarter": N_("本季度"), "custom": N_("自定义")}
 PRESETS: dict[str, Callable[[date], tuple[datetime, datetime]]] = {
     "this_month": month_of,
     "last_month": previous_month,
@@ -51,22 +52,22 @@ def _one_decimal(value: float | None) -> float | None:
 
 # The figures, in order: the page's columns and the exports' are the same.
 COLUMNS: tuple[tuple[str, Callable[[AgencyScore], Any]], ...] = (
-    ("承办单位", lambda s: s.agency),
-    ("派单数", lambda s: s.assigned),
-    ("按时签收", lambda s: s.accepted_on_time),
-    ("超时签收", lambda s: s.accepted_late),
-    ("按时签收率(%)", lambda s: _percent(s.accept_rate)),
-    ("按时答复", lambda s: s.answered_on_time),
-    ("超时答复", lambda s: s.answered_late),
-    ("按时答复率(%)", lambda s: _percent(s.answer_rate)),
-    ("评价数", lambda s: s.rated),
-    ("满意及基本满意", lambda s: s.satisfied),
-    ("满意率(%)", lambda s: _percent(s.satisfaction_rate)),
-    ("平均办理时长(小时)", lambda s: _one_decimal(s.average_handling_hours)),
-    ("平均办理时长(工作日)", lambda s: _one_decimal(s.average_handling_working_days)),
-    ("退回", lambda s: s.returns),
-    ("转办", lambda s: s.transfers),
-    ("当前超期", lambda s: s.overdue),
+    (N_("承办单位"), lambda s: s.agency),
+    (N_("派单数"), lambda s: s.assigned),
+    (N_("按时签收"), lambda s: s.accepted_on_time),
+    (N_("超时签收"), lambda s: s.accepted_late),
+    (N_("按时签收率(%)"), lambda s: _percent(s.accept_rate)),
+    (N_("按时答复"), lambda s: s.answered_on_time),
+    (N_("超时答复"), lambda s: s.answered_late),
+    (N_("按时答复率(%)"), lambda s: _percent(s.answer_rate)),
+    (N_("评价数"), lambda s: s.rated),
+    (N_("满意及基本满意"), lambda s: s.satisfied),
+    (N_("满意率(%)"), lambda s: _percent(s.satisfaction_rate)),
+    (N_("平均办理时长(小时)"), lambda s: _one_decimal(s.average_handling_hours)),
+    (N_("平均办理时长(工作日)"), lambda s: _one_decimal(s.average_handling_working_days)),
+    (N_("退回"), lambda s: s.returns),
+    (N_("转办"), lambda s: s.transfers),
+    (N_("当前超期"), lambda s: s.overdue),
 )
 
 
@@ -78,7 +79,7 @@ class Query:
     start: datetime
     end: datetime  # exclusive
     agency_id: int | None
-    error: str | None = None
+    error: str | None = None  # a marked text; the page adds that it shows this month instead
 
     @property
     def last_day(self) -> date:
@@ -99,14 +100,14 @@ def _period(args: Any, today: date) -> tuple[str, datetime, datetime, str | None
     if period == "custom":
         first, last = _day(args.get("start")), _day(args.get("end"))
         if first is None or last is None:
-            error = "请选择起止日期。"
+            error = N_("请选择起止日期。")
         elif last < first:
-            error = "结束日期不能早于开始日期。"
+            error = N_("结束日期不能早于开始日期。")
         elif last - first >= LONGEST:
-            error = "自定义区间最长一年。"
+            error = N_("自定义区间最长一年。")
         else:
             return period, datetime.combine(first, datetime.min.time()), datetime.combine(last + timedelta(days=1), datetime.min.time()), None
-        return ("this_month", *month_of(today), error + "已改为显示本月。")
+        return ("this_month", *month_of(today), error)
     return ("this_month", *month_of(today), None)
 
 
@@ -207,15 +208,15 @@ def export_xlsx():
 # -- 代表建议办理统计 ------------------------------------------------------------------
 
 SUGGESTION_COLUMNS: tuple[tuple[str, Callable[[SuggestionScore], Any]], ...] = (
-    ("承办单位", lambda s: s.agency),
-    ("建议数", lambda s: s.suggestions),
-    ("已办结", lambda s: s.concluded),
-    ("办结率(%)", lambda s: _percent(s.conclusion_rate)),
-    ("已面商", lambda s: s.consulted),
-    ("面商率(%)", lambda s: _percent(s.consultation_rate)),
-    ("代表评价数", lambda s: s.rated),
-    ("满意及基本满意", lambda s: s.satisfied),
-    ("满意率(%)", lambda s: _percent(s.satisfaction_rate)),
+    (N_("承办单位"), lambda s: s.agency),
+    (N_("建议数"), lambda s: s.suggestions),
+    (N_("已办结"), lambda s: s.concluded),
+    (N_("办结率(%)"), lambda s: _percent(s.conclusion_rate)),
+    (N_("已面商"), lambda s: s.consulted),
+    (N_("面商率(%)"), lambda s: _percent(s.consultation_rate)),
+    (N_("代表评价数"), lambda s: s.rated),
+    (N_("满意及基本满意"), lambda s: s.satisfied),
+    (N_("满意率(%)"), lambda s: _percent(s.satisfaction_rate)),
 )
 
 

@@ -1,5 +1,6 @@
 """Safe in the browser: headers that keep text inert, an idle timeout for staff
-sessions, and a rate limit on the public form (防刷).
+sessions, and rate limits (防刷) on the public form, per address, and on the
+JSON API, per client.
 
 Complaint text is untrusted: Jinja escapes it in every page, the dashboard's
 script puts it into the page only as text, and the Content-Security-Policy
@@ -11,10 +12,13 @@ from __future__ import annotations
 import time
 
 from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user, user_logged_in
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from collector import api
 
 # Scripts only from this site: the system runs on intranets, so no CDN either.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -81,7 +85,7 @@ def _idle_timeout(app: Flask) -> None:
         if last is not None and moment - last > limit:
             logout_user()
             session.pop(LAST_SEEN, None)
-            flash(f"您已超过 {app.config['IDLE_MINUTES']} 分钟没有操作，为了安全已自动退出，请重新登录。", "error")
+            flash(gettext("您已超过 %(minutes)s 分钟没有操作，为了安全已自动退出，请重新登录。", minutes=app.config["IDLE_MINUTES"]), "error")
             target = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("auth.login", next=target))
         if last is None or moment - last > LAST_SEEN_GRAIN:
@@ -102,3 +106,8 @@ def _rate_limit(app: Flask) -> None:
     for endpoint in LIMITED_ENDPOINTS:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(app.config["RATELIMIT_SUBMIT"], methods=["POST"])(view)
+    # Programs share addresses (a hotline centre's servers, a NAT): the API
+    # counts per key, one budget for all its routes, and answers in JSON.
+    limiter.shared_limit(
+        app.config["RATELIMIT_API"], scope="api", key_func=api.client_identity, on_breach=api.too_many_requests
+    )(api.bp)

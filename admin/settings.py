@@ -57,6 +57,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         # The public form's rate limit per client address; memory storage serves
         # one process, several processes need a shared store (redis://host:6379).
         "RATELIMIT_SUBMIT": env("RATELIMIT_SUBMIT", "10 per minute;100 per day"),
+        # The JSON API's limit per client: per API key, or per address without one.
+        "RATELIMIT_API": env("RATELIMIT_API", "120 per minute"),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),

@@ -1,11 +1,15 @@
-"""The ticket list (工单查询): filter every ticket one may see, page through
-them, export them as CSV or XLSX. Dispatchers see all; agency staff their own."""
+"""The ticket list (工单查询): filter every ticket one may see, sort and page
+through them, export them as CSV or XLSX in the same order. Dispatchers see
+all; agency staff their own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
@@ -13,9 +17,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
 from routing import bulk
-from routing.listing import PAGE_SIZE, TicketFilter, count_tickets, export_rows, export_tickets, find_tickets
+from routing.listing import (
+    PAGE_SIZE, SORT_KEYS, TicketFilter, TicketOrder, count_tickets, export_rows, export_tickets, find_tickets,
+)
 from routing.clock import now
 from routing.models import Agency, District, Role, Status, Ticket
+from routing.texts import N_
 from routing.tickets import find_by_number
 from routing.workflow import DISPATCH, WorkflowError
 from routing.stats import CHANNEL_LABELS
@@ -23,43 +30,45 @@ from routing.stats import CHANNEL_LABELS
 from .auth import current_staff, roles_required
 from .dashboard import VIEWERS, scope_of
 from .exports import to_csv, to_xlsx
+from .i18n import error_text
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
-ANY = ("", "（全部）")
+ANY = N_("（全部）")
 
 
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    status = SelectField("状态", validators=[Optional()])
-    topic = SelectField("分类", validators=[Optional()])
-    agency = SelectField("承办单位", validators=[Optional()])
-    district = SelectField("区县", validators=[Optional()])
-    channel = SelectField("渠道", validators=[Optional()])
-    since = DateField("受理日期从", validators=[Optional()])
-    until = DateField("至", validators=[Optional()])
-    words = StringField("内容包含", validators=[Optional(), Length(max=100)])
+    status = SelectField(_l("状态"), validators=[Optional()])
+    topic = SelectField(_l("分类"), validators=[Optional()])
+    agency = SelectField(_l("承办单位"), validators=[Optional()])
+    district = SelectField(_l("区县"), validators=[Optional()])
+    channel = SelectField(_l("渠道"), validators=[Optional()])
+    since = DateField(_l("受理日期从"), validators=[Optional()])
+    until = DateField(_l("至"), validators=[Optional()])
+    words = StringField(_l("内容包含"), validators=[Optional(), Length(max=100)])
 
 
 def filter_form() -> FilterForm:
     session = db_session()
     scope = scope_of(current_staff())
     form = FilterForm(request.args)
-    form.status.choices = [ANY] + [(s.value, s.label) for s in Status]
+    any_ = ("", _(ANY))
+    form.status.choices = [any_] + [(s.value, _(s.label)) for s in Status]
     topics = session.scalars(select(Ticket.topic).where(Ticket.topic.is_not(None), *scope.where()).distinct())
-    form.topic.choices = [ANY] + [(t, t) for t in sorted(topics)]
+    form.topic.choices = [any_] + [(t, t) for t in sorted(topics)]
     agencies = session.scalars(select(Agency).order_by(Agency.id))
-    form.agency.choices = [ANY] + [(str(a.id), a.name) for a in agencies]
-    form.district.choices = [ANY] + [(str(d.id), d.name) for d in session.scalars(select(District).order_by(District.id))]
-    form.channel.choices = [ANY] + list(CHANNEL_LABELS.items())
+    form.agency.choices = [any_] + [(str(a.id), a.name) for a in agencies]
+    form.district.choices = [any_] + [(str(d.id), d.name) for d in session.scalars(select(District).order_by(District.id))]
+    form.channel.choices = [any_] + [(key, _(label)) for key, label in CHANNEL_LABELS.items()]
     return form
 
 
 def ticket_filter(form: FilterForm) -> TicketFilter:
     if not form.validate():
-        abort(400, description="筛选条件不对：" + "；".join(e for errors in form.errors.values() for e in errors))
+        abort(400, description=_("筛选条件不对：") + "；".join(str(e) for errors in form.errors.values() for e in errors))
     return TicketFilter(
         status=Status(form.status.data) if form.status.data else None,
         topic=form.topic.data or None,
@@ -75,23 +84,61 @@ def ticket_filter(form: FilterForm) -> TicketFilter:
 class BulkForm(FlaskForm):
     """批量处理: one step for the tickets ticked on the list."""
 
-    action = SelectField("批量操作", choices=[SelectChoice(k, v) for k, v in bulk.BULK_STEPS.items()], validators=[DataRequired("请选择操作。")])
-    agency = SelectField("派给承办单位", validators=[Optional()])
-    into = StringField("合并到工单号", validators=[Optional(), Length(max=20)])
-    reason = TextAreaField("理由（标记无效时必填）", validators=[Optional(), Length(max=1000)])
+    action = SelectField(
+        _l("批量操作"),
+        choices=[SelectChoice(k, _l(v)) for k, v in bulk.BULK_STEPS.items()],
+        validators=[DataRequired(_l("请选择操作。"))],
+    )
+    agency = SelectField(_l("派给承办单位"), validators=[Optional()])
+    into = StringField(_l("合并到工单号"), validators=[Optional(), Length(max=20)])
+    reason = TextAreaField(_l("理由（标记无效时必填）"), validators=[Optional(), Length(max=1000)])
     back = HiddenField()
 
 
 def bulk_form() -> BulkForm:
     form = BulkForm()
     agencies = db_session().scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id))
-    form.agency.choices = [SelectChoice("", "（请选择）")] + [SelectChoice(str(a.id), a.name) for a in agencies]
+    form.agency.choices = [SelectChoice("", _("（请选择）"))] + [SelectChoice(str(a.id), a.name) for a in agencies]
     return form
 
 
 def _page() -> int:
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _order() -> TicketOrder:
+    return TicketOrder.parse(request.args.get("sort"), request.args.get("dir"))
+
+
+def _filter_args() -> dict[str, str]:
+    """The filter as query parameters, for links that keep it."""
+    return {k: v for k, v in request.args.items() if k not in ("page", "sort", "dir") and v}
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A column header's link, and whether the list is sorted by it."""
+
+    href: str
+    aria: str | None  # aria-sort of the column sorted by, none elsewhere
+    arrow: str
+    title: str
+
+
+def sort_headers(order: TicketOrder, filter_args: dict[str, str]) -> dict[str, SortHeader]:
+    """Each sortable column's header: a link (back to the first page) keeping the filter."""
+    headers = {}
+    for key in SORT_KEYS:
+        target = order.toggled(key)
+        active = key == order.key
+        headers[key] = SortHeader(
+            href=url_for("tickets.index", **filter_args, **target.args()),
+            aria=("ascending" if order.direction == "asc" else "descending") if active else None,
+            arrow=("↑" if order.direction == "asc" else "↓") if active else "",
+            title=_("按此列升序排列") if target.direction == "asc" else _("按此列降序排列"),
+        )
+    return headers
 
 
 @bp.get("/")
@@ -101,9 +148,10 @@ def index():
     form = filter_form()
     chosen = ticket_filter(form)
     scope = scope_of(user)
-    page = _page()
+    page, order, filter_args = _page(), _order(), _filter_args()
     total = count_tickets(db_session(), chosen, scope)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Paging and exports keep the filter and the order.
+    args = {**filter_args, **order.args()}
     bulk_actions = None
     if user.role in DISPATCH:
         bulk_actions = bulk_form()
@@ -111,7 +159,9 @@ def index():
     return render_template(
         "tickets/list.html",
         form=form,
-        tickets=find_tickets(db_session(), chosen, scope, page=page),
+        tickets=find_tickets(db_session(), chosen, scope, page=page, size=PAGE_SIZE, order=order),
+        order=order,
+        sorting=sort_headers(order, filter_args),
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
@@ -140,16 +190,16 @@ def bulk_action():
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
-                flash(error, "error")
+                flash(str(error), "error")
         return redirect(back)
     if not numbers:
-        flash("请先勾选要处理的工单。", "error")
+        flash(_("请先勾选要处理的工单。"), "error")
         return redirect(back)
     try:
         outcome = _apply(form, numbers)
     except WorkflowError as exc:
         db_session().rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(back)
     db_session().commit()
     _report(form.action.data, outcome)
@@ -161,33 +211,35 @@ def _apply(form: BulkForm, numbers: list[str]) -> bulk.BulkOutcome:
     if form.action.data == "assign":
         agency = session.get(Agency, int(form.agency.data)) if form.agency.data.isdigit() else None
         if agency is None:
-            raise WorkflowError("请选择要派给的承办单位。")
+            raise WorkflowError(N_("请选择要派给的承办单位。"))
         return bulk.assign_all(session, numbers, agency, user, now(), reason)
     if form.action.data == "merge":
         wanted = (form.into.data or "").strip()
         into = find_by_number(session, wanted) if wanted else None
         if into is None:
-            raise WorkflowError(f"没有找到工单 {wanted}，请核对要合并到的工单号。" if wanted else "请填写要合并到的工单号。")
+            if not wanted:
+                raise WorkflowError(N_("请填写要合并到的工单号。"))
+            raise WorkflowError(N_("没有找到工单 %(number)s，请核对要合并到的工单号。"), number=wanted)
         return bulk.merge_all(session, numbers, into, user, now(), reason)
     if reason is None:
-        raise WorkflowError("标记无效须填写理由。")
+        raise WorkflowError(N_("标记无效须填写理由。"))
     return bulk.invalidate_all(session, numbers, user, now(), reason)
 
 
 def _report(action: str, outcome: bulk.BulkOutcome) -> None:
-    label = bulk.BULK_STEPS[action]
+    label = _(bulk.BULK_STEPS[action])
     if outcome.done:
-        flash(f"{label}：已处理 {len(outcome.done)} 件（{'、'.join(outcome.done)}）。")
+        flash(_("%(step)s：已处理 %(n)s 件（%(numbers)s）。", step=label, n=len(outcome.done), numbers="、".join(outcome.done)))
     if outcome.failed:
-        reasons = "；".join(f"{number}：{reason}" for number, reason in outcome.failed)
-        flash(f"{label}：{len(outcome.failed)} 件未能处理 —— {reasons}", "error")
+        reasons = "；".join(f"{number}：{error_text(error)}" for number, error in outcome.failed)
+        flash(_("%(step)s：%(n)s 件未能处理 —— %(reasons)s", step=label, n=len(outcome.failed), reasons=reasons), "error")
 
 
 @bp.get("/export.<any(csv, xlsx):fmt>")
 @roles_required(*VIEWERS)
 def export(fmt: str):
     chosen = ticket_filter(filter_form())
-    rows = export_rows(export_tickets(db_session(), chosen, scope_of(current_staff())))
+    rows = export_rows(export_tickets(db_session(), chosen, scope_of(current_staff()), _order()))
     stamp = f"{datetime.now():%Y%m%d-%H%M}"
     if fmt == "csv":
         body, mimetype = to_csv(rows), "text/csv; charset=utf-8"

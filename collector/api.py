@@ -1,12 +1,23 @@
-"""The JSON API: ``/api/v1``. Submissions in, public status out."""
+"""The JSON API: ``/api/v1``. Submissions in, public status out.
+
+A program may identify itself with its key (``Authorization: Bearer <key>``,
+issued with ``flask --app admin api-key create``); the API stays open to
+callers without one. The rate limit (set up in ``admin.security``) counts per
+client: a key's requests against that key, everyone else's against their
+address.
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import replace
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
+from flask_limiter import RequestLimit
 from werkzeug.exceptions import HTTPException
 
+from routing.api_clients import find_client
 from routing.clock import now
 from routing.tickets import find_for_resident, public_status
 
@@ -25,6 +36,46 @@ def error(status: int, message: str, field: str | None = None):
     if field:
         body["field"] = field
     return jsonify(body), status
+
+
+def _bearer_key() -> str | None:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return key.strip() or None if scheme.lower() == "bearer" else None
+
+
+def client_identity() -> str:
+    """Whom the rate limit counts: the client a valid key names, else the
+    caller's address (a wrong key is counted there too, so guessing keys is
+    limited like everything else)."""
+    if "api_identity" not in g:
+        key = _bearer_key()
+        client = find_client(db_session(), key) if key else None
+        g.api_key_refused = key is not None and client is None
+        g.api_identity = f"client:{client.id}" if client else f"address:{request.remote_addr or 'unknown'}"
+    return g.api_identity
+
+
+@bp.before_request
+def _check_key():
+    client_identity()
+    if g.api_key_refused:
+        return error(401, "API key 无效或已停用。", "Authorization")
+    return None
+
+
+def too_many_requests(limit: RequestLimit) -> Response:
+    """The answer beyond the limit: JSON, saying when to try again."""
+    retry_after = max(1, math.ceil(limit.reset_at - time.time()))
+    response = jsonify({"error": f"请求过于频繁（上限 {limit.limit}），请 {retry_after} 秒后再试。", "retry_after": retry_after})
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.errorhandler(429)
+def _too_many(exc: HTTPException):
+    # The rate limit made its answer already (too_many_requests); before the site's page.
+    return exc.response if exc.response is not None else error(429, "请求过于频繁，请稍后再试。")
 
 
 @bp.errorhandler(HTTPException)

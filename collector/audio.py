@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from routing.texts import N_, DomainError
+
 # Containers ffprobe names, and the type we store and serve them as.
 FORMATS = {
     "amr": "audio/amr",
@@ -36,7 +38,7 @@ MEASURE_RATE = 8000  # samples per second of the measuring pass: enough to count
 TIMEOUT = 120  # seconds for one ffmpeg run: a ten-minute note decodes in about one
 
 
-class AudioError(ValueError):
+class AudioError(DomainError):
     """A file we will not keep; the message says why, in Chinese."""
 
 
@@ -63,7 +65,7 @@ def _run(command: list[str]) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(command, capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired as exc:
-        raise AudioError("音频文件处理超时，请换一个文件或缩短录音。") from exc
+        raise AudioError(N_("音频文件处理超时，请换一个文件或缩短录音。")) from exc
 
 
 def _probe(path: str) -> dict:
@@ -71,7 +73,7 @@ def _probe(path: str) -> dict:
         ["ffprobe", "-v", "error", "-show_entries", "format=format_name:stream=codec_type,codec_name", "-of", "json", path]
     )
     if result.returncode != 0:
-        raise AudioError(f"无法识别这个文件，它不是 {ACCEPTED_NAMES} 格式的音频，或者已经损坏。")
+        raise AudioError(N_("无法识别这个文件，它不是 %(formats)s 格式的音频，或者已经损坏。"), formats=ACCEPTED_NAMES)
     return json.loads(result.stdout or b"{}")
 
 
@@ -82,16 +84,19 @@ def _decoded_seconds(path: str, limit: float) -> float:
          "-ac", "1", "-ar", str(MEASURE_RATE), "-f", "s16le", "pipe:1"]
     )
     if result.returncode != 0:
-        raise AudioError("音频文件已损坏，无法播放。请重新录制或换一个文件。")
+        raise AudioError(N_("音频文件已损坏，无法播放。请重新录制或换一个文件。"))
     return len(result.stdout) / 2 / MEASURE_RATE
 
 
 def inspect(data: bytes, *, max_seconds: float, max_bytes: int) -> Audio:
     """Check an uploaded voice note; ``AudioError`` says in Chinese what is wrong."""
     if not data:
-        raise AudioError("没有收到音频文件，请重新录制或选择文件。")
+        raise AudioError(N_("没有收到音频文件，请重新录制或选择文件。"))
     if len(data) > max_bytes:
-        raise AudioError(f"音频文件太大（{len(data) / 1048576:.1f} MB），请控制在 {max_bytes / 1048576:.0f} MB 以内。")
+        raise AudioError(
+            N_("音频文件太大（%(size)s MB），请控制在 %(limit)s MB 以内。"),
+            size=f"{len(data) / 1048576:.1f}", limit=f"{max_bytes / 1048576:.0f}",
+        )
     with _file(data) as path:
         info = _probe(path)
         names = set(info.get("format", {}).get("format_name", "").split(","))
@@ -99,12 +104,12 @@ def inspect(data: bytes, *, max_seconds: float, max_bytes: int) -> Audio:
         audio = [s for s in streams if s.get("codec_type") == "audio"]
         known = [kind for name, kind in FORMATS.items() if name in names]
         if not audio or not known or any(s.get("codec_type") == "video" for s in streams):
-            raise AudioError(f"这个文件不是音频。请上传 {ACCEPTED_NAMES} 格式的录音。")
+            raise AudioError(N_("这个文件不是音频。请上传 %(formats)s 格式的录音。"), formats=ACCEPTED_NAMES)
         duration = _decoded_seconds(path, max_seconds)
     if duration <= 0.05:
-        raise AudioError("录音里没有声音内容，请重新录制。")
+        raise AudioError(N_("录音里没有声音内容，请重新录制。"))
     if duration > max_seconds:
-        raise AudioError(f"录音太长，请控制在 {max_seconds / 60:.0f} 分钟以内，可以分几段提交。")
+        raise AudioError(N_("录音太长，请控制在 %(minutes)s 分钟以内，可以分几段提交。"), minutes=f"{max_seconds / 60:.0f}")
     return Audio(content_type=known[0], duration=round(duration, 2), codec=audio[0].get("codec_name", ""))
 
 
@@ -117,7 +122,7 @@ def to_wav(data: bytes, rate: int = 16000) -> bytes:
              "-f", "wav", "pipe:1"]
         )
     if result.returncode != 0:
-        raise AudioError("音频无法转换：" + result.stderr.decode("utf-8", "replace")[-200:])
+        raise AudioError(N_("音频无法转换：%(detail)s"), detail=result.stderr.decode("utf-8", "replace")[-200:])
     return result.stdout
 
 

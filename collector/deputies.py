@@ -30,6 +30,7 @@ from routing.models import (
     Ticket,
     User,
 )
+from routing.texts import N_
 from routing.tickets import Contact, Inbound, Labels, Location, open_ticket
 
 from . import audio, transcription
@@ -74,28 +75,28 @@ def _check(deputy: Deputy, given: DeputyInput, limits: Limits) -> tuple[str, Sta
     """The checks a submission must pass; ``SubmissionError`` names the field."""
     text = (given.text or "").strip()
     if len(text) > MAX_TEXT:
-        raise SubmissionError("text", f"文字太长（{len(text)} 字），请控制在 {MAX_TEXT} 字以内。")
+        raise SubmissionError("text", N_("文字太长（%(length)s 字），请控制在 %(limit)s 字以内。"), length=len(text), limit=MAX_TEXT)
     if given.mode not in MODES:
-        raise SubmissionError("mode", "请选择“转交群众意见”或“代表建议”。")
+        raise SubmissionError("mode", N_("请选择“转交群众意见”或“代表建议”。"))
     if not 1 <= given.constituents <= MAX_CONSTITUENTS:
-        raise SubmissionError("constituents", "反映人数应为 1 以上的整数。")
+        raise SubmissionError("constituents", N_("反映人数应为 1 以上的整数。"))
     if len(given.place or "") > MAX_LOCATION:
-        raise SubmissionError("place", f"地点请控制在 {MAX_LOCATION} 字以内。")
+        raise SubmissionError("place", N_("地点请控制在 %(limit)s 字以内。"), limit=MAX_LOCATION)
     station = None
     if given.station_id is not None:
         station = next((s for s in deputy.stations if s.id == given.station_id), None)
         if station is None:
-            raise SubmissionError("station", "请选择您所在的联络站。")
+            raise SubmissionError("station", N_("请选择您所在的联络站。"))
     voice = None
     if given.voice is not None:
         try:
             voice = audio.inspect(given.voice.data, max_seconds=limits.max_seconds, max_bytes=limits.max_bytes)
         except audio.AudioError as exc:
-            raise SubmissionError("voice", str(exc)) from exc
+            raise SubmissionError("voice", exc.template, **exc.values) from exc
     if not text and voice is None:
-        raise SubmissionError("text", "请写下反映的内容，或录一段语音。")
+        raise SubmissionError("text", N_("请写下反映的内容，或录一段语音。"))
     if text and voice is None and len(text) < 5:
-        raise SubmissionError("text", "内容太短，请说清楚问题和地点。")
+        raise SubmissionError("text", N_("内容太短，请说清楚问题和地点。"))
     return text, station, voice
 
 

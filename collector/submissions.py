@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.models import Station
+from routing.texts import DomainError
 from routing.tickets import Contact, Inbound, Location
 
 MIN_TEXT = 5
@@ -23,13 +24,14 @@ CHANNELS = {"web", "api", "import"}
 _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,30}$")
 
 
-class SubmissionError(ValueError):
-    """Bad input: ``field`` names the field, the message says what to do."""
+class SubmissionError(DomainError):
+    """Bad input: ``field`` names the field, the message says what to do
+    (a marked template and its values, translated where it is shown)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, **values: Any) -> None:
+        super().__init__(message, **values)
         self.field = field
-        self.message = message
+        self.message = str(self)
 
 
 def _text(value: Any) -> str:

@@ -18,22 +18,27 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import workflow
 from .models import Agency, Ticket, User
+from .texts import N_
 
 # The steps a dispatcher may apply to a selection, by the name the form posts.
-BULK_STEPS = {"assign": "派单（转办）", "merge": "合并", "invalidate": "标记无效"}
+BULK_STEPS = {"assign": N_("派单（转办）"), "merge": N_("合并"), "invalidate": N_("标记无效")}
 # A page of the list at most, with room to spare; more is a mistake, not a wish.
 BULK_LIMIT = 200
 
-NOT_FOUND = "没有找到这张工单。"
-STALE = "这张工单刚刚被其他人处理过，请查看最新状态后再操作。"
+NOT_FOUND = N_("没有找到这张工单。")
+STALE = N_("这张工单刚刚被其他人处理过，请查看最新状态后再操作。")
 
 
 @dataclass
 class BulkOutcome:
-    """What happened: the numbers done, and the failed ones with their reasons."""
+    """What happened: the numbers done, and the failed ones with the error
+    that says why (``str(error)`` in Chinese; translated where shown)."""
 
     done: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, workflow.WorkflowError]] = field(default_factory=list)
+
+    def reasons(self) -> list[tuple[str, str]]:
+        return [(number, str(error)) for number, error in self.failed]
 
 
 def unique_numbers(numbers: Iterable[str]) -> list[str]:
@@ -52,21 +57,21 @@ def apply_to_each(
     """Run ``step`` on each ticket in its own savepoint; the caller commits."""
     numbers = unique_numbers(numbers)
     if len(numbers) > BULK_LIMIT:
-        raise workflow.WorkflowError(f"一次最多处理 {BULK_LIMIT} 件工单。")
+        raise workflow.WorkflowError(N_("一次最多处理 %(limit)s 件工单。"), limit=BULK_LIMIT)
     tickets = {t.number: t for t in session.scalars(select(Ticket).where(Ticket.number.in_(numbers)))}
     outcome = BulkOutcome()
     for number in numbers:
         ticket = tickets.get(number)
         if ticket is None:
-            outcome.failed.append((number, NOT_FOUND))
+            outcome.failed.append((number, workflow.WorkflowError(NOT_FOUND)))
             continue
         try:
             with session.begin_nested():
                 step(ticket)
         except workflow.WorkflowError as exc:
-            outcome.failed.append((number, str(exc)))
+            outcome.failed.append((number, exc))
         except StaleDataError:
-            outcome.failed.append((number, STALE))
+            outcome.failed.append((number, workflow.WorkflowError(STALE)))
         else:
             outcome.done.append(number)
     return outcome

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from .audit import audit
 from .calendar import WorkCalendar
 from .models import CalendarOverride, DeadlinePolicy, Kind, Urgency, User
+from .texts import N_, DomainError
 
 
 class Terms(NamedTuple):
@@ -131,7 +132,7 @@ def deadlines_in_months(session: Session, kind: Kind, urgency: Urgency, start: d
     return Deadlines(calendar.add_working_days(start, terms.accept_days), months_later(calendar, start, months))
 
 
-class PolicyError(ValueError):
+class PolicyError(DomainError):
     """Terms that cannot be saved; the message says why, in Chinese."""
 
 
@@ -141,21 +142,21 @@ def check_terms(kind: Kind, terms: Terms) -> Terms:
     suggestion within six months."""
     accept, days, hours, months = terms.accept_days, terms.answer_days or 0, terms.answer_hours or 0, terms.answer_months or 0
     if min(accept, days, hours, months) < 0:
-        raise PolicyError("时限不能是负数。")
+        raise PolicyError(N_("时限不能是负数。"))
     given = [n for n in (days, hours, months) if n > 0]
     if len(given) != 1:
-        raise PolicyError("答复时限请填写且只填写一种：工作日、小时或月。")
+        raise PolicyError(N_("答复时限请填写且只填写一种：工作日、小时或月。"))
     if days > 365 or hours > 720 or months > 12 or accept > 60:
-        raise PolicyError("时限过长，请核对（答复最多 365 个工作日、720 小时或 12 个月，签收最多 60 个工作日）。")
+        raise PolicyError(N_("时限过长，请核对（答复最多 365 个工作日、720 小时或 12 个月，签收最多 60 个工作日）。"))
     if hours and accept:
-        raise PolicyError("按小时计算的答复时限须在 1 小时内签收，签收工作日请填 0。")
+        raise PolicyError(N_("按小时计算的答复时限须在 1 小时内签收，签收工作日请填 0。"))
     if days and days < accept:
-        raise PolicyError("答复时限不能早于签收时限。")
+        raise PolicyError(N_("答复时限不能早于签收时限。"))
     # A month holds at least 15 working days, even around the Spring Festival.
     if months and accept > 15 * months:
-        raise PolicyError("答复时限不能早于签收时限。")
+        raise PolicyError(N_("答复时限不能早于签收时限。"))
     if kind is Kind.DEPUTY_SUGGESTION and (months > DEPUTY_MAX_MONTHS or days > 20 * DEPUTY_MAX_MONTHS):
-        raise PolicyError(f"代表建议的答复时限自交办之日起最长 {DEPUTY_MAX_MONTHS} 个月。")
+        raise PolicyError(N_("代表建议的答复时限自交办之日起最长 %(months)s 个月。"), months=DEPUTY_MAX_MONTHS)
     return Terms(accept, days, hours or None, months or None)
 
 
@@ -199,7 +200,7 @@ def day_range(first: date, last: date | None = None) -> list[date]:
     """The days from ``first`` to ``last`` (inclusive), for entering a holiday at once."""
     last = last or first
     if last < first or (last - first).days >= MAX_DAYS_AT_ONCE:
-        raise ValueError(f"结束日期须在开始日期之后，且一次最多 {MAX_DAYS_AT_ONCE} 天")
+        raise DomainError(N_("结束日期须在开始日期之后，且一次最多 %(days)s 天"), days=MAX_DAYS_AT_ONCE)
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 

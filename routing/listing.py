@@ -1,5 +1,6 @@
 """The ticket list (工单查询): tickets by status, topic, agency, district,
-channel, date and words in the text, for the screen and for export.
+channel, date and words in the text, for the screen and for export, in the
+order the person chose (``TicketOrder``).
 
 A ``stats.Scope`` limits agency staff to their own agency's tickets.
 """
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import workflow
-from .models import Status, Ticket
+from .models import Agency, District, Status, Ticket
 from .stats import CHANNEL_LABELS, CITY, Scope
 
 PAGE_SIZE = 50
@@ -58,13 +59,90 @@ class TicketFilter:
         return conditions
 
 
-def _query(ticket_filter: TicketFilter, scope: Scope) -> Select[tuple[Ticket]]:
-    return (
+# The columns one may sort by (排序), each with the direction a first click
+# gives: the newest first, the soonest deadline first, everything else A to Z.
+SORT_KEYS = {
+    "created": "desc",  # 工单号 / 受理时间: numbers follow the time of receipt
+    "answer_by": "asc",  # 答复时限: what is due soonest, the dispatcher's first question
+    "status": "asc",  # 状态, in the workflow's order
+    "agency": "asc",  # 承办单位
+    "district": "asc",  # 区县
+    "topic": "asc",  # 分类
+    "updated": "desc",  # 最近变动
+}
+DIRECTIONS = ("asc", "desc")
+# Status in the order a ticket passes through them, not the alphabet of their codes.
+STATUS_ORDER = {status: position for position, status in enumerate(Status)}
+
+
+@dataclass(frozen=True)
+class TicketOrder:
+    """How the list is sorted; ``parse`` turns untrusted query parameters into one."""
+
+    key: str = "created"
+    direction: str = "desc"
+
+    @classmethod
+    def parse(cls, key: str | None, direction: str | None = None) -> TicketOrder:
+        """Anything not on the whitelist gives the default order, never SQL."""
+        if key not in SORT_KEYS:
+            return cls()
+        return cls(key, direction if direction in DIRECTIONS else SORT_KEYS[key])
+
+    @property
+    def is_default(self) -> bool:
+        return self == TicketOrder()
+
+    def toggled(self, key: str) -> TicketOrder:
+        """Where a column header leads: the other direction if it is the
+        column sorted by now, else that column's first direction."""
+        if key == self.key:
+            return TicketOrder(key, "asc" if self.direction == "desc" else "desc")
+        return TicketOrder.parse(key)
+
+    def args(self) -> dict[str, str]:
+        """Query parameters for links; none for the default, so plain URLs stay plain."""
+        return {} if self.is_default else {"sort": self.key, "dir": self.direction}
+
+    def clauses(self) -> list[ColumnElement[Any]]:
+        """ORDER BY terms: the column, empty values last in either direction,
+        then the id in the same direction, so that pages never overlap."""
+        descending = self.direction == "desc"
+        terms: list[ColumnElement[Any]] = []
+        for column in _sort_columns(self.key):
+            terms.append((column.desc() if descending else column.asc()).nulls_last())
+        terms.append(Ticket.id.desc() if descending else Ticket.id.asc())
+        return terms
+
+
+def _sort_columns(key: str) -> list[ColumnElement[Any]]:
+    if key == "answer_by":
+        return [Ticket.answer_by]
+    if key == "status":
+        return [case(STATUS_ORDER, value=Ticket.status)]
+    if key == "agency":
+        return [Agency.name]
+    if key == "district":
+        return [District.name]
+    if key == "topic":
+        return [Ticket.topic, Ticket.subtopic]
+    if key == "updated":
+        return [Ticket.updated_at]
+    return [Ticket.created_at]
+
+
+def _query(ticket_filter: TicketFilter, scope: Scope, order: TicketOrder) -> Select[tuple[Ticket]]:
+    query = (
         select(Ticket)
         .where(*ticket_filter.where(scope))
         .options(selectinload(Ticket.agency), selectinload(Ticket.district), selectinload(Ticket.street))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
     )
+    # Joined only to sort by the name; the relationships load apart, as before.
+    if order.key == "agency":
+        query = query.outerjoin(Agency, Ticket.agency_id == Agency.id)
+    elif order.key == "district":
+        query = query.outerjoin(District, Ticket.district_id == District.id)
+    return query.order_by(*order.clauses())
 
 
 def count_tickets(session: Session, ticket_filter: TicketFilter, scope: Scope = CITY) -> int:
@@ -72,15 +150,24 @@ def count_tickets(session: Session, ticket_filter: TicketFilter, scope: Scope = 
 
 
 def find_tickets(
-    session: Session, ticket_filter: TicketFilter, scope: Scope = CITY, *, page: int = 1, size: int = PAGE_SIZE
+    session: Session,
+    ticket_filter: TicketFilter,
+    scope: Scope = CITY,
+    *,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    order: TicketOrder = TicketOrder(),
 ) -> list[Ticket]:
-    """One page of the list, newest first."""
-    query = _query(ticket_filter, scope).limit(size).offset((max(page, 1) - 1) * size)
+    """One page of the list, newest first unless another order is asked for."""
+    query = _query(ticket_filter, scope, order).limit(size).offset((max(page, 1) - 1) * size)
     return list(session.scalars(query))
 
 
-def export_tickets(session: Session, ticket_filter: TicketFilter, scope: Scope = CITY) -> list[Ticket]:
-    return list(session.scalars(_query(ticket_filter, scope).limit(EXPORT_LIMIT)))
+def export_tickets(
+    session: Session, ticket_filter: TicketFilter, scope: Scope = CITY, order: TicketOrder = TicketOrder()
+) -> list[Ticket]:
+    """The filtered list for a spreadsheet, in the order it has on the screen."""
+    return list(session.scalars(_query(ticket_filter, scope, order).limit(EXPORT_LIMIT)))
 
 
 # No contact data: an export leaves the system, the resident's name and phone stay in it.

@@ -695,3 +695,18 @@ class Transcription(Base):
 
     attachment: Mapped[Attachment] = relationship()
     ticket: Mapped[Ticket] = relationship()
+
+
+class ApiClient(Base):
+    """接口调用方: a program that calls the JSON API with its own key (a
+    hotline system, a district's app). Only the key's SHA-256 is kept: the key
+    is shown once, when issued. Its requests are counted against its own rate
+    limit instead of the address it shares with others."""
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from . import stats
 from .models import Ticket
 from .overdue import overdue_tickets
+from .texts import N_, DomainError
 from .scorecard import AgencyScore, Scorecard, month_of, scorecard
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -31,7 +32,7 @@ def parse_month(text: str | None, today: date) -> date:
         return today.replace(day=1)
     match = MONTH.match(text.strip())
     if match is None:
-        raise ValueError("月份格式应为 YYYY-MM，例如 2026-10。")
+        raise DomainError(N_("月份格式应为 YYYY-MM，例如 2026-10。"))
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 

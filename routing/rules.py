@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .audit import audit
 from .models import Agency, District, RoutingRule, Status, Street, Ticket, User, split_keywords
+from .texts import N_, DomainError
 
 # Open tickets: someone still has to act on them (workflow.OPEN is this).
 OPEN = (Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
@@ -115,7 +116,7 @@ def choose_rule(session: Session, case: Case, *, draft: RoutingRule | None = Non
 # -- editing -------------------------------------------------------------------
 
 
-class RuleError(ValueError):
+class RuleError(DomainError):
     """A rule that cannot be saved; the message says why, in Chinese."""
 
 
@@ -146,15 +147,15 @@ class RuleOutcome:
 def apply_fields(rule: RoutingRule, fields: RuleFields) -> RoutingRule:
     """Set a rule's conditions and agencies; checks them first."""
     if fields.subtopic and not fields.topic:
-        raise RuleError("填写二级分类时须同时选择一级分类。")
+        raise RuleError(N_("填写二级分类时须同时选择一级分类。"))
     district = fields.district
     if fields.street is not None:
         if district is not None and district.id != fields.street.district_id:
-            raise RuleError("所选街道不属于所选区县。")
+            raise RuleError(N_("所选街道不属于所选区县。"))
         # A street lies in its district: the rule then also carries the district.
         district = fields.street.district
     if any(a.id == fields.agency.id for a in fields.assisting):
-        raise RuleError("主办单位不能同时是协办单位。")
+        raise RuleError(N_("主办单位不能同时是协办单位。"))
     rule.topic, rule.subtopic = fields.topic or None, fields.subtopic or None
     rule.street, rule.street_id = fields.street, fields.street.id if fields.street is not None else None
     rule.district, rule.district_id = district, district.id if district is not None else None
@@ -237,7 +238,7 @@ def save_rule(
 def set_active(session: Session, rule: RoutingRule, active: bool, actor: User, now: datetime) -> RuleOutcome:
     """停用 / 启用: a rule is never deleted, since timelines refer to it."""
     if rule.active == active:
-        raise RuleError("这条规则已经是" + ("启用" if active else "停用") + "状态。")
+        raise RuleError(N_("这条规则已经是启用状态。") if active else N_("这条规则已经是停用状态。"))
 
     def change() -> None:
         rule.active = active

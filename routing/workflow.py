@@ -32,12 +32,14 @@ from .models import (
     User,
 )
 from .rules import OPEN, Case, choose_rule, matched_keywords
+from .texts import N_, DomainError, Label
 
 SYSTEM = "系统"
 
 
-class WorkflowError(Exception):
-    """A step that is not allowed; the message tells the person why, in Chinese."""
+class WorkflowError(DomainError):
+    """A step that is not allowed; the message tells the person why, in Chinese
+    (translated where it is shown: see ``texts``)."""
 
 
 class PermissionDenied(WorkflowError):
@@ -63,25 +65,25 @@ IN_HAND = (Status.ACCEPTED, Status.WAITING)
 STEPS = {
     step.name: step
     for step in (
-        Step("triage", "转人工分拣", UNROUTED, Status.TRIAGE, (None,)),
-        Step("assign", "派单", UNROUTED, Status.ASSIGNED, (None, *DISPATCH)),
-        Step("reassign", "转办", (Status.ASSIGNED, *IN_HAND), Status.ASSIGNED, DISPATCH),
-        Step("accept", "签收", (Status.ASSIGNED,), Status.ACCEPTED, AGENCY),
-        Step("ask_resident", "请群众补充", (Status.ACCEPTED,), Status.WAITING, AGENCY),
-        Step("resume", "补充完毕", (Status.WAITING,), Status.ACCEPTED, (None, *AGENCY, *DISPATCH)),
-        Step("answer", "答复", (Status.ACCEPTED,), Status.ANSWERED, AGENCY),
-        Step("return", "退回", (Status.ASSIGNED, *IN_HAND), Status.TRIAGE, AGENCY),
-        Step("request_extension", "申请延期", IN_HAND, None, AGENCY),
-        Step("consult", "面商", IN_HAND, None, AGENCY),
-        Step("approve_extension", "批准延期", IN_HAND, None, DISPATCH),
-        Step("refuse_extension", "不予延期", IN_HAND, None, DISPATCH),
-        Step("rate", "群众评价", (Status.ANSWERED,), None, (None,)),
-        Step("deputy_rate", "代表评价", (Status.ANSWERED,), None, (Role.DEPUTY,)),
-        Step("close", "办结", (Status.ANSWERED,), Status.CLOSED, (None, *DISPATCH)),
-        Step("reopen", "重新办理", (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
-        Step("merge", "合并", OPEN, Status.MERGED, DISPATCH),
-        Step("invalidate", "标记无效", (*UNROUTED, Status.ASSIGNED), Status.INVALID, DISPATCH),
-        Step("correct", "更正分类", OPEN, None, DISPATCH),
+        Step("triage", N_("转人工分拣"), UNROUTED, Status.TRIAGE, (None,)),
+        Step("assign", N_("派单"), UNROUTED, Status.ASSIGNED, (None, *DISPATCH)),
+        Step("reassign", N_("转办"), (Status.ASSIGNED, *IN_HAND), Status.ASSIGNED, DISPATCH),
+        Step("accept", N_("签收"), (Status.ASSIGNED,), Status.ACCEPTED, AGENCY),
+        Step("ask_resident", N_("请群众补充"), (Status.ACCEPTED,), Status.WAITING, AGENCY),
+        Step("resume", N_("补充完毕"), (Status.WAITING,), Status.ACCEPTED, (None, *AGENCY, *DISPATCH)),
+        Step("answer", N_("答复"), (Status.ACCEPTED,), Status.ANSWERED, AGENCY),
+        Step("return", N_("退回"), (Status.ASSIGNED, *IN_HAND), Status.TRIAGE, AGENCY),
+        Step("request_extension", N_("申请延期"), IN_HAND, None, AGENCY),
+        Step("consult", N_("面商"), IN_HAND, None, AGENCY),
+        Step("approve_extension", N_("批准延期"), IN_HAND, None, DISPATCH),
+        Step("refuse_extension", N_("不予延期"), IN_HAND, None, DISPATCH),
+        Step("rate", N_("群众评价"), (Status.ANSWERED,), None, (None,)),
+        Step("deputy_rate", N_("代表评价"), (Status.ANSWERED,), None, (Role.DEPUTY,)),
+        Step("close", N_("办结"), (Status.ANSWERED,), Status.CLOSED, (None, *DISPATCH)),
+        Step("reopen", N_("重新办理"), (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
+        Step("merge", N_("合并"), OPEN, Status.MERGED, DISPATCH),
+        Step("invalidate", N_("标记无效"), (*UNROUTED, Status.ASSIGNED), Status.INVALID, DISPATCH),
+        Step("correct", N_("更正分类"), OPEN, None, DISPATCH),
     )
 }
 
@@ -115,11 +117,13 @@ def is_assisting(actor: User, ticket: Ticket) -> bool:
 def _check(step: Step, ticket: Ticket, actor: User | None) -> None:
     role = actor.role if actor is not None else None
     if role not in step.roles:
-        raise PermissionDenied(f"您的角色不能执行“{step.label}”。")
+        raise PermissionDenied(N_("您的角色不能执行“%(step)s”。"), step=Label(step.label))
     if role is Role.AGENCY and (actor.agency_id is None or ticket.agency_id != actor.agency_id):
-        raise PermissionDenied("这张工单不属于您的单位。")
+        raise PermissionDenied(N_("这张工单不属于您的单位。"))
     if ticket.status not in step.sources:
-        raise WorkflowError(f"工单当前状态为“{ticket.status.label}”，不能{step.label}。")
+        raise WorkflowError(
+            N_("工单当前状态为“%(status)s”，不能%(step)s。"), status=Label(ticket.status.label), step=Label(step.label)
+        )
 
 
 def record(
@@ -175,7 +179,7 @@ def transition(
 def _required(text: str | None, what: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise WorkflowError(f"请填写{what}。")
+        raise WorkflowError(N_("请填写%(what)s。"), what=Label(what))
     return text
 
 
@@ -218,7 +222,7 @@ def assign(
 ) -> None:
     """派单 / 改派: give the ticket to an agency, with fresh deadlines."""
     if not agency.active:
-        raise WorkflowError(f"{agency.name}已停用，不能派单。")
+        raise WorkflowError(N_("%(agency)s已停用，不能派单。"), agency=agency.name)
     name = "assign" if ticket.status in UNROUTED else "reassign"
     _check(STEPS[name], ticket, actor)
     deadlines = compute_deadlines(session, ticket.kind, ticket.urgency, now)
@@ -304,11 +308,11 @@ def set_assisting(session: Session, ticket: Ticket, agencies: list[Agency], acto
 def add_opinion(session: Session, ticket: Ticket, actor: User, now: datetime, text: str) -> TicketEvent:
     """协办意见: an assisting agency's opinion for the lead agency, on the timeline.
     The ticket's state does not change: only the lead agency acts on it."""
-    text = _required(text, "协办意见")
+    text = _required(text, N_("协办意见"))
     if not is_assisting(actor, ticket):
-        raise PermissionDenied("只有这张工单的协办单位可以提出协办意见。")
+        raise PermissionDenied(N_("只有这张工单的协办单位可以提出协办意见。"))
     if ticket.status not in OPEN:
-        raise WorkflowError(f"工单当前状态为“{ticket.status.label}”，不能再提出协办意见。")
+        raise WorkflowError(N_("工单当前状态为“%(status)s”，不能再提出协办意见。"), status=Label(ticket.status.label))
     return record(session, ticket, "assist_opinion", actor, now, reason=text, detail={"agency": actor.agency.name})
 
 
@@ -334,12 +338,12 @@ def consult(
     """面商: the agency met the deputy about their suggestion before answering;
     the record is an event on the timeline."""
     if ticket.kind is not Kind.DEPUTY_SUGGESTION:
-        raise WorkflowError("只有代表建议需要面商。")
+        raise WorkflowError(N_("只有代表建议需要面商。"))
     if way not in CONSULT_WAYS:
-        raise WorkflowError(f"面商方式应为{'、'.join(CONSULT_WAYS)}之一。")
+        raise WorkflowError(N_("面商方式应为当面、电话、座谈、视察调研之一。"))
     if held_on > now.date():
-        raise WorkflowError("面商日期不能晚于今天。")
-    note = _required(note, "面商情况")
+        raise WorkflowError(N_("面商日期不能晚于今天。"))
+    note = _required(note, N_("面商情况"))
     transition(session, ticket, "consult", actor, now, reason=note,
                detail={"held_on": held_on.isoformat(), "way": way})
 
@@ -364,11 +368,11 @@ def answer(
     """答复: the agency's answer, which the resident will read — and so will
     everyone whose ticket was merged into this one. A deputy's suggestion is
     answered with its result class (A/B/C)."""
-    text = _required(text, "答复内容")
+    text = _required(text, N_("答复内容"))
     detail: dict[str, Any] = {"answer": text}
     if ticket.kind is Kind.DEPUTY_SUGGESTION:
         if grade not in SUGGESTION_GRADES:
-            raise WorkflowError("代表建议的答复须注明办理结果分类（A、B 或 C 类）。")
+            raise WorkflowError(N_("代表建议的答复须注明办理结果分类（A、B 或 C 类）。"))
         detail["grade"] = grade
     transition(session, ticket, "answer", actor, now, detail=detail)
     ticket.answer = text
@@ -385,7 +389,7 @@ def answer(
 
 def ask_resident(session: Session, ticket: Ticket, actor: User, now: datetime, question: str) -> None:
     """待补充: the agency needs more from the resident; its answer clock stops."""
-    question = _required(question, "需要群众补充的内容")
+    question = _required(question, N_("需要群众补充的内容"))
     transition(session, ticket, "ask_resident", actor, now, reason=question)
     ticket.paused_at = now
     notify_resident(session, ticket, "ask", now)
@@ -410,11 +414,11 @@ def request_extension(
     session: Session, ticket: Ticket, actor: User, now: datetime, until: datetime, reason: str
 ) -> None:
     """申请延期: the agency asks the dispatcher for a later answer deadline."""
-    reason = _required(reason, "延期理由")
+    reason = _required(reason, N_("延期理由"))
     if ticket.extension_until is not None:
-        raise WorkflowError("已有一项延期申请等待审批。")
+        raise WorkflowError(N_("已有一项延期申请等待审批。"))
     if ticket.answer_by is not None and until <= ticket.answer_by:
-        raise WorkflowError(f"延期后的时限须晚于现在的答复时限（{ticket.answer_by:%Y-%m-%d}）。")
+        raise WorkflowError(N_("延期后的时限须晚于现在的答复时限（%(due)s）。"), due=f"{ticket.answer_by:%Y-%m-%d}")
     transition(session, ticket, "request_extension", actor, now, reason=reason, detail={"until": until.isoformat()})
     ticket.extension_until = until
     ticket.extension_reason = reason
@@ -425,10 +429,10 @@ def decide_extension(
 ) -> None:
     """批准 / 不予延期: the dispatcher decides; an approved extension is news for the resident."""
     if ticket.extension_until is None:
-        raise WorkflowError("这张工单没有待审批的延期申请。")
+        raise WorkflowError(N_("这张工单没有待审批的延期申请。"))
     until = ticket.extension_until
     if not approve:
-        reason = _required(reason, "不予延期的理由")
+        reason = _required(reason, N_("不予延期的理由"))
     transition(
         session, ticket, "approve_extension" if approve else "refuse_extension", actor, now, reason=reason,
         detail={"until": until.isoformat(), "answer_by_before": ticket.answer_by.isoformat() if ticket.answer_by else None},
@@ -451,9 +455,9 @@ def reopen(
     """重新办理: the resident is not satisfied; the same agency handles it again,
     with fresh deadlines (with ``months``: the answer due that many months on).
     The first answer stays on the timeline."""
-    reason = _required(reason, "重新办理的理由")
+    reason = _required(reason, N_("重新办理的理由"))
     if ticket.agency is None:
-        raise WorkflowError("这张工单没有承办单位，请改为派单。")
+        raise WorkflowError(N_("这张工单没有承办单位，请改为派单。"))
     if months:
         deadlines = deadlines_in_months(session, ticket.kind, ticket.urgency, now, months)
     else:
@@ -475,9 +479,11 @@ def merge(
     """合并: ``ticket`` raises the same matter as ``into``; it is handled there,
     and its resident gets that ticket's answer."""
     if into.id == ticket.id:
-        raise WorkflowError("不能把工单合并到它自己。")
+        raise WorkflowError(N_("不能把工单合并到它自己。"))
     if into.status in (Status.MERGED, Status.INVALID):
-        raise WorkflowError(f"工单 {into.number} 状态为“{into.status.label}”，不能合并到它。")
+        raise WorkflowError(
+            N_("工单 %(number)s 状态为“%(status)s”，不能合并到它。"), number=into.number, status=Label(into.status.label)
+        )
     transition(session, ticket, "merge", actor, now, reason=reason, detail={"into": into.number})
     ticket.merged_into, ticket.merged_into_id = into, into.id
     ticket.accept_by = ticket.answer_by = None
@@ -496,7 +502,7 @@ def rate(session: Session, ticket: Ticket, now: datetime, rating: str, comment: 
     """The resident rates the answer: 满意 or 基本满意 closes the ticket;
     不满意 sends it back to the same agency with new deadlines."""
     if rating not in RATINGS:
-        raise WorkflowError("请选择“满意”“基本满意”或“不满意”。")
+        raise WorkflowError(N_("请选择“满意”“基本满意”或“不满意”。"))
     comment = (comment or "").strip()[:500] or None
     transition(session, ticket, "rate", None, now, reason=comment, detail={"rating": rating, "label": RATINGS[rating]})
     ticket.rating, ticket.rated_at = rating, now
@@ -517,12 +523,12 @@ def rate_by_deputy(
     closes it; 不满意 (with a reason) sends it back to the same agency, to be
     answered again within one month. The caller checks that it is the deputy's own."""
     if ticket.kind is not Kind.DEPUTY_SUGGESTION:
-        raise WorkflowError("代表评价只用于代表建议。")
+        raise WorkflowError(N_("代表评价只用于代表建议。"))
     if rating not in RATINGS:
-        raise WorkflowError("请选择“满意”“基本满意”或“不满意”。")
+        raise WorkflowError(N_("请选择“满意”“基本满意”或“不满意”。"))
     reason = (reason or "").strip()[:500] or None
     if rating == "unsatisfied":
-        reason = _required(reason, "不满意的理由")
+        reason = _required(reason, N_("不满意的理由"))
     transition(session, ticket, "deputy_rate", actor, now, reason=reason,
                detail={"rating": rating, "label": RATINGS[rating]})
     ticket.rating, ticket.rated_at = rating, now
@@ -534,7 +540,7 @@ def rate_by_deputy(
 
 def invalidate(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
     """无效: spam, abuse or nothing to handle — kept, with the reason, never deleted."""
-    reason = _required(reason, "无效的理由")
+    reason = _required(reason, N_("无效的理由"))
     transition(session, ticket, "invalidate", actor, now, reason=reason)
     ticket.accept_by = ticket.answer_by = None
 
@@ -543,11 +549,11 @@ def return_ticket(session: Session, ticket: Ticket, actor: User, now: datetime, 
     """退回: not this agency's matter; back to the dispatcher, with a reason —
     within the accept deadline only. After that the ticket is the agency's
     (首接负责): only a dispatcher can move it on."""
-    reason = _required(reason, "退回理由")
+    reason = _required(reason, N_("退回理由"))
     if ticket.accept_by is not None and now > ticket.accept_by and ticket.status is not Status.TRIAGE:
         raise WorkflowError(
-            f"签收时限（{ticket.accept_by:%Y-%m-%d %H:%M}）已过，按首接负责须由本单位办理；"
-            "确非本单位职责的，请联系分拨中心转办。"
+            N_("签收时限（%(due)s）已过，按首接负责须由本单位办理；确非本单位职责的，请联系分拨中心转办。"),
+            due=f"{ticket.accept_by:%Y-%m-%d %H:%M}",
         )
     agency = ticket.agency.name if ticket.agency else None
     transition(session, ticket, "return", actor, now, reason=reason, detail={"agency": agency})
@@ -593,7 +599,7 @@ def correct(
             )
         )
     if not changes:
-        raise WorkflowError("没有需要更正的内容。")
+        raise WorkflowError(N_("没有需要更正的内容。"))
     transition(session, ticket, "correct", actor, now, reason=reason, detail=changes)
     if agency is None and "topic" in changes:
         rule = choose_rule(session, Case.of(ticket))

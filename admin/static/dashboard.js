@@ -9,6 +9,12 @@
   var statusLine = document.getElementById("dashboard-status");
   var charts = {};
   var figures = null;
+  // The page's words in the reader's language, from the server (data-texts).
+  var T = JSON.parse(root.dataset.texts || "{}");
+
+  function say(key, values) {
+    return (T[key] || key).replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
+  }
 
   function chart(id) {
     if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), null, { renderer: "canvas" });
@@ -31,7 +37,7 @@
       var counts = rest[0].counts.map(function (_, i) {
         return rest.reduce(function (sum, s) { return sum + s.counts[i]; }, 0);
       });
-      top.push({ name: "其他", counts: counts });
+      top.push({ name: say("other"), counts: counts });
     }
     return top;
   }
@@ -70,7 +76,7 @@
       var cell = document.createElement("td");
       cell.colSpan = 5;
       cell.className = "muted";
-      cell.textContent = "没有。";
+      cell.textContent = say("none");
       empty.appendChild(cell);
       body.appendChild(empty);
       return;
@@ -95,14 +101,14 @@
     if (!groups.length) {
       var none = document.createElement("li");
       none.className = "muted";
-      none.textContent = "暂无热点。";
+      none.textContent = say("no_hot");
       list.appendChild(none);
       return;
     }
     groups.forEach(function (g) {
       var li = document.createElement("li");
       var strong = document.createElement("strong");
-      strong.textContent = g.count + " 件";
+      strong.textContent = say("count", { n: g.count });
       li.appendChild(strong);
       var districts = g.districts.length ? " · " + g.districts.join("、") : "";
       li.appendChild(document.createTextNode(districts + " · " + g.text));
@@ -123,18 +129,18 @@
       grid: { left: 50, right: 20, top: 20, bottom: 40 },
       // Wheel or pinch to zoom into the urban districts, which lie close together.
       dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "inside", yAxisIndex: 0, filterMode: "none" }],
-      xAxis: { type: "value", name: "经度", scale: true, min: 118.9, max: 120.8 },
-      yAxis: { type: "value", name: "纬度", scale: true, min: 29.3, max: 30.6 },
+      xAxis: { type: "value", name: say("longitude"), scale: true, min: 118.9, max: 120.8 },
+      yAxis: { type: "value", name: say("latitude"), scale: true, min: 29.3, max: 30.6 },
       series: [
         {
-          name: "区县", type: "scatter",
-          data: p.districts.map(function (d) { return { name: d.name + "：" + d.count + " 件", value: [d.longitude, d.latitude, d.count] }; }),
+          name: say("districts"), type: "scatter",
+          data: p.districts.map(function (d) { return { name: d.name + "：" + say("count", { n: d.count }), value: [d.longitude, d.latitude, d.count] }; }),
           symbolSize: function (v) { return 12 + 38 * Math.sqrt(v[2] / maxCount); },
           itemStyle: { opacity: 0.45 },
           label: { show: true, formatter: "{b}", fontSize: 11 }
         },
         {
-          name: "工单", type: "scatter", symbolSize: 7,
+          name: say("tickets"), type: "scatter", symbolSize: 7,
           data: p.points.map(function (t) { return { name: t.number + " " + t.topic, value: [t.longitude, t.latitude] }; })
         }
       ]
@@ -150,7 +156,7 @@
     fillDue("soon", figures.due.soon);
     fillHot(figures.hot);
     drawMap();
-    statusLine.textContent = "统计区间：" + figures.period.from + " 至 " + figures.period.to + "（近 " + figures.period.days + " 天）";
+    statusLine.textContent = say("period", figures.period);
     root.dataset.ready = "1";
   }
 
@@ -168,7 +174,7 @@
     .then(function (data) { figures = data; draw(); })
     .catch(function (error) {
       statusLine.textContent = error.message === "login"
-        ? "登录已过期，请刷新页面后重新登录。"
-        : "数据加载失败，请刷新页面重试。";
+        ? say("login_expired")
+        : say("load_failed");
     });
 })();

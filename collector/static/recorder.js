@@ -11,6 +11,8 @@
   var status = document.getElementById("record-status");
   var preview = document.getElementById("record-preview");
   var recorder = null, chunks = [], started = 0, timer = null;
+  // The page gives its words in the reader's language (data-*), Chinese otherwise.
+  var words = box.dataset;
   box.hidden = false;
 
   function type() {
@@ -21,7 +23,7 @@
 
   function tick() {
     var s = Math.round((Date.now() - started) / 1000);
-    status.textContent = "录音中 " + Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+    status.textContent = (words.recording || "录音中") + " " + Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
   }
 
   start.addEventListener("click", function () {
@@ -41,14 +43,14 @@
         input.files = list.files;  // sent with the form like a chosen file
         preview.src = URL.createObjectURL(file);
         preview.hidden = false;
-        status.textContent = "已录好，可以试听；提交即上传。";
+        status.textContent = words.recorded || "已录好，可以试听；提交即上传。";
         start.disabled = false; stop.disabled = true;
       };
       recorder.start(1000);
       started = Date.now(); tick(); timer = setInterval(tick, 1000);
       start.disabled = true; stop.disabled = false;
     }).catch(function () {
-      status.textContent = "无法使用麦克风，请选择录音文件上传。";
+      status.textContent = words.denied || "无法使用麦克风，请选择录音文件上传。";
     });
   });
   stop.addEventListener("click", function () { if (recorder && recorder.state !== "inactive") recorder.stop(); });

@@ -3,6 +3,7 @@ and residents' pages in the language their browser asks for."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from babel.messages.mofile import read_mo
@@ -87,3 +88,87 @@ def test_the_committed_catalogue_is_complete_and_compiled():
     translated = {m.id: m.string for m in source if m.id}
     assert all(translated.values()), [k for k, v in translated.items() if not v]
     assert {m.id: m.string for m in compiled if m.id} == translated
+
+
+def page_in(client, locale: str, path: str) -> str:
+    """``path`` as a person who chose ``locale`` (with the switch in any page's header) sees it."""
+    post_form(client, "/locale", {"locale": locale, "next": path}, page="/")
+    return client.get(path).get_data(as_text=True)
+
+
+# Page by page: words an English reader must find, and Chinese ones that must
+# then be gone (and that a Chinese reader finds on the same page).
+STAFF_PAGES = {
+    "/dashboard/": (("Tickets in all", "Overdue and due soon", "Loading…", "Last 7 days"), ("工单总数", "超期与即将到期")),
+    "/desk/rules/": (("<h1>Routing rules</h1>", "New rule", "Conditions"), ("<h1>派单规则</h1>", "新建规则")),
+    "/desk/rules/new": (("New routing rule", "Lead agency", "Sample text", "Any district"), ("新建派单规则", "主办单位")),
+    "/desk/policies": (("Accept and answer deadlines by kind", "Complaint · Normal", "Accept (working days)"),
+                       ("投诉举报 · 一般", "签收（工作日）")),
+    "/desk/calendar?year=2031": (("chinesecalendar has no holiday schedule for 2031", "Make-up working day"),
+                                 ("暂按周一至周五计算工作日", "调休上班")),
+    "/scorecards": (("On-time acceptance rate (%)", "What the figures mean", "This month"), ("按时签收率(%)", "指标说明")),
+    "/scorecards/deputy-suggestions": (("Deputy suggestion statistics", "No deputy suggestions in this period.", "Conclusion rate"),
+                                       ("代表建议办理统计", "统计区间内没有代表建议。")),
+    "/tickets/?sort=answer_by": (("Text contains", "Clear filters", "Handle the ticked tickets", "Sort by this column, descending"),
+                                 ("内容包含", "清除条件", "批量处理勾选的工单")),
+    "/reports/monthly": (("Whole city: monthly ticket report", "1. Overview", "Tickets received", 'lang="en"'),
+                         ("全市工单办理月报", "一、总体情况")),
+}
+
+
+def test_an_english_dispatcher_reads_every_staff_page_in_english_and_a_chinese_one_in_chinese(client, auth, demo):
+    auth.login("dispatcher")
+    for path, (english, chinese) in STAFF_PAGES.items():
+        page = page_in(client, "en", path)
+        for words in english:
+            assert words in page, (path, words)
+        for words in chinese:
+            assert words not in page, (path, words)
+        page = page_in(client, "zh", path)
+        for words in chinese:
+            assert words in page, (path, words)
+
+
+def test_the_dashboard_data_and_script_words_follow_the_reader(client, auth, demo):
+    number, _ = submit_on_the_station_page(client, demo)
+    late = ticket(demo, number)
+    late.accept_by = datetime(2026, 1, 5, 9)
+    demo.commit()
+    auth.login("dispatcher")
+    page = page_in(client, "en", "/dashboard/")
+    assert "&#34;load_failed&#34;" in page or '"load_failed"' in page
+    assert "The data could not be loaded" in page and "数据加载失败" not in page
+    figures = client.get("/dashboard/data?days=90").get_json()
+    channels = {t["name"] for t in figures["by"]["channel"]["totals"]}
+    assert "Liaison station page" in channels and "联络站网页" not in channels
+    overdue = next(r for r in figures["due"]["overdue"] if r["number"] == number)
+    assert overdue["status"] == "Awaiting acceptance" and overdue["which"] == "Accept"
+    choose(client, "zh", "/dashboard/")
+    channels = {t["name"] for t in client.get("/dashboard/data?days=90").get_json()["by"]["channel"]["totals"]}
+    assert "联络站网页" in channels
+
+
+def test_a_deputy_uses_the_portal_in_english(client, auth, demo):
+    auth.login("deputy")
+    portal = page_in(client, "en", "/deputy/")
+    assert "(deputy to the city people's congress)" in portal.replace("&#39;", "'")
+    assert "Recent submissions" in portal and "Kind" in portal and "Passing on constituents" in portal
+    assert "代表工作台" not in portal and "最近反映" not in portal
+    # A submission the portal refuses says why in English.
+    refused = post_form(client, "/deputy/", {"mode": "complaint", "text": "", "constituents": "1"}, page="/deputy/")
+    assert refused.status_code == 400 and "Please write what was raised, or record a voice note." in refused.get_data(as_text=True)
+    assert "最近反映" in page_in(client, "zh", "/deputy/")
+
+
+def test_a_workflow_error_is_flashed_in_the_readers_language(client, auth, demo):
+    number, _ = submit_on_the_station_page(client, demo)
+    auth.login("dispatcher")
+    detail = f"/desk/tickets/{number}"
+    choose(client, "en", detail)
+    # Closing needs an answer first: the workflow refuses, and says so in English.
+    page = post_form(client, f"{detail}/close", {"reason": ""}, page=detail, follow_redirects=True).get_data(as_text=True)
+    assert 'The ticket is "Awaiting acceptance" now: it cannot take the step "Close".' in page.replace("&#34;", '"')
+    assert "不能办结" not in page
+    choose(client, "zh", detail)
+    page = post_form(client, f"{detail}/close", {"reason": ""}, page=detail, follow_redirects=True).get_data(as_text=True)
+    assert "工单当前状态为“待签收”，不能办结。" in page

@@ -1,11 +1,15 @@
-"""The JSON API: a submission becomes a ticket; bad input changes nothing."""
+"""The JSON API: a submission becomes a ticket; bad input changes nothing;
+each client (its key, else its address) has its own rate limit."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from routing.models import Message, Station, Ticket, TicketEvent
+from routing.api_clients import issue_key, revoke
+from routing.models import ApiClient, Message, Station, Ticket, TicketEvent
 
 COMPLAINT = "西湖区文新街道的小区物业擅自上调停车费，每月涨到三百元，业主们都不同意，请有关部门调查处理。"
 
@@ -154,3 +158,61 @@ def test_an_outage_of_water_gets_a_24_hour_deadline(client, demo):
     assert ticket.urgency.value == "utility" and ticket.prediction["utility_words"] == ["停水"]
     assert ticket.status.value == "assigned"
     assert (ticket.answer_by - ticket.assigned_at).total_seconds() == 24 * 3600
+
+
+def issue(demo, name: str) -> str:
+    _, key = issue_key(demo, name, datetime(2026, 11, 27, 9))
+    demo.commit()
+    return key
+
+
+def submit_with(client, key: str | None, text: str = COMPLAINT, address: str = "127.0.0.1"):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return client.post("/api/v1/submissions", json={"text": text}, headers=headers, environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_API": "2 per minute"}])
+def test_each_key_has_its_own_limit_and_a_refused_request_stores_nothing(client, demo):
+    hotline, district_app = issue(demo, "12345热线"), issue(demo, "西湖区APP")
+    assert submit_with(client, hotline).status_code == 201
+    assert client.get("/api/v1/tickets/none?code=x", headers={"Authorization": f"Bearer {hotline}"}).status_code == 404
+    tickets, messages = count(demo, Ticket), count(demo, Message)
+
+    refused = submit_with(client, hotline, "第三次请求，超过了这把钥匙每分钟两次的上限。")
+    assert refused.status_code == 429 and refused.mimetype == "application/json"
+    body = refused.get_json()
+    # Seconds until the minute's window ends (rounded up).
+    assert set(body) == {"error", "retry_after"} and 1 <= body["retry_after"] <= 61
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert (count(demo, Ticket), count(demo, Message)) == (tickets, messages)
+
+    # Another key, and callers without one (counted by their address), are still served.
+    assert submit_with(client, district_app).status_code == 201
+    assert submit_with(client, None).status_code == 201
+    assert submit_with(client, None).status_code == 201
+    assert submit_with(client, None).status_code == 429
+    # A different address is another caller.
+    assert submit_with(client, None, address="10.0.0.9").status_code == 201
+
+
+def test_a_wrong_or_revoked_key_is_refused_and_nothing_stored(client, demo):
+    key = issue(demo, "12345热线")
+    revoke(demo, "12345热线")
+    demo.commit()
+    tickets = count(demo, Ticket)
+    for wrong in (key, "tj_guessed"):
+        response = submit_with(client, wrong)
+        assert response.status_code == 401 and response.get_json()["field"] == "Authorization"
+    assert count(demo, Ticket) == tickets
+    assert demo.scalar(select(ApiClient.key_hash)) != key  # only a hash is kept
+
+
+def test_keys_are_issued_listed_and_revoked_on_the_command_line(runner, client, demo):
+    issued = runner.invoke(args=["api-key", "create", "12345热线"])
+    assert issued.exit_code == 0, issued.output
+    key = issued.output.strip().splitlines()[-1]
+    assert key.startswith("tj_") and submit_with(client, key).status_code == 201
+    assert "12345热线\t有效" in runner.invoke(args=["api-key", "list"]).output
+    assert runner.invoke(args=["api-key", "revoke", "12345热线"]).exit_code == 0
+    assert submit_with(client, key).status_code == 401
+    assert runner.invoke(args=["api-key", "revoke", "没有这个"]).exit_code != 0

@@ -46,7 +46,7 @@ def test_assigning_many_reports_the_ticket_in_the_wrong_state_and_assigns_the_ot
     demo.commit()
 
     assert outcome.done == [waiting.number, routed.number]
-    assert outcome.failed == [
+    assert outcome.reasons() == [
         (closed.number, "工单当前状态为“无效”，不能转办。"),
         ("99999999", bulk.NOT_FOUND),
     ]
@@ -64,7 +64,7 @@ def test_merging_many_refuses_the_target_itself_and_keeps_the_others(demo, dispa
     demo.commit()
 
     assert outcome.done == [first.number, second.number]
-    assert outcome.failed == [(target.number, "不能把工单合并到它自己。")]
+    assert outcome.reasons() == [(target.number, "不能把工单合并到它自己。")]
     assert fresh(demo, first.number).status is Status.MERGED
     assert fresh(demo, first.number).merged_into_id == target.id
     assert fresh(demo, target.number).status is Status.ASSIGNED
@@ -82,7 +82,7 @@ def test_a_failed_ticket_leaves_no_event_behind(demo, dispatcher):
     demo.commit()
 
     assert outcome.done == [spam.number]
-    assert outcome.failed == [(accepted.number, "工单当前状态为“办理中”，不能标记无效。")]
+    assert outcome.reasons() == [(accepted.number, "工单当前状态为“办理中”，不能标记无效。")]
     assert events(demo, fresh(demo, accepted.number), "invalidate") == []
     assert fresh(demo, accepted.number).status is Status.ACCEPTED
     assert [e.reason for e in events(demo, fresh(demo, spam.number), "invalidate")] == ["重复刷单"]
@@ -105,7 +105,7 @@ def test_a_ticket_someone_else_changed_meanwhile_is_rolled_back_alone(app, demo,
     demo.commit()
 
     assert outcome.done == [other_one.number]
-    assert outcome.failed == [(stale.number, bulk.STALE)]
+    assert outcome.reasons() == [(stale.number, bulk.STALE)]
     assert fresh(demo, stale.number).status is Status.INVALID
     assert events(demo, fresh(demo, stale.number), "assign") == []
     assert fresh(demo, other_one.number).status is Status.ASSIGNED
