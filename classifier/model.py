@@ -103,15 +103,15 @@ def build_features(min_df: int = 2) -> FeatureUnion:
 
 
 def pipeline_proba(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
-    """``pipeline.predict_proba(texts)`` for a fitted features-then-model
-    pipeline, without scikit-learn's per-call overhead.
+    """``pipeline.predict_proba(texts)`` for a fitted pipeline whose first
+    step makes the features and whose last gives probabilities, without scikit-learn's per-call overhead.
 
     For one message, that overhead (joblib's dispatch of the FeatureUnion's
     parts, input validation) costs more than the features and the model
     together; the arithmetic is the pipeline's own, and a test holds the two
     equal.
     """
-    features, model = pipeline.named_steps["features"], pipeline.named_steps["model"]
+    features, *between, model = (step for _, step in pipeline.steps)
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         if isinstance(features, FeatureUnion):
             weights = features.transformer_weights or {}
@@ -123,6 +123,8 @@ def pipeline_proba(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
             X = sp.hstack(blocks, format="csr")
         else:
             X = features.transform(texts)
+        for step in between:
+            X = step.transform(X)
         return model.predict_proba(X)
 
 

@@ -154,3 +154,18 @@ def test_the_lean_prediction_path_gives_the_pipelines_own_probabilities(model):
     texts = [normalise(t) for t in ["小区门口的路灯坏了一个月", "孩子上学的校车太挤", "医院挂号排队太久"]]
     for batch in (texts, texts[:1]):
         assert np.allclose(pipeline_proba(model.pipeline, batch), model.pipeline.predict_proba(batch))
+
+
+def test_the_lean_path_applies_the_steps_between_features_and_model(model):
+    from sklearn.feature_selection import SelectKBest, chi2
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from classifier.model import build_features
+
+    texts, labels = zip(*TRAINING, strict=True)
+    pipeline = Pipeline(
+        [("features", build_features(min_df=1)), ("select", SelectKBest(chi2, k=20)), ("model", LogisticRegression())]
+    ).fit([normalise(t) for t in texts], labels)
+    batch = [normalise("物业乱收停车费"), normalise("公交车太少")]
+    assert np.allclose(pipeline_proba(pipeline, batch), pipeline.predict_proba(batch))
