@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import workflow
 from .agency_choice import LearnedAgency
 from .jobs import QUEUED, Job
+from .reference import remembered
 from .models import Agency, District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 from .rules import Case
 
@@ -90,10 +91,15 @@ def number_of(created_at: datetime, ticket_id: int) -> str:
 def _place(session: Session, labels: Labels, station: Station | None) -> tuple[District | None, Street | None]:
     district = street = None
     if labels.district:
-        district = session.scalar(select(District).where(District.name == labels.district))
+        name = labels.district
+        district = remembered(
+            session, ("district", name), lambda: session.scalar(select(District).where(District.name == name))
+        )
     if district is not None and labels.street:
-        street = session.scalar(
-            select(Street).where(Street.district_id == district.id, Street.name == labels.street)
+        district_id, name = district.id, labels.street
+        street = remembered(
+            session, ("street", district_id, name),
+            lambda: session.scalar(select(Street).where(Street.district_id == district_id, Street.name == name)),
         )
     if district is None and station is not None:
         # Said nowhere in the text: the station where it was raised is the best guess.
