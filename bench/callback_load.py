@@ -100,12 +100,15 @@ def http_request(port: int, query: dict, body: bytes) -> bytes:
     return head.encode() + body
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """Status, body, and whether the server keeps the connection open (a
+    sync gunicorn worker closes it after every answer)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     length = next((int(l.split(":", 1)[1]) for l in lines if l.lower().startswith("content-length:")), 0)
-    return status, await reader.readexactly(length)
+    closing = any(l.lower().replace(" ", "") == "connection:close" for l in lines)
+    return status, await reader.readexactly(length), not closing
 
 
 async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) -> tuple[list[float], int, float]:
@@ -127,8 +130,11 @@ async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) ->
                 if writer is None:
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.write(item)
-                status, content = await asyncio.wait_for(read_response(reader), 10)
+                status, content, kept = await asyncio.wait_for(read_response(reader), 10)
                 ok = status == 200 and b"<Encrypt>" in content
+                if not kept:
+                    writer.close()
+                    reader = writer = None
             except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
                 ok = False
                 if writer is not None:
@@ -144,6 +150,22 @@ async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) ->
     started = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(sender() for _ in range(concurrency))), timeout)
     return latencies, errors, time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children, from /proc
+    (Linux); 0 where it cannot be read."""
+    total, pids = 0.0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def count(engine, since_status: str | None = None) -> tuple[int, int, int]:
@@ -164,6 +186,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent senders")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
     parser.add_argument("--job-workers", type=int, default=1, help="job worker processes (classify and route)")
     parser.add_argument("--senders", type=int, default=500, help="distinct residents (openids)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before the run gives up")
@@ -188,6 +211,7 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
+         "--worker-class", args.worker_class,
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", "admin:create_app()"],
         env=env, cwd=ROOT,
     )
@@ -207,8 +231,11 @@ def main() -> None:
         for _ in range(args.workers * args.threads * 2):
             requests.get(base + "/status", timeout=30)
         _, tickets_before, read_before = count(engine)
+        server_cpu = cpu_seconds(server.pid)
+        jobs_cpu = sum(cpu_seconds(worker.pid) for worker in job_workers)
         started = time.monotonic()
         latencies, errors, wall = asyncio.run(load(port, raw, args.concurrency, args.timeout))
+        server_cpu = cpu_seconds(server.pid) - server_cpu
         # Then wait for the job workers to read and route what was acknowledged.
         read_at_end_of_load = count(engine)[2] - read_before
         deadline = time.monotonic() + args.timeout
@@ -218,6 +245,7 @@ def main() -> None:
                 break
             time.sleep(0.1)
         processing_wall = time.monotonic() - started
+        jobs_cpu = sum(cpu_seconds(worker.pid) for worker in job_workers) - jobs_cpu
     finally:
         server.send_signal(signal.SIGTERM)
         for worker in job_workers:
@@ -240,6 +268,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "gunicorn_workers": args.workers,
         "threads_per_worker": args.threads,
+        "worker_class": args.worker_class,
         "job_workers": args.job_workers,
         "acknowledged": len(latencies),
         "errors": errors,
@@ -255,6 +284,11 @@ def main() -> None:
         "processing_wall_seconds": round(processing_wall, 2),
         "fully_processed_per_second": round((read - read_before) / processing_wall, 1),
         "messages_fully_processed_per_second": round(stored / processing_wall, 1),
+        # CPU the web server and the job workers spent (not the database's):
+        # what a message costs, whatever else the machine is doing.
+        "server_cpu_ms_per_acknowledgement": round(server_cpu * 1000 / max(len(latencies), 1), 2),
+        "job_cpu_ms_per_ticket": round(jobs_cpu * 1000 / max(read - read_before, 1), 2),
+        "load_average_at_end": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result, ensure_ascii=False, indent=1))
     shutil.rmtree(workdir, ignore_errors=True)
