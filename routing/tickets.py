@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -191,7 +192,7 @@ class Received:
 
 
 def open_received(
-    session: Session,
+    connection: Connection,
     inbound: Inbound,
     now: datetime,
     job: str,
@@ -203,13 +204,13 @@ def open_received(
     INSERTs: the busy channel's common case (a new matter in text) without
     the ORM's unit of work. The message is stored with ``reply`` (built from
     the number and code), the ticket's timeline starts with its 'create'
-    event, and the job that reads it is in the same transaction. The caller
-    commits.
+    event, and the job that reads it is stored with them.
 
-    ``ticket_id``, drawn beforehand from the table's sequence (PostgreSQL),
-    lets the four rows go in one statement; without it (SQLite) the ticket's
-    own INSERT gives the id and its number is set after."""
-    connection = session.connection()
+    On PostgreSQL, with ``ticket_id`` drawn beforehand from the table's
+    sequence, the four rows go in one statement: atomic by itself, so
+    ``connection`` may be in autocommit. On SQLite the ticket's own INSERT
+    gives the id and its number is set after: the caller commits the
+    transaction ``connection`` is in."""
     code = new_code()
     values = {
         "code": code, "status": Status.RECEIVED, "kind": Kind.COMPLAINT, "urgency": Urgency.NORMAL,
@@ -221,6 +222,9 @@ def open_received(
         "event_detail": {"channel": inbound.channel, "prediction": None},
         "job_kind": job, "job_status": QUEUED, "attempts": 0, "max_attempts": 10,
     }
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql and ticket_id is None:
+        raise ValueError("on PostgreSQL the ticket id is drawn beforehand")
     if ticket_id is None:
         ticket_id = connection.execute(_RECEIVED.ticket, values).inserted_primary_key[0]
     received = Received(ticket_id, number_of(now, ticket_id), code)
@@ -229,7 +233,7 @@ def open_received(
         "payload": {"text": inbound.text, **inbound.payload, "reply": reply(received)},
         "job_payload": {"ticket_id": ticket_id},
     }
-    if connection.dialect.name == "postgresql":
+    if postgresql:
         connection.execute(_RECEIVED.together, values)
     else:
         for statement in _RECEIVED.after_ticket:

@@ -8,13 +8,15 @@ stored with it. Messages from one sender close together join one ticket.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Select, String, and_, bindparam, case, exists, literal_column, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,15 +92,18 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
     """Handle one message; commits. Safe to call again with the same message."""
     key = delivery_key(msg)
     text = _new_matter_text(msg)
-    probe = _probe(session, key, msg.source, now - settings.window, text is not None)
-    if probe.stored is not None:
-        return _repeated(session, probe.stored)
     try:
-        if text is not None and probe.fresh:
-            outcome = _quick_matter(session, msg, key, text, now, settings, probe.ticket_id)
-        else:
-            outcome = _handle(session, msg, key, classifier, now, settings)
-            outcome.session = session
+        with _statements(session) as connection:
+            probe = _probe(connection, key, msg.source, now - settings.window, text is not None)
+            if probe.stored is not None:
+                return _repeated(session, probe.stored)
+            if text is not None and probe.fresh:
+                outcome = _quick_matter(connection, msg, key, text, now, settings, probe.ticket_id)
+                outcome.session = session
+                session.commit()
+                return outcome
+        outcome = _handle(session, msg, key, classifier, now, settings)
+        outcome.session = session
         session.commit()
     except IntegrityError:
         # The same delivery, at the same moment, on another worker: it won.
@@ -110,6 +115,21 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
     return outcome
 
 
+@contextmanager
+def _statements(session: Session) -> Iterator[Connection]:
+    """Where the probe and the quick path run. On PostgreSQL, a connection of
+    their own in autocommit: the probe needs no transaction and the quick
+    path writes in one statement, atomic by itself, so neither BEGIN nor
+    COMMIT costs a round trip. On SQLite, the session's own transaction,
+    which the caller commits."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield session.connection()
+        return
+    with bind.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
 @dataclass(frozen=True)
 class Probe:
     """What one query tells before a message is handled."""
@@ -119,13 +139,12 @@ class Probe:
     ticket_id: int | None  # drawn for the new ticket (PostgreSQL), when fresh
 
 
-def _probe(session: Session, key: str, sender: str, since: datetime, new_matter: bool) -> Probe:
+def _probe(connection: Connection, key: str, sender: str, since: datetime, new_matter: bool) -> Probe:
     """One round trip: was this delivery stored already, and — for a text
     that would open a new matter — could anything make it more than that: a
     message of the sender's within the window (a join, or 新问题), a ticket
     waiting on them (待补充), or a deputy's bound account. On PostgreSQL a
     fresh sender's new ticket id is drawn in the same query."""
-    connection = session.connection()
     statement = _probe_statement(new_matter, connection.dialect.name == "postgresql")
     row = connection.execute(statement, {"key": key, "sender": sender, "since": since}).one()
     payload, ticket_id = row[0], row[1]
@@ -241,7 +260,7 @@ def _new_matter_text(msg: Any) -> str | None:
 
 
 def _quick_matter(
-    session: Session, msg: Any, key: str, text: str, now: datetime, settings: Settings, ticket_id: int | None
+    connection: Connection, msg: Any, key: str, text: str, now: datetime, settings: Settings, ticket_id: int | None
 ) -> Outcome:
     """A new matter from a sender with none current: the ticket, its message
     with the reply, its 'create' event and its classify job in plain INSERTs
@@ -255,8 +274,8 @@ def _quick_matter(
         replies.append(_matter_reply(ticket, True, msg.type, text, settings))
         return replies[-1]
 
-    received = open_received(session, inbound, now, CLASSIFY, reply, ticket_id=ticket_id)
-    return Outcome(replies[-1], received.id, created=True, jobs=[CLASSIFY], session=session)
+    received = open_received(connection, inbound, now, CLASSIFY, reply, ticket_id=ticket_id)
+    return Outcome(replies[-1], received.id, created=True, jobs=[CLASSIFY])
 
 
 def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
