@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 import requests
 import xmltodict
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from wechatpy.crypto import WeChatCrypto
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,7 +152,7 @@ async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) ->
     return latencies, errors, time.perf_counter() - started
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
     """CPU time (user + system) of a process and its children, from /proc
     (Linux); 0 where it cannot be read."""
     total, pids = 0.0, [pid]
@@ -161,11 +161,29 @@ def cpu_seconds(pid: int) -> float:
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            for task in Path(f"/proc/{current}/task").iterdir():
+            for task in Path(f"/proc/{current}/task").iterdir() if children else ():
                 pids += [int(child) for child in (task / "children").read_text().split()]
         except (OSError, ValueError):
             continue
     return total
+
+
+def named(url: str, application: str) -> str:
+    """The URL with an application name, so the database's CPU can be told apart by client."""
+    if not url.startswith("postgresql"):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}application_name={application}"
+
+
+def database_cpu(engine, application: str) -> float:
+    """CPU time of the PostgreSQL backends serving ``application``, where
+    the server runs on this machine (0 otherwise, and on SQLite, whose work
+    is inside the clients' own CPU time)."""
+    if engine.dialect.name != "postgresql":
+        return 0.0
+    with engine.connect() as c:
+        pids = c.scalars(text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"), {"a": application}).all()
+    return sum(cpu_seconds(pid, children=False) for pid in pids)
 
 
 def count(engine, since_status: str | None = None) -> tuple[int, int, int]:
@@ -213,11 +231,12 @@ def main() -> None:
         [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
          "--worker-class", args.worker_class,
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", "admin:create_app()"],
-        env=env, cwd=ROOT,
+        env=env | {"DATABASE_URL": named(database_url, "bench-web")}, cwd=ROOT,
     )
     job_workers = [
         subprocess.Popen([sys.executable, "-m", "flask", "--app", "admin", "jobs", "work", "--poll", "0.2"],
-                         env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+                         env=env | {"DATABASE_URL": named(database_url, "bench-jobs")}, cwd=ROOT,
+                         stdout=subprocess.DEVNULL)
         for _ in range(args.job_workers)
     ]
     engine = create_engine(database_url)
@@ -233,9 +252,11 @@ def main() -> None:
         _, tickets_before, read_before = count(engine)
         server_cpu = cpu_seconds(server.pid)
         jobs_cpu = sum(cpu_seconds(worker.pid) for worker in job_workers)
+        web_db_cpu, jobs_db_cpu = database_cpu(engine, "bench-web"), database_cpu(engine, "bench-jobs")
         started = time.monotonic()
         latencies, errors, wall = asyncio.run(load(port, raw, args.concurrency, args.timeout))
         server_cpu = cpu_seconds(server.pid) - server_cpu
+        web_db_cpu = database_cpu(engine, "bench-web") - web_db_cpu
         # Then wait for the job workers to read and route what was acknowledged.
         read_at_end_of_load = count(engine)[2] - read_before
         deadline = time.monotonic() + args.timeout
@@ -246,6 +267,7 @@ def main() -> None:
             time.sleep(0.1)
         processing_wall = time.monotonic() - started
         jobs_cpu = sum(cpu_seconds(worker.pid) for worker in job_workers) - jobs_cpu
+        jobs_db_cpu = database_cpu(engine, "bench-jobs") - jobs_db_cpu
     finally:
         server.send_signal(signal.SIGTERM)
         for worker in job_workers:
@@ -288,6 +310,9 @@ def main() -> None:
         # what a message costs, whatever else the machine is doing.
         "server_cpu_ms_per_acknowledgement": round(server_cpu * 1000 / max(len(latencies), 1), 2),
         "job_cpu_ms_per_ticket": round(jobs_cpu * 1000 / max(read - read_before, 1), 2),
+        # PostgreSQL's own share, where it runs on this machine.
+        "database_cpu_ms_per_acknowledgement": round(web_db_cpu * 1000 / max(len(latencies), 1), 2),
+        "database_cpu_ms_per_ticket_processed": round(jobs_db_cpu * 1000 / max(read - read_before, 1), 2),
         "load_average_at_end": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result, ensure_ascii=False, indent=1))

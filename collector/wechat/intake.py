@@ -15,10 +15,10 @@ from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Select, String, and_, bindparam, case, exists, literal_column, or_, select
+from sqlalchemy import DateTime, Select, String, bindparam, case, exists, literal, literal_column, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from classifier import Classifier
 from routing import workflow
@@ -156,12 +156,14 @@ def _probe(connection: Connection, key: str, sender: str, since: datetime, new_m
 
 @lru_cache(maxsize=4)
 def _probe_statement(new_matter: bool, postgresql: bool) -> Select:
-    """Built once per shape: building a statement costs more than running it."""
-    first = (Message.channel == CHANNEL) & (Message.external_id == bindparam("key", type_=String))
-    columns = [
-        select(Message.payload).where(first).scalar_subquery(),
-        select(Message.ticket_id).where(first).scalar_subquery(),
-    ]
+    """Built once per shape: building a statement costs more than running it.
+
+    The first delivery, if any, is outer-joined to a one-row anchor, so that
+    the row comes back either way; the sender's state is three EXISTS on
+    indexed columns."""
+    first = aliased(Message, name="first")
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    columns = [first.payload.label("payload"), first.ticket_id.label("ticket_id")]
     if new_matter:
         theirs = (Message.channel == CHANNEL) & (Message.sender == bindparam("sender", type_=String))
         busy = or_(
@@ -169,12 +171,21 @@ def _probe_statement(new_matter: bool, postgresql: bool) -> Select:
             exists().where(theirs, Message.ticket_id == Ticket.id, Ticket.status == Status.WAITING),
             exists().where(Deputy.wechat_openid == bindparam("sender", type_=String)),
         )
-        columns.append(busy)
-        if postgresql:
-            # CASE evaluates nextval only for a fresh, unstored message: no ids spent on joins or retries.
-            fresh = and_(~busy, ~exists().where(first))
-            columns.append(case((fresh, literal_column("nextval('ticket_id_seq')")), else_=None))
-    return select(*columns)
+        columns.append(busy.label("busy"))
+    probe = select(*columns).select_from(
+        anchor.outerjoin(first, (first.channel == CHANNEL) & (first.external_id == bindparam("key", type_=String)))
+    )
+    if not (new_matter and postgresql):
+        return probe
+    # The id of the new ticket, drawn only for a fresh sender's unstored
+    # message (no ids spent on joins or retries). MATERIALIZED: the answers
+    # are computed once, not again inside the CASE.
+    answers = probe.cte("answers").prefix_with("MATERIALIZED", dialect="postgresql")
+    fresh = answers.c.payload.is_(None) & ~answers.c.busy
+    return select(
+        answers.c.payload, answers.c.ticket_id, answers.c.busy,
+        case((fresh, literal_column("nextval('ticket_id_seq')")), else_=None),
+    )
 
 
 def _repeated(session: Session, stored: tuple[dict[str, Any], int | None]) -> Outcome:
