@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, Select, String, bindparam, case, exists, literal, literal_column, or_, select
@@ -28,9 +28,9 @@ from routing.tickets import (
     Inbound,
     Labels,
     Location,
+    Received,
     add_message,
     locate,
-    Received,
     open_received,
     open_ticket,
     relabel,
