@@ -47,6 +47,10 @@ LAST_SEEN = "last_seen"
 LAST_SEEN_GRAIN = 30  # seconds
 # The public form's endpoints a resident posts to.
 LIMITED_ENDPOINTS = ("station.submit_form",)
+# Callbacks from other servers (WeChat's, signed): no staff session to time
+# out, no rate limit to count (WeChat's retries must get through), and the
+# busiest route there is, so they skip that work.
+MACHINE_BLUEPRINTS = frozenset({"wechat"})
 
 
 def init_app(app: Flask) -> None:
@@ -78,7 +82,7 @@ def _idle_timeout(app: Flask) -> None:
 
     @app.before_request
     def _check_idle():
-        if not current_user.is_authenticated:
+        if request.blueprint in MACHINE_BLUEPRINTS or not current_user.is_authenticated:
             return None
         moment = time.time()
         last = session.get(LAST_SEEN)
@@ -103,6 +107,7 @@ def _rate_limit(app: Flask) -> None:
         default_limits=[],
         headers_enabled=True,
     )
+    limiter.request_filter(lambda: request.blueprint in MACHINE_BLUEPRINTS)
     for endpoint in LIMITED_ENDPOINTS:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(app.config["RATELIMIT_SUBMIT"], methods=["POST"])(view)

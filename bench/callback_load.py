@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 import requests
 import xmltodict
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from wechatpy.crypto import WeChatCrypto
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,12 +100,15 @@ def http_request(port: int, query: dict, body: bytes) -> bytes:
     return head.encode() + body
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """Status, body, and whether the server keeps the connection open (a
+    sync gunicorn worker closes it after every answer)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     length = next((int(l.split(":", 1)[1]) for l in lines if l.lower().startswith("content-length:")), 0)
-    return status, await reader.readexactly(length)
+    closing = any(l.lower().replace(" ", "") == "connection:close" for l in lines)
+    return status, await reader.readexactly(length), not closing
 
 
 async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) -> tuple[list[float], int, float]:
@@ -127,8 +130,11 @@ async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) ->
                 if writer is None:
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.write(item)
-                status, content = await asyncio.wait_for(read_response(reader), 10)
+                status, content, kept = await asyncio.wait_for(read_response(reader), 10)
                 ok = status == 200 and b"<Encrypt>" in content
+                if not kept:
+                    writer.close()
+                    reader = writer = None
             except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
                 ok = False
                 if writer is not None:
@@ -144,6 +150,40 @@ async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) ->
     started = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(sender() for _ in range(concurrency))), timeout)
     return latencies, errors, time.perf_counter() - started
+
+
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """CPU time (user + system) of a process and its children, from /proc
+    (Linux); 0 where it cannot be read."""
+    total, pids = 0.0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir() if children else ():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def named(url: str, application: str) -> str:
+    """The URL with an application name, so the database's CPU can be told apart by client."""
+    if not url.startswith("postgresql"):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}application_name={application}"
+
+
+def database_cpu(engine, application: str) -> float:
+    """CPU time of the PostgreSQL backends serving ``application``, where
+    the server runs on this machine (0 otherwise, and on SQLite, whose work
+    is inside the clients' own CPU time)."""
+    if engine.dialect.name != "postgresql":
+        return 0.0
+    with engine.connect() as c:
+        pids = c.scalars(text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"), {"a": application}).all()
+    return sum(cpu_seconds(pid, children=False) for pid in pids)
 
 
 def count(engine, since_status: str | None = None) -> tuple[int, int, int]:
@@ -164,6 +204,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent senders")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
     parser.add_argument("--job-workers", type=int, default=1, help="job worker processes (classify and route)")
     parser.add_argument("--senders", type=int, default=500, help="distinct residents (openids)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before the run gives up")
@@ -188,12 +229,14 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
+         "--worker-class", args.worker_class,
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", "admin:create_app()"],
-        env=env, cwd=ROOT,
+        env=env | {"DATABASE_URL": named(database_url, "bench-web")}, cwd=ROOT,
     )
     job_workers = [
         subprocess.Popen([sys.executable, "-m", "flask", "--app", "admin", "jobs", "work", "--poll", "0.2"],
-                         env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+                         env=env | {"DATABASE_URL": named(database_url, "bench-jobs")}, cwd=ROOT,
+                         stdout=subprocess.DEVNULL)
         for _ in range(args.job_workers)
     ]
     engine = create_engine(database_url)
@@ -207,8 +250,13 @@ def main() -> None:
         for _ in range(args.workers * args.threads * 2):
             requests.get(base + "/status", timeout=30)
         _, tickets_before, read_before = count(engine)
+        server_cpu = cpu_seconds(server.pid)
+        jobs_cpu = sum(cpu_seconds(worker.pid) for worker in job_workers)
+        web_db_cpu, jobs_db_cpu = database_cpu(engine, "bench-web"), database_cpu(engine, "bench-jobs")
         started = time.monotonic()
         latencies, errors, wall = asyncio.run(load(port, raw, args.concurrency, args.timeout))
+        server_cpu = cpu_seconds(server.pid) - server_cpu
+        web_db_cpu = database_cpu(engine, "bench-web") - web_db_cpu
         # Then wait for the job workers to read and route what was acknowledged.
         read_at_end_of_load = count(engine)[2] - read_before
         deadline = time.monotonic() + args.timeout
@@ -218,6 +266,8 @@ def main() -> None:
                 break
             time.sleep(0.1)
         processing_wall = time.monotonic() - started
+        jobs_cpu = sum(cpu_seconds(worker.pid) for worker in job_workers) - jobs_cpu
+        jobs_db_cpu = database_cpu(engine, "bench-jobs") - jobs_db_cpu
     finally:
         server.send_signal(signal.SIGTERM)
         for worker in job_workers:
@@ -240,6 +290,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "gunicorn_workers": args.workers,
         "threads_per_worker": args.threads,
+        "worker_class": args.worker_class,
         "job_workers": args.job_workers,
         "acknowledged": len(latencies),
         "errors": errors,
@@ -255,6 +306,14 @@ def main() -> None:
         "processing_wall_seconds": round(processing_wall, 2),
         "fully_processed_per_second": round((read - read_before) / processing_wall, 1),
         "messages_fully_processed_per_second": round(stored / processing_wall, 1),
+        # CPU the web server and the job workers spent (not the database's):
+        # what a message costs, whatever else the machine is doing.
+        "server_cpu_ms_per_acknowledgement": round(server_cpu * 1000 / max(len(latencies), 1), 2),
+        "job_cpu_ms_per_ticket": round(jobs_cpu * 1000 / max(read - read_before, 1), 2),
+        # PostgreSQL's own share, where it runs on this machine.
+        "database_cpu_ms_per_acknowledgement": round(web_db_cpu * 1000 / max(len(latencies), 1), 2),
+        "database_cpu_ms_per_ticket_processed": round(jobs_db_cpu * 1000 / max(read - read_before, 1), 2),
+        "load_average_at_end": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result, ensure_ascii=False, indent=1))
     shutil.rmtree(workdir, ignore_errors=True)

@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from classifier import Classifier, Prediction
 from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
 from routing.jobs import BatchHandler, Handler, enqueue
 from routing.models import Kind, Message, Status, Ticket, Urgency
+from routing.reference import read_once
 from routing.tickets import Inbound, Labels, open_ticket, relabel
 
 DEFAULT_THRESHOLD = 0.5
@@ -112,12 +113,16 @@ def make_classify(
         ids = [payload["ticket_id"] for payload in payloads]
         # Read already (a repeated run after a crash, or a dispatcher was quicker): left alone.
         tickets = session.scalars(
-            select(Ticket).where(Ticket.id.in_(ids), Ticket.status == Status.RECEIVED).order_by(Ticket.id)
+            select(Ticket)
+            .where(Ticket.id.in_(ids), Ticket.status == Status.RECEIVED)
+            .order_by(Ticket.id)
+            .options(selectinload(Ticket.assisting))  # routing compares them: one query for the batch
         ).all()
         current = classifier()
         predictions = current.predict_many([t.text for t in tickets])
-        # Routing only reads places, rules and policies: one write per ticket at the end.
-        with session.no_autoflush:
+        # Routing only reads places, rules and policies — once for the batch —
+        # and writes once per ticket at the end.
+        with session.no_autoflush, read_once(session):
             for ticket, prediction in zip(tickets, predictions, strict=True):
                 labels = labels_from(prediction, threshold, agency_threshold)
                 relabel(session, ticket, with_place_of_location(labels, current, ticket.location_text), now)

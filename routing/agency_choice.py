@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Agency, RoutingRule, Ticket
+from .reference import remembered
 
 DEFAULT_AGENCY_THRESHOLD = 0.8
 
@@ -67,7 +68,8 @@ def decide_agency(
         "agency_confidence": round(learned.confidence, 4),
         "agency_threshold": learned.threshold,
     }
-    agency = session.scalar(select(Agency).where(Agency.name == learned.name))
+    name = learned.name
+    agency = remembered(session, ("agency", name), lambda: session.scalar(select(Agency).where(Agency.name == name)))
     if learned.confidence < learned.threshold:
         why = f"低于阈值 {learned.threshold:.2f}"
     elif agency is None or not agency.active:

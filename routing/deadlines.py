@@ -17,6 +17,7 @@ from .audit import audit
 from .calendar import WorkCalendar
 from .models import CalendarOverride, DeadlinePolicy, Kind, Urgency, User
 from .texts import N_, DomainError
+from .reference import remembered
 
 
 class Terms(NamedTuple):
@@ -63,8 +64,11 @@ class Deadlines:
 
 def load_calendar(session: Session) -> WorkCalendar:
     """The calendar with the administrator's overrides (e.g. 2027's holidays)."""
-    rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday)).all()
-    return _calendar_for(tuple(sorted(rows)))
+    def load() -> WorkCalendar:
+        rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday)).all()
+        return _calendar_for(tuple(sorted(rows)))
+
+    return remembered(session, "calendar", load)
 
 
 _calendars: dict[tuple, WorkCalendar] = {}
@@ -81,12 +85,15 @@ def _calendar_for(overrides: tuple) -> WorkCalendar:
 
 
 def policy_for(session: Session, kind: Kind, urgency: Urgency) -> Terms:
-    policy = session.execute(
-        select(DeadlinePolicy).where(DeadlinePolicy.kind == kind, DeadlinePolicy.urgency == urgency)
-    ).scalar_one_or_none()
-    if policy is not None:
-        return terms_of(policy)
-    return default_policy(kind, urgency)
+    def load() -> Terms:
+        policy = session.execute(
+            select(DeadlinePolicy).where(DeadlinePolicy.kind == kind, DeadlinePolicy.urgency == urgency)
+        ).scalar_one_or_none()
+        if policy is not None:
+            return terms_of(policy)
+        return default_policy(kind, urgency)
+
+    return remembered(session, ("policy", kind, urgency), load)
 
 
 def terms_of(policy: DeadlinePolicy) -> Terms:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from .audit import audit
 from .models import Agency, District, RoutingRule, Status, Street, Ticket, User, split_keywords
 from .texts import N_, DomainError
+from .reference import remembered
 
 # Open tickets: someone still has to act on them (workflow.OPEN is this).
 OPEN = (Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
@@ -93,7 +94,8 @@ def candidates(session: Session, case: Case, *, exclude: int | None = None) -> l
     )
     if exclude is not None:
         query = query.where(RoutingRule.id != exclude)
-    return list(session.scalars(query.options(selectinload(RoutingRule.agency))))
+    key = ("rules", case.topic, case.district_id, exclude)
+    return list(remembered(session, key, lambda: list(session.scalars(query.options(selectinload(RoutingRule.agency))))))
 
 
 def matching_rules(session: Session, case: Case, *, draft: RoutingRule | None = None) -> list[RoutingRule]:

@@ -8,20 +8,34 @@ stored with it. Messages from one sender close together join one ticket.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, Select, String, bindparam, case, exists, literal, literal_column, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from classifier import Classifier
 from routing import workflow
 from routing.jobs import enqueue
-from routing.models import Attachment, Message, Status, Ticket
-from routing.tickets import Inbound, Labels, Location, add_message, locate, open_ticket, relabel, tickets_of_sender
+from routing.models import Attachment, Deputy, Message, Status, Ticket
+from routing.tickets import (
+    Inbound,
+    Labels,
+    Location,
+    Received,
+    add_message,
+    locate,
+    open_received,
+    open_ticket,
+    relabel,
+    tickets_of_sender,
+)
 
 from ..deputies import BIND_COMMAND, bind_wechat, deputy_of_wechat, record_wechat_submission
 from ..intake import CLASSIFY, read, read_later, with_place_of_location
@@ -53,10 +67,18 @@ class Settings:
 @dataclass
 class Outcome:
     reply: str | None
-    ticket: Ticket | None = None
+    ticket_id: int | None = None
     created: bool = False
     repeated: bool = False
     jobs: list[str] = field(default_factory=list)
+    session: Session | None = field(default=None, repr=False)
+
+    @property
+    def ticket(self) -> Ticket | None:
+        """The ticket, loaded when asked for: the callback needs only the reply."""
+        if self.ticket_id is None or self.session is None:
+            return None
+        return self.session.get(Ticket, self.ticket_id)
 
 
 def delivery_key(msg: Any) -> str:
@@ -69,11 +91,19 @@ def delivery_key(msg: Any) -> str:
 def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, settings: Settings) -> Outcome:
     """Handle one message; commits. Safe to call again with the same message."""
     key = delivery_key(msg)
-    stored = _stored(session, key)
-    if stored is not None:
-        return Outcome(stored.payload.get("reply"), stored.ticket, repeated=True)
+    text = _new_matter_text(msg)
     try:
+        with _statements(session) as connection:
+            probe = _probe(connection, key, msg.source, now - settings.window, text is not None)
+            if probe.stored is not None:
+                return _repeated(session, probe.stored)
+            if text is not None and probe.fresh:
+                outcome = _quick_matter(connection, msg, key, text, now, settings, probe.ticket_id)
+                outcome.session = session
+                session.commit()
+                return outcome
         outcome = _handle(session, msg, key, classifier, now, settings)
+        outcome.session = session
         session.commit()
     except IntegrityError:
         # The same delivery, at the same moment, on another worker: it won.
@@ -81,8 +111,86 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
         stored = _stored(session, key)
         if stored is None:
             raise
-        return Outcome(stored.payload.get("reply"), stored.ticket, repeated=True)
+        return _repeated(session, (stored.payload, stored.ticket_id))
     return outcome
+
+
+@contextmanager
+def _statements(session: Session) -> Iterator[Connection]:
+    """Where the probe and the quick path run. On PostgreSQL, a connection of
+    their own in autocommit: the probe needs no transaction and the quick
+    path writes in one statement, atomic by itself, so neither BEGIN nor
+    COMMIT costs a round trip. On SQLite, the session's own transaction,
+    which the caller commits."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield session.connection()
+        return
+    with bind.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one query tells before a message is handled."""
+
+    stored: tuple[dict[str, Any], int | None] | None  # the first delivery's payload and ticket
+    fresh: bool  # the sender has no current matter and is no bound deputy
+    ticket_id: int | None  # drawn for the new ticket (PostgreSQL), when fresh
+
+
+def _probe(connection: Connection, key: str, sender: str, since: datetime, new_matter: bool) -> Probe:
+    """One round trip: was this delivery stored already, and — for a text
+    that would open a new matter — could anything make it more than that: a
+    message of the sender's within the window (a join, or 新问题), a ticket
+    waiting on them (待补充), or a deputy's bound account. On PostgreSQL a
+    fresh sender's new ticket id is drawn in the same query."""
+    statement = _probe_statement(new_matter, connection.dialect.name == "postgresql")
+    row = connection.execute(statement, {"key": key, "sender": sender, "since": since}).one()
+    payload, ticket_id = row[0], row[1]
+    if payload is not None:
+        return Probe((payload, ticket_id), False, None)
+    fresh = new_matter and not row[2]
+    return Probe(None, fresh, row[3] if fresh and len(row) > 3 else None)
+
+
+@lru_cache(maxsize=4)
+def _probe_statement(new_matter: bool, postgresql: bool) -> Select:
+    """Built once per shape: building a statement costs more than running it.
+
+    The first delivery, if any, is outer-joined to a one-row anchor, so that
+    the row comes back either way; the sender's state is three EXISTS on
+    indexed columns."""
+    first = aliased(Message, name="first")
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    columns = [first.payload.label("payload"), first.ticket_id.label("ticket_id")]
+    if new_matter:
+        theirs = (Message.channel == CHANNEL) & (Message.sender == bindparam("sender", type_=String))
+        busy = or_(
+            exists().where(theirs, Message.received_at >= bindparam("since", type_=DateTime)),
+            exists().where(theirs, Message.ticket_id == Ticket.id, Ticket.status == Status.WAITING),
+            exists().where(Deputy.wechat_openid == bindparam("sender", type_=String)),
+        )
+        columns.append(busy.label("busy"))
+    probe = select(*columns).select_from(
+        anchor.outerjoin(first, (first.channel == CHANNEL) & (first.external_id == bindparam("key", type_=String)))
+    )
+    if not (new_matter and postgresql):
+        return probe
+    # The id of the new ticket, drawn only for a fresh sender's unstored
+    # message (no ids spent on joins or retries). MATERIALIZED: the answers
+    # are computed once, not again inside the CASE.
+    answers = probe.cte("answers").prefix_with("MATERIALIZED", dialect="postgresql")
+    fresh = answers.c.payload.is_(None) & ~answers.c.busy
+    return select(
+        answers.c.payload, answers.c.ticket_id, answers.c.busy,
+        case((fresh, literal_column("nextval('ticket_id_seq')")), else_=None),
+    )
+
+
+def _repeated(session: Session, stored: tuple[dict[str, Any], int | None]) -> Outcome:
+    payload, ticket_id = stored
+    return Outcome(payload.get("reply"), ticket_id, repeated=True, session=session)
 
 
 def _stored(session: Session, key: str) -> Message | None:
@@ -112,20 +220,20 @@ def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: d
         return _event(session, msg, key, now, settings)
     if msg.type == "text":
         content = (msg.content or "").strip()
-        bind = BIND_COMMAND.match(content)
-        if bind:
-            reply = _bind(session, bind.group(1), msg.source, now)
+        command = _command(content)
+        if command == "bind":
+            reply = _bind(session, BIND_COMMAND.match(content).group(1), msg.source, now)
             _keep(session, msg, key, now, reply)
             return Outcome(reply)
-        if content in NEW_MATTER:
+        if command == "new":
             reply = "好的，请发送您要反映的新问题（文字或语音）。"
             _keep(session, msg, key, now, reply, command="new")
             return Outcome(reply)
-        if content in RATING_WORDS:
+        if command == "rate":
             reply = _rate(session, msg.source, RATING_WORDS[content], now)
             _keep(session, msg, key, now, reply)
             return Outcome(reply)
-        if content in QUERY or TICKET_NUMBER.match(content):
+        if command == "query":
             reply = _status_reply(session, msg.source, content, settings)
             _keep(session, msg, key, now, reply)
             return Outcome(reply)
@@ -137,6 +245,48 @@ def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: d
     reply = "暂不支持这类消息。请发送文字、语音、图片或位置。"
     _keep(session, msg, key, now, reply)
     return Outcome(reply)
+
+
+def _command(content: str) -> str | None:
+    """Which command a text is, if any: 绑定, 新问题, a rating, or a query."""
+    if BIND_COMMAND.match(content):
+        return "bind"
+    if content in NEW_MATTER:
+        return "new"
+    if content in RATING_WORDS:
+        return "rate"
+    if content in QUERY or TICKET_NUMBER.match(content):
+        return "query"
+    return None
+
+
+def _new_matter_text(msg: Any) -> str | None:
+    """The text of a message that opens a new matter unless the sender has a
+    current one: a text that is no command. Anything else (media, events,
+    commands, voice with its download job) takes the general path."""
+    if msg.type != "text":
+        return None
+    content = (msg.content or "").strip()
+    return content if content and _command(content) is None else None
+
+
+def _quick_matter(
+    connection: Connection, msg: Any, key: str, text: str, now: datetime, settings: Settings, ticket_id: int | None
+) -> Outcome:
+    """A new matter from a sender with none current: the ticket, its message
+    with the reply, its 'create' event and its classify job in plain INSERTs
+    (what ``_matter`` does through the ORM for this case)."""
+    inbound = Inbound(
+        channel=CHANNEL, text=text, payload={"type": msg.type, "raw": _raw(msg)}, external_id=key, sender=msg.source
+    )
+    replies: list[str] = []
+
+    def reply(ticket: Received) -> str:
+        replies.append(_matter_reply(ticket, True, msg.type, text, settings))
+        return replies[-1]
+
+    received = open_received(connection, inbound, now, CLASSIFY, reply, ticket_id=ticket_id)
+    return Outcome(replies[-1], received.id, created=True, jobs=[CLASSIFY])
 
 
 def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
@@ -242,7 +392,7 @@ def _matter(
     jobs += _attach(session, msg, ticket, message, now)
     reply = _matter_reply(ticket, created, msg.type, text, settings)
     message.payload = {**message.payload, "reply": reply}
-    return Outcome(reply, ticket, created=created, jobs=jobs)
+    return Outcome(reply, ticket.id, created=created, jobs=jobs)
 
 
 def _attach(session: Session, msg: Any, ticket: Ticket, message: Message, now: datetime) -> list[str]:
@@ -270,7 +420,7 @@ def _attach(session: Session, msg: Any, ticket: Ticket, message: Message, now: d
     return ["wechat.download_media"]
 
 
-def _matter_reply(ticket: Ticket, created: bool, kind: str, text: str, settings: Settings) -> str:
+def _matter_reply(ticket: Ticket | Received, created: bool, kind: str, text: str, settings: Settings) -> str:
     link = settings.status_url(ticket)
     if created:
         lines = [f"已收到您反映的问题，工单号 {ticket.number}，查询码 {ticket.code}。"]
