@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifier.model import build_pipeline  # noqa: E402
+from classifier.model import subject as project_subject  # noqa: E402
 from classifier.text import normalise, tokenize  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/gov-messages-7class/data.csv"
@@ -233,15 +234,23 @@ def pipe(features, model) -> Pipeline:
     return Pipeline([("features", features), ("model", model)])
 
 
+def normalised_subject(text: str) -> str:
+    return project_subject(normalise(text))
+
+
 def project() -> Pipeline:
     """The project's pipeline as shipped, fed raw text: its vectorisers get the
     project's normalise as preprocessor (TopicModel normalises before fitting)."""
     p = build_pipeline()
-    return p.set_params(features__words__preprocessor=normalise, features__chars__preprocessor=normalise)
+    return p.set_params(
+        features__words__preprocessor=normalise,
+        features__chars__preprocessor=normalise,
+        features__subject__preprocessor=normalised_subject,
+    )
 
 
 CANDIDATES: dict[str, Callable[[], Pipeline]] = {
-    # (a) the project's own pipeline (word 1-2 + char 1-3, two-level LR C=100)
+    # (a) the project's own pipeline (classifier/model.py build_pipeline)
     "project": project,
     # (b) word 1-2 + char 1-3 TF-IDF, LinearSVC (C 0.1 / 0.3 / 1 explored; 1 best)
     "svc_w12_c13": lambda: pipe(word_char(), LinearSVC(C=1.0)),

@@ -37,9 +37,17 @@ class CharNgramVectorizer(TfidfVectorizer):
     """``TfidfVectorizer(analyzer="char")``, with a vectorised transform for
     n-grams of at most three characters (otherwise scikit-learn's own)."""
 
-    def __init__(self, *, ngram_range=(1, 3), sublinear_tf=True, min_df=1, max_df=1.0, dtype=np.float64) -> None:
+    def __init__(
+        self, *, preprocessor=None, ngram_range=(1, 3), sublinear_tf=True, min_df=1, max_df=1.0, dtype=np.float64
+    ) -> None:
         super().__init__(
-            analyzer="char", ngram_range=ngram_range, sublinear_tf=sublinear_tf, min_df=min_df, max_df=max_df, dtype=dtype
+            analyzer="char",
+            preprocessor=preprocessor,
+            ngram_range=ngram_range,
+            sublinear_tf=sublinear_tf,
+            min_df=min_df,
+            max_df=max_df,
+            dtype=dtype,
         )
 
     def _vocabulary_keys(self) -> tuple[np.ndarray, np.ndarray]:
@@ -63,17 +71,25 @@ class CharNgramVectorizer(TfidfVectorizer):
         if not fixed_vocab or max_n > _MAX_N or min_n < 1:
             return super()._count_vocab(raw_documents, fixed_vocab)
         vocabulary_keys, vocabulary_columns = self._vocabulary_keys()
-        preprocess = self.build_preprocessor()
-        rows, keys = [], []
-        n_documents = 0
-        for row, document in enumerate(raw_documents):
-            text = self._white_spaces.sub(" ", preprocess(self.decode(document)))
-            codes = self._codes(text)
-            for n in range(min_n, max_n + 1):
-                found = _keys(codes, n)
-                keys.append(found)
-                rows.append(np.full(len(found), row, dtype=np.int64))
-            n_documents = row + 1
+        preprocess, spaces = self.build_preprocessor(), self._white_spaces
+        texts = [spaces.sub(" ", preprocess(self.decode(document))) for document in raw_documents]
+        n_documents = len(texts)
+        # The whole batch as one array of code points, each text followed by
+        # one separator position (row -1); an n-gram counts only where all its
+        # positions lie in the same text.
+        codes = self._codes("".join(text + "\x00" for text in texts))
+        lengths = np.array([len(text) + 1 for text in texts], dtype=np.int64)
+        row = np.repeat(np.arange(n_documents, dtype=np.int64), lengths)
+        row[np.cumsum(lengths) - 1] = -1
+        keys, rows = [], []
+        for n in range(min_n, max_n + 1):
+            found = _keys(codes, n)
+            start = row[: len(found)]
+            inside = start >= 0
+            for offset in range(1, n):
+                inside &= row[offset : offset + len(found)] == start
+            keys.append(found[inside])
+            rows.append(start[inside])
         keys_all = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
         rows_all = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
         where = np.searchsorted(vocabulary_keys, keys_all)
@@ -99,9 +115,20 @@ class WordNgramVectorizer(TfidfVectorizer):
     (which only pruning by max_df can cause).
     """
 
-    def __init__(self, *, tokenizer=None, ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=1.0, dtype=np.float64):
+    def __init__(
+        self,
+        *,
+        tokenizer=None,
+        preprocessor=None,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        min_df=1,
+        max_df=1.0,
+        dtype=np.float64,
+    ):
         super().__init__(
             tokenizer=tokenizer,
+            preprocessor=preprocessor,
             token_pattern=None,
             lowercase=False,
             ngram_range=ngram_range,

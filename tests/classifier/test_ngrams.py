@@ -18,7 +18,7 @@ TRAIN = [
 ]
 # Unseen characters, an astral-plane character, tabs and runs of spaces,
 # full-width letters, and texts shorter than the longest n-gram.
-UNSEEN = ["", "路", "路灯", "𠀀𠀁 路灯  坏了\t\n了", "ＡＢＣ abc 公交", "完全没见过的字"]
+UNSEEN = ["", "路", "路灯", "𠀀𠀁 路灯  坏了\t\n了", "ＡＢＣ abc 公交", "完全没见过的字", "路\x00灯"]
 
 
 @pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (1, 3), (2, 3)])
@@ -33,6 +33,14 @@ def test_the_matrix_is_scikit_learns(ngram_range, min_df):
         assert mine.has_sorted_indices
         assert np.array_equal(mine.indices, expected.indices) and np.array_equal(mine.indptr, expected.indptr)
         assert np.allclose(mine.data, expected.data)
+
+
+def test_an_empty_batch_is_refused_as_scikit_learn_refuses_it():
+    ours = CharNgramVectorizer().fit(TRAIN)
+    theirs = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True).fit(TRAIN)
+    for vectorizer in (ours, theirs):
+        with pytest.raises(ValueError, match="0 sample"):
+            vectorizer.transform([])
 
 
 def test_longer_ngrams_fall_back_to_scikit_learns_counting():
