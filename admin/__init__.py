@@ -110,35 +110,37 @@ def _start_worker_on_first_request(app: Flask, services: Services) -> None:
 
 
 def _error_pages(app: Flask) -> None:
-    """Error pages in Chinese; JSON for the API, whose clients are programs."""
+    """Error pages in the reader's language; JSON in Chinese for the API, whose clients are programs."""
 
-    def answer(code: int, title: str, message: str, field: str | None = None):
+    def answer(code: int, title: str, message: str, field: str | None = None, **values: Any):
         if request.path.startswith("/api/"):
-            body = {"error": message} | ({"field": field} if field else {})
+            text = message % values if values else message
+            body = {"error": text} | ({"field": field} if field else {})
             return jsonify(body), code
-        return render_template("error.html", title=title, message=message), code
+        # The page is read by a person, in their language; the JSON above by a program, in Chinese.
+        return render_template("error.html", title=gettext(title), message=gettext(message, **values)), code
 
     @app.errorhandler(404)
     def not_found(exc):
         # A view's own description says more ("check the lookup code"); the default says nothing useful.
         specific = exc.description != NotFound.description
-        return answer(404, "页面不存在", exc.description if specific else "没有这个页面。")
+        return answer(404, N_("页面不存在"), exc.description if specific else N_("没有这个页面。"))
 
     @app.errorhandler(403)
     def forbidden(exc):
-        return answer(403, "没有权限", "您没有权限查看这个页面。")
+        return answer(403, N_("没有权限"), N_("您没有权限查看这个页面。"))
 
     @app.errorhandler(413)
     def too_large(exc):
         setting = UPLOADS.get(request.endpoint or "")
         if setting:
             limit = app.config[setting] / 1048576
-            return answer(413, "文件太大", f"上传的文件太大，请控制在 {limit:.0f} MB 以内。", field="voice")
-        return answer(413, "内容太长", "提交的内容太大，反映内容请控制在 5000 字以内。", field="text")
+            return answer(413, N_("文件太大"), N_("上传的文件太大，请控制在 %(limit)s MB 以内。"), field="voice", limit=f"{limit:.0f}")
+        return answer(413, N_("内容太长"), N_("提交的内容太大，反映内容请控制在 5000 字以内。"), field="text")
 
     @app.errorhandler(429)
     def too_many(exc):
-        return answer(429, "提交太频繁", "您提交得太频繁了，请稍等几分钟再试。感谢您的理解，您反映的问题我们都会认真办理。")
+        return answer(429, N_("提交太频繁"), N_("您提交得太频繁了，请稍等几分钟再试。感谢您的理解，您反映的问题我们都会认真办理。"))
 
 
 EVENT_LABELS = {

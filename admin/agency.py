@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -27,36 +28,36 @@ bp = Blueprint("agency", __name__, url_prefix="/agency")
 
 
 class AnswerForm(FlaskForm):
-    answer = TextAreaField("答复内容", validators=[DataRequired("请填写答复内容。"), Length(max=5000)])
+    answer = TextAreaField(_l("答复内容"), validators=[DataRequired(_l("请填写答复内容。")), Length(max=5000)])
     # Only a deputy's suggestion is answered with its result class; the workflow insists.
     grade = RadioField(
-        "办理结果分类（代表建议）",
+        _l("办理结果分类（代表建议）"),
         choices=[SelectChoice(value, label) for value, label in workflow.SUGGESTION_GRADES.items()],
         validators=[Optional()],
     )
 
 
 class ConsultForm(FlaskForm):
-    held_on = DateField("面商日期", validators=[DataRequired("请选择面商日期。")])
-    way = SelectField("面商方式", choices=[SelectChoice(w, w) for w in workflow.CONSULT_WAYS])
-    note = TextAreaField("面商情况", validators=[DataRequired("请填写面商情况。"), Length(max=2000)])
+    held_on = DateField(_l("面商日期"), validators=[DataRequired(_l("请选择面商日期。"))])
+    way = SelectField(_l("面商方式"), choices=[SelectChoice(w, w) for w in workflow.CONSULT_WAYS])
+    note = TextAreaField(_l("面商情况"), validators=[DataRequired(_l("请填写面商情况。")), Length(max=2000)])
 
 
 class ReturnForm(FlaskForm):
-    reason = TextAreaField("退回理由", validators=[DataRequired("请填写退回理由。"), Length(max=1000)])
+    reason = TextAreaField(_l("退回理由"), validators=[DataRequired(_l("请填写退回理由。")), Length(max=1000)])
 
 
 class AskForm(FlaskForm):
-    question = TextAreaField("需要群众补充什么", validators=[DataRequired("请写明需要群众补充的内容。"), Length(max=1000)])
+    question = TextAreaField(_l("需要群众补充什么"), validators=[DataRequired(_l("请写明需要群众补充的内容。")), Length(max=1000)])
 
 
 class ExtensionForm(FlaskForm):
-    until = DateField("延期至", validators=[DataRequired("请选择延期后的答复日期。")])
-    reason = TextAreaField("延期理由", validators=[DataRequired("请填写延期理由。"), Length(max=500)])
+    until = DateField(_l("延期至"), validators=[DataRequired(_l("请选择延期后的答复日期。"))])
+    reason = TextAreaField(_l("延期理由"), validators=[DataRequired(_l("请填写延期理由。")), Length(max=500)])
 
 
 class OpinionForm(FlaskForm):
-    opinion = TextAreaField("协办意见", validators=[DataRequired("请填写协办意见。"), Length(max=2000)])
+    opinion = TextAreaField(_l("协办意见"), validators=[DataRequired(_l("请填写协办意见。")), Length(max=2000)])
 
 
 class EmptyForm(FlaskForm):

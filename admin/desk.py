@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
@@ -29,20 +30,20 @@ DISPATCH = (Role.DISPATCHER, Role.ADMIN)
 
 
 class CorrectionForm(FlaskForm):
-    topic = SelectField("问题分类", validators=[Optional()])
-    agency = SelectField("承办单位", validators=[Optional()])
-    reason = TextAreaField("说明（选填）", validators=[Optional(), Length(max=1000)])
+    topic = SelectField(_l("问题分类"), validators=[Optional()])
+    agency = SelectField(_l("承办单位"), validators=[Optional()])
+    reason = TextAreaField(_l("说明（选填）"), validators=[Optional(), Length(max=1000)])
 
 
 class ReasonForm(FlaskForm):
     """A step that needs only a reason: invalid, reopen, refuse an extension, close."""
 
-    reason = TextAreaField("理由", validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField(_l("理由"), validators=[Optional(), Length(max=1000)])
 
 
 class MergeForm(FlaskForm):
-    into = StringField("合并到工单号", validators=[DataRequired("请填写要合并到的工单号。"), Length(max=20)])
-    reason = TextAreaField("说明（选填）", validators=[Optional(), Length(max=1000)])
+    into = StringField(_l("合并到工单号"), validators=[DataRequired(_l("请填写要合并到的工单号。")), Length(max=20)])
+    reason = TextAreaField(_l("说明（选填）"), validators=[Optional(), Length(max=1000)])
 
 
 def topic_choices() -> list[tuple[str, str]]:
@@ -50,7 +51,7 @@ def topic_choices() -> list[tuple[str, str]]:
     model = services().classifier.current().model
     labels = model.labels if model is not None else []
     tops = sorted({label.split("/", 1)[0] for label in labels})
-    choices = [("", "（不改）")]
+    choices = [("", gettext("（不改）"))]
     for top in tops:
         choices.append((top, top))
         choices += [(label, f"{top} / {label.split('/', 1)[1]}") for label in labels if label.startswith(top + "/")]
@@ -61,7 +62,7 @@ def correction_form() -> CorrectionForm:
     form = CorrectionForm()
     form.topic.choices = topic_choices()
     agencies = db_session().scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id))
-    form.agency.choices = [("", "（按分类自动派单）")] + [(str(a.id), a.name) for a in agencies]
+    form.agency.choices = [("", gettext("（按分类自动派单）"))] + [(str(a.id), a.name) for a in agencies]
     return form
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
@@ -30,38 +31,38 @@ bp = Blueprint(
 
 
 class SubmissionForm(FlaskForm):
-    station = SelectField("联络站", coerce=str, validators=[Optional()])
+    station = SelectField(_l("联络站"), coerce=str, validators=[Optional()])
     text = TextAreaField(
-        "您要反映的问题",
+        _l("您要反映的问题"),
         validators=[
-            DataRequired("请填写反映内容。"),
-            Length(MIN_TEXT, MAX_TEXT, f"请写 {MIN_TEXT} 到 {MAX_TEXT} 个字，说清楚问题和地点。"),
+            DataRequired(_l("请填写反映内容。")),
+            Length(MIN_TEXT, MAX_TEXT, _l("请写 %(min)d 到 %(max)d 个字，说清楚问题和地点。")),
         ],
     )
-    location = StringField("地点（选填）", validators=[Optional(), Length(max=MAX_LOCATION)])
-    name = StringField("称呼（选填）", validators=[Optional(), Length(max=MAX_NAME)])
+    location = StringField(_l("地点（选填）"), validators=[Optional(), Length(max=MAX_LOCATION)])
+    name = StringField(_l("称呼（选填）"), validators=[Optional(), Length(max=MAX_NAME)])
     phone = StringField(
-        "电话（选填，仅承办单位联系您时使用）",
-        validators=[Optional(), Regexp(r"^\+?[0-9][0-9\- ]{4,30}$", message="电话号码格式不对，请只填写数字。")],
+        _l("电话（选填，仅承办单位联系您时使用）"),
+        validators=[Optional(), Regexp(r"^\+?[0-9][0-9\- ]{4,30}$", message=_l("电话号码格式不对，请只填写数字。"))],
     )
 
 
 class RatingForm(FlaskForm):
     code = HiddenField()
     rating = RadioField(
-        "您对答复满意吗？",
+        _l("您对答复满意吗？"),
         choices=[SelectChoice(value, label) for value, label in workflow.RATINGS.items()],
-        validators=[DataRequired("请选择满意程度。")],
+        validators=[DataRequired(_l("请选择满意程度。"))],
     )
-    comment = TextAreaField("意见（选填）", validators=[Optional(), Length(max=500)])
+    comment = TextAreaField(_l("意见（选填）"), validators=[Optional(), Length(max=500)])
 
 
 class LookupForm(FlaskForm):
     class Meta:
         csrf = False  # a GET lookup changes nothing
 
-    number = StringField("工单号", validators=[DataRequired("请填写工单号。")])
-    code = StringField("查询码", validators=[DataRequired("请填写查询码。")])
+    number = StringField(_l("工单号"), validators=[DataRequired(_l("请填写工单号。"))])
+    code = StringField(_l("查询码"), validators=[DataRequired(_l("请填写查询码。"))])
 
 
 def status_url(ticket) -> str:

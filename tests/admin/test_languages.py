@@ -113,6 +113,10 @@ STAFF_PAGES = {
                                  ("内容包含", "清除条件", "批量处理勾选的工单")),
     "/reports/monthly": (("Whole city: monthly ticket report", "1. Overview", "Tickets received", 'lang="en"'),
                          ("全市工单办理月报", "一、总体情况")),
+    "/desk/escalations": (("<h1>Reminders and notices", "longest overdue first", "Back to the desk"),
+                          ("<h1>催办与通报", "返回分拨台")),
+    "/desk/transcribe/": (("<h1>Transcription（", "No voice notes waiting for transcription."), ("没有等待转写的语音。",)),
+    "/no-such-page": (("Page not found", "There is no such page.", "Back to the home page"), ("页面不存在", "返回首页")),
 }
 
 
@@ -172,3 +176,19 @@ def test_a_workflow_error_is_flashed_in_the_readers_language(client, auth, demo)
     choose(client, "zh", detail)
     page = post_form(client, f"{detail}/close", {"reason": ""}, page=detail, follow_redirects=True).get_data(as_text=True)
     assert "工单当前状态为“待签收”，不能办结。" in page
+
+
+def test_an_agencys_step_forms_and_digests_follow_its_staff(client, auth, demo):
+    number, _ = submit_on_the_station_page(client, demo)
+    auth.login(agency_login(demo, ticket(demo, number).agency))
+    detail = page_in(client, "en", f"/agency/tickets/{number}")
+    assert '<label for="reason">Reason for returning</label>' in detail and "Return to dispatch" in detail and "退回理由" not in detail
+    digests = page_in(client, "en", "/agency/digests")
+    assert "Daily digest" in digests and "每日简报" not in digests
+
+
+def test_the_residents_form_follows_the_browser(client, demo):
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Report a problem" in english and "The problem you want to report" in english and "Place (optional)" in english
+    chinese = client.get("/").get_data(as_text=True)
+    assert "向人大代表反映问题" in chinese and "您要反映的问题" in chinese
