@@ -49,7 +49,6 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
-import scipy.sparse as sp
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -62,30 +61,12 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from classifier.text import USER_DICT, normalise  # noqa: E402
+from classifier.model import KeepBestFeatures  # noqa: E402
+from classifier.text import normalise, tokenize  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "classifier_explore.json"
 SUBJECT_CHARS = 20
 KEPT_FEATURES = 20_000
-
-_jieba = None
-
-
-def tokenize(text: str) -> list[str]:
-    """rjieba words of a normalised text, with the project's user dictionary."""
-    global _jieba
-    if _jieba is None:
-        import rjieba
-
-        j = rjieba.Jieba()
-        for line in USER_DICT.read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if parts:
-                freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-                j.add_word(parts[0], freq, parts[2] if len(parts) > 2 else None)
-        _jieba = j
-    return [w for w in _jieba.cut(text) if w.strip()]
-
 
 def subject(text: str) -> str:
     """The first characters of a normalised message: its subject comes first."""
@@ -106,30 +87,6 @@ def features() -> FeatureUnion:
     )
 
 
-class KeepBest(SelectKBest):
-    """SelectKBest that remembers its columns at fit as a 0/1 matrix: the stock
-    one ranks all scores again on every transform (0.2 s a call with 600,000
-    features), and a product costs only the message's own non-zeros.
-
-    (Pruning the vectorisers' vocabularies to the kept terms instead would
-    change the TF-IDF row norms, hence the predictions.)"""
-
-    def fit(self, X, y):
-        super().fit(X, y)
-        self.support_ = super()._get_support_mask()
-        kept = np.flatnonzero(self.support_)
-        self.projection_ = sp.csr_matrix(
-            (np.ones(len(kept), dtype=np.float32), (kept, np.arange(len(kept)))), shape=(len(self.support_), len(kept))
-        )
-        return self
-
-    def _get_support_mask(self):
-        return self.support_
-
-    def transform(self, X):
-        return sp.csr_matrix(X) @ self.projection_
-
-
 def svc() -> LinearSVC:
     return LinearSVC(C=1.0, class_weight="balanced")
 
@@ -141,7 +98,7 @@ def svc_best() -> Pipeline:
 
 def svc_chi2(k: int = KEPT_FEATURES) -> Pipeline:
     """The same features, only the k with the highest χ² against the labels kept."""
-    return Pipeline([("features", features()), ("select", KeepBest(chi2, k=k)), ("model", svc())])
+    return Pipeline([("features", features()), ("select", KeepBestFeatures(k=k)), ("model", svc())])
 
 
 def svc_chi2_calibrated() -> Pipeline:

@@ -248,24 +248,26 @@ class TopicModel:
         return pipeline_proba(self.pipeline, [normalise(t) for t in texts])
 
     @cached_property
-    def _folding(self) -> tuple[list[str], np.ndarray]:
-        """First-level topics, and the 0/1 matrix that sums labels into them."""
-        tops = sorted({first_level(label) for label in self.labels})
-        folding = np.zeros((len(self.labels), len(tops)))
-        folding[np.arange(len(self.labels)), self.topic_of_label] = 1.0
-        return tops, folding
+    def topics(self) -> list[str]:
+        """The first-level topics of the labels, sorted."""
+        return sorted({first_level(label) for label in self.labels})
 
     @cached_property
     def topic_of_label(self) -> np.ndarray:
-        """For each label, the index of its first level among the sorted topics."""
-        tops = sorted({first_level(label) for label in self.labels})
-        index = {top: i for i, top in enumerate(tops)}
+        """For each label, the index of its first level in ``topics``."""
+        index = {topic: i for i, topic in enumerate(self.topics)}
         return np.array([index[first_level(label)] for label in self.labels])
+
+    @cached_property
+    def _folding(self) -> np.ndarray:
+        """The 0/1 matrix that sums labels into their topics."""
+        folding = np.zeros((len(self.labels), len(self.topics)))
+        folding[np.arange(len(self.labels)), self.topic_of_label] = 1.0
+        return folding
 
     def first_level_proba(self, proba: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Sum second-level probabilities into their first level."""
-        tops, folding = self._folding
-        return tops, proba @ folding
+        return self.topics, proba @ self._folding
 
     def predict(
         self,

@@ -33,6 +33,22 @@ def _keys(codes: np.ndarray, n: int) -> np.ndarray:
     return key
 
 
+def _find(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each key stands in ``sorted_keys``, and which keys are there at all."""
+    where = np.searchsorted(sorted_keys, keys)
+    where[where == len(sorted_keys)] = 0
+    known = sorted_keys[where] == keys if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
+    return where, known
+
+
+def _counts(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], dtype) -> sp.csr_matrix:
+    """How often each (row, column) pair occurs, with sorted indices, as
+    scikit-learn's counting gives it."""
+    X = sp.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, columns)), shape=shape, dtype=dtype)
+    X.sum_duplicates()
+    return X
+
+
 class CharNgramVectorizer(TfidfVectorizer):
     """``TfidfVectorizer(analyzer="char")``, with a vectorised transform for
     n-grams of at most three characters (otherwise scikit-learn's own)."""
@@ -90,17 +106,9 @@ class CharNgramVectorizer(TfidfVectorizer):
                 inside &= row[offset : offset + len(found)] == start
             keys.append(found[inside])
             rows.append(start[inside])
-        keys_all = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
-        rows_all = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
-        where = np.searchsorted(vocabulary_keys, keys_all)
-        where[where == len(vocabulary_keys)] = 0
-        known = vocabulary_keys[where] == keys_all if len(vocabulary_keys) else np.zeros(len(keys_all), bool)
-        X = sp.csr_matrix(
-            (np.ones(int(known.sum()), dtype=self.dtype), (rows_all[known], vocabulary_columns[where[known]])),
-            shape=(n_documents, len(self.vocabulary_)),
-            dtype=self.dtype,
-        )
-        X.sum_duplicates()  # also sorts the indices, as scikit-learn's counting does
+        keys_all, rows_all = np.concatenate(keys), np.concatenate(rows)
+        where, known = _find(vocabulary_keys, keys_all)
+        X = _counts(rows_all[known], vocabulary_columns[where[known]], (n_documents, len(self.vocabulary_)), self.dtype)
         return self.vocabulary_, X
 
 
@@ -183,15 +191,8 @@ class WordNgramVectorizer(TfidfVectorizer):
             first, second = column[:-1], column[1:]
             both = (first >= 0) & (second >= 0)
             keys = first[both] * len(self.vocabulary_) + second[both]
-            where = np.searchsorted(pairs[0], keys)
-            where[where == len(pairs[0])] = 0
-            known = pairs[0][where] == keys
+            where, known = _find(pairs[0], keys)
             rows.append(row[:-1][both][known])
             columns.append(pairs[1][where[known]])
-        X = sp.csr_matrix(
-            (np.ones(sum(len(c) for c in columns), dtype=self.dtype), (np.concatenate(rows), np.concatenate(columns))),
-            shape=(len(lengths), len(self.vocabulary_)),
-            dtype=self.dtype,
-        )
-        X.sum_duplicates()
+        X = _counts(np.concatenate(rows), np.concatenate(columns), (len(lengths), len(self.vocabulary_)), self.dtype)
         return self.vocabulary_, X

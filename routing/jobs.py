@@ -31,6 +31,7 @@ from .db import Base, Database
 log = logging.getLogger(__name__)
 
 QUEUED, DONE, FAILED = "queued", "done", "failed"
+MAX_ATTEMPTS = 10
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -51,7 +52,7 @@ class Job(Base):
     # Set: at most one job with this key is ever enqueued (e.g. one download per media id).
     key: Mapped[str | None] = mapped_column(String(160), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=10)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=MAX_ATTEMPTS)
     run_after: Mapped[datetime] = mapped_column(DateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     locked_by: Mapped[str | None] = mapped_column(String(100))
@@ -68,7 +69,7 @@ def enqueue(
     *,
     key: str | None = None,
     delay: timedelta = timedelta(0),
-    max_attempts: int = 10,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> Job | None:
     """Add a job to the caller's transaction. With ``key``, a job already
     enqueued under that key makes this a no-op (returns None)."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import workflow
 from .agency_choice import LearnedAgency
-from .jobs import QUEUED, Job
+from .jobs import MAX_ATTEMPTS, QUEUED, Job
 from .reference import remembered
 from .models import Agency, District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 from .rules import Case
@@ -220,7 +220,7 @@ def open_received(
         "at": now, "version": 1, "external_id": inbound.external_id, "sender": inbound.sender,
         "actor": workflow.actor_label(None), "action": "create", "to_status": Status.RECEIVED.value,
         "event_detail": {"channel": inbound.channel, "prediction": None},
-        "job_kind": job, "job_status": QUEUED, "attempts": 0, "max_attempts": 10,
+        "job_kind": job, "job_status": QUEUED, "attempts": 0, "max_attempts": MAX_ATTEMPTS,
     }
     postgresql = connection.dialect.name == "postgresql"
     if postgresql and ticket_id is None:

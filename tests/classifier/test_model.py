@@ -169,3 +169,38 @@ def test_the_lean_path_applies_the_steps_between_features_and_model(model):
     ).fit([normalise(t) for t in texts], labels)
     batch = [normalise("物业乱收停车费"), normalise("公交车太少")]
     assert np.allclose(pipeline_proba(pipeline, batch), pipeline.predict_proba(batch))
+
+
+def test_keeping_the_best_features_keeps_chi_squares_choice_and_all_when_there_are_few():
+    from sklearn.feature_selection import SelectKBest, chi2
+
+    from classifier.model import KeepBestFeatures, build_features
+
+    texts, labels = zip(*TRAINING, strict=True)
+    X = build_features(min_df=1).fit_transform([normalise(t) for t in texts])
+    kept = KeepBestFeatures(k=15).fit(X, labels).transform(X).toarray()
+    assert np.array_equal(kept, SelectKBest(chi2, k=15).fit(X, labels).transform(X).toarray())
+    assert KeepBestFeatures(k=X.shape[1] + 1).fit(X, labels).transform(X).shape == X.shape
+
+
+def test_with_five_examples_of_every_label_both_levels_are_calibrated_svms_and_stay_consistent():
+    from sklearn.calibration import CalibratedClassifierCV
+
+    texts, labels = zip(*TRAINING, strict=True)
+    more = [f"{t}，{suffix}" for t in texts for suffix in ("请尽快处理", "谢谢")]
+    model = TopicModel.train(list(texts) + more, list(labels) * 3)
+    levels = model.pipeline.named_steps["model"]
+    assert isinstance(levels.topic_model_, CalibratedClassifierCV) and isinstance(levels.label_model_, CalibratedClassifierCV)
+    proba = model.predict_proba(["物业又乱收停车费了", "工厂晚上偷排废气"])
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    topics, topic_proba = model.first_level_proba(proba)
+    assert np.allclose(topic_proba, levels.topic_model_.predict_proba(model.pipeline[:-1].transform(
+        [normalise("物业又乱收停车费了"), normalise("工厂晚上偷排废气")])))
+    assert topics[int(topic_proba[0].argmax())] == "城乡建设"
+
+
+def test_a_level_with_fewer_than_five_examples_of_a_label_is_a_logistic_regression(model):
+    from sklearn.linear_model import LogisticRegression
+
+    levels = model.pipeline.named_steps["model"]  # three examples of each label
+    assert isinstance(levels.label_model_, LogisticRegression)
