@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from classifier import LiveClassifier
 from routing.db import Database
 from routing.jobs import Registry, Worker
-from routing.tickets import Labels
+from routing.tickets import Labels, TicketIds
 
 from .intake import read
 
@@ -30,6 +30,8 @@ class Services:
     # The in-process worker of the embedded default; None where separate
     # worker processes run the jobs.
     worker: Worker | None = None
+    # Ticket ids drawn ahead for WeChat's new matters (PostgreSQL).
+    ticket_ids: TicketIds = field(default_factory=TicketIds)
 
     def reader(self) -> Callable[[str, str | None], Labels]:
         """Text and location in, routing's labels out, with the active model."""

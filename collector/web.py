@@ -3,9 +3,12 @@ fills in on a phone, the receipt, and the status lookup."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -69,12 +72,32 @@ def status_url(ticket) -> str:
     """The resident's link to the ticket: under PUBLIC_URL where it is set
     (behind a proxy the request's own host is an internal one), else from the
     request; a job with neither sends no link."""
-    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    base = _public_url(current_app)
     if base:
-        return f"{base}/status/{quote(ticket.number)}?code={quote(ticket.code)}"
+        return _public_status_url(base, ticket)
     if has_request_context():
         return url_for("station.status", number=ticket.number, code=ticket.code, _external=True)
     return ""
+
+
+def status_url_outside_flask(app: Flask, environ: dict[str, Any]) -> Callable[[Any], str]:
+    """``status_url`` for a request that Flask does not handle (the WeChat
+    quick lane): the same link, built from the request's own environ."""
+    base = _public_url(app)
+    if base:
+        return partial(_public_status_url, base)
+    adapter = app.url_map.bind_to_environ(environ, server_name=app.config.get("SERVER_NAME"))
+    return lambda ticket: adapter.build(
+        "station.status", {"number": ticket.number, "code": ticket.code}, force_external=True
+    )
+
+
+def _public_url(app: Flask) -> str:
+    return (app.config.get("PUBLIC_URL") or "").rstrip("/")
+
+
+def _public_status_url(base: str, ticket: Any) -> str:
+    return f"{base}/status/{quote(ticket.number)}?code={quote(ticket.code)}"
 
 
 def _stations() -> list[Station]:

@@ -7,13 +7,17 @@ its reading over as ``Labels``.
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, bindparam, cast, insert, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -206,14 +210,51 @@ def open_received(
     the number and code), the ticket's timeline starts with its 'create'
     event, and the job that reads it is stored with them.
 
-    On PostgreSQL, with ``ticket_id`` drawn beforehand from the table's
-    sequence, the four rows go in one statement: atomic by itself, so
-    ``connection`` may be in autocommit. On SQLite the ticket's own INSERT
-    gives the id and its number is set after: the caller commits the
-    transaction ``connection`` is in."""
-    code = new_code()
-    values = {
-        "code": code, "status": Status.RECEIVED, "kind": Kind.COMPLAINT, "urgency": Urgency.NORMAL,
+    On PostgreSQL, with ``ticket_id`` drawn beforehand (``TicketIds``), the
+    four rows go in one statement: atomic by itself, so ``connection`` may be
+    in autocommit. On SQLite the ticket's own INSERT gives the id and its
+    number is set after: the caller commits the transaction ``connection`` is
+    in."""
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql and ticket_id is None:
+        raise ValueError("on PostgreSQL the ticket id is drawn beforehand")
+    values = _received_values(inbound, now, job)
+    if ticket_id is None:
+        ticket_id = connection.execute(_RECEIVED.ticket, values).inserted_primary_key[0]
+    received = Received(ticket_id, number_of(now, ticket_id), values["code"])
+    values |= _numbered(received, inbound, reply)
+    if postgresql:
+        connection.execute(_RECEIVED.together, values)
+    else:
+        for statement in _RECEIVED.after_ticket:
+            connection.execute(statement, values)
+    return received
+
+
+def received_values(
+    inbound: Inbound, now: datetime, job: str, reply: Callable[[Received], str], ticket_id: int
+) -> tuple[Received, dict[str, Any]]:
+    """The new ticket ``ticket_id`` and the parameters of ``received_when``'s
+    statement that writes it, its message (with ``reply``), event and job."""
+    values = _received_values(inbound, now, job)
+    received = Received(ticket_id, number_of(now, ticket_id), values["code"])
+    return received, values | _numbered(received, inbound, reply)
+
+
+def received_when(guard: Any, fresh: Any) -> Any:
+    """``open_received``'s four INSERTs, each written only where ``fresh``
+    holds on the one row of ``guard`` (a CTE): one statement that asks and
+    writes, and returns ``guard``'s row. Its parameters are ``guard``'s and
+    ``received_values``'."""
+    return select(*guard.c).add_cte(*(
+        statement.from_select(list(values), select(*values.values()).select_from(guard).where(fresh)).cte(name)
+        for name, statement, values in _RECEIVED.rows
+    ))
+
+
+def _received_values(inbound: Inbound, now: datetime, job: str) -> dict[str, Any]:
+    return {
+        "code": new_code(), "status": Status.RECEIVED, "kind": Kind.COMPLAINT, "urgency": Urgency.NORMAL,
         "channel": inbound.channel, "text": inbound.text, "contact_name": inbound.contact.name,
         "contact_phone": inbound.contact.phone, "location_text": inbound.location.text,
         "latitude": inbound.location.latitude, "longitude": inbound.location.longitude,
@@ -222,23 +263,46 @@ def open_received(
         "event_detail": {"channel": inbound.channel, "prediction": None},
         "job_kind": job, "job_status": QUEUED, "attempts": 0, "max_attempts": MAX_ATTEMPTS,
     }
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql and ticket_id is None:
-        raise ValueError("on PostgreSQL the ticket id is drawn beforehand")
-    if ticket_id is None:
-        ticket_id = connection.execute(_RECEIVED.ticket, values).inserted_primary_key[0]
-    received = Received(ticket_id, number_of(now, ticket_id), code)
-    values |= {
-        "ticket_id": ticket_id, "number": received.number,
+
+
+def _numbered(received: Received, inbound: Inbound, reply: Callable[[Received], str]) -> dict[str, Any]:
+    return {
+        "ticket_id": received.id, "number": received.number,
         "payload": {"text": inbound.text, **inbound.payload, "reply": reply(received)},
-        "job_payload": {"ticket_id": ticket_id},
+        "job_payload": {"ticket_id": received.id},
     }
-    if postgresql:
-        connection.execute(_RECEIVED.together, values)
-    else:
-        for statement in _RECEIVED.after_ticket:
-            connection.execute(statement, values)
-    return received
+
+
+class TicketIds:
+    """Ticket ids drawn ahead from the table's sequence (PostgreSQL), a few
+    at a time, so that a new ticket's number — and the reply that names it —
+    is known before the one statement that stores it. An id whose ticket was
+    not written (a retry, a join) goes back for the next ticket, so numbers
+    are not spent on them; the ids a process holds when it stops are skipped,
+    as a rolled-back INSERT skips one. Thread-safe; a process forked from
+    this one (gunicorn's workers) draws its own."""
+
+    def __init__(self, block: int = 32) -> None:
+        self.block = block
+        self._ids: deque[int] = deque()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def take(self, connection: Connection) -> int:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._ids.clear()
+                self._pid = os.getpid()
+            if not self._ids:
+                self._ids.extend(connection.scalars(_DRAW_IDS, {"block": self.block}))
+            return self._ids.popleft()
+
+    def give_back(self, ticket_id: int) -> None:
+        with self._lock:
+            self._ids.appendleft(ticket_id)
+
+
+_DRAW_IDS = sql_text("SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FROM generate_series(1, :block)")
 
 
 class _ReceivedStatements:
@@ -258,25 +322,45 @@ class _ReceivedStatements:
                 "location_text", "latitude", "longitude", "version",
             )
         } | {"created_at": "at", "updated_at": "at"}
-        self.ticket = insert(tickets).values(bind(tickets, ticket_columns))
-        numbered = insert(tickets).values(bind(tickets, ticket_columns | {"id": "ticket_id", "number": "number"}))
-        number = update(tickets).where(tickets.c.id == bindparam("ticket_id")).values(number=bindparam("number"))
-        message = insert(Message.__table__).values(bind(Message.__table__, {
+        numbered_columns = bind(tickets, ticket_columns | {"id": "ticket_id", "number": "number"})
+        message_columns = bind(Message.__table__, {
             "ticket_id": "ticket_id", "channel": "channel", "external_id": "external_id", "sender": "sender",
             "payload": "payload", "received_at": "at",
-        }))
-        event = insert(TicketEvent.__table__).values(bind(TicketEvent.__table__, {
+        })
+        event_columns = bind(TicketEvent.__table__, {
             "ticket_id": "ticket_id", "at": "at", "actor": "actor", "action": "action", "to_status": "to_status",
             "detail": "event_detail",
-        }))
-        job = insert(Job.__table__).values(bind(Job.__table__, {
+        })
+        job_columns = bind(Job.__table__, {
             "kind": "job_kind", "payload": "job_payload", "status": "job_status", "attempts": "attempts",
             "max_attempts": "max_attempts", "run_after": "at", "created_at": "at",
-        }))
+        })
+        self.ticket = insert(tickets).values(bind(tickets, ticket_columns))
+        numbered = insert(tickets).values(numbered_columns)
+        number = update(tickets).where(tickets.c.id == bindparam("ticket_id")).values(number=bindparam("number"))
+        message = insert(Message.__table__).values(message_columns)
+        event = insert(TicketEvent.__table__).values(event_columns)
+        job = insert(Job.__table__).values(job_columns)
         self.after_ticket = [number, message, event, job]
         # Sibling data-modifying CTEs: one round trip; the foreign keys are
         # checked at the end of the statement, when the ticket is there.
         self.together = job.add_cte(numbered.cte("t"), message.cte("m"), event.cte("e"))
+        # For INSERT … SELECT, numbers and the like cast to their column's
+        # type: in a select list PostgreSQL reads an untyped parameter as
+        # text. Not strings: a cast to VARCHAR(n) would cut an over-long
+        # value where the INSERT must refuse it.
+        def typed(value: Any) -> Any:
+            return value if isinstance(value.type, String) else cast(value, value.type)
+
+        self.rows = [
+            (name, insert(table), {column: typed(value) for column, value in columns.items()})
+            for name, table, columns in (
+                ("t", tickets, numbered_columns),
+                ("m", Message.__table__, message_columns),
+                ("e", TicketEvent.__table__, event_columns),
+                ("j", Job.__table__, job_columns),
+            )
+        ]
 
 
 _RECEIVED = _ReceivedStatements()

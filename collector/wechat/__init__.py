@@ -13,13 +13,14 @@ from .client import DEFAULT_API_BASE, CityWeChatClient, DatabaseStorage
 
 def init_app(app: Flask, services: Services) -> tuple[dict, object]:
     """Register the callback and the WeChat jobs; returns the channel's sender."""
-    from . import callback, jobs
+    from . import callback, jobs, lane
 
     config = app.config
     config.setdefault("WECHAT_MESSAGE_WINDOW", timedelta(minutes=10))
     app.register_blueprint(callback.bp)
     # WeChat posts XML with a signature, not a form with a CSRF token.
     app.extensions["csrf"].exempt(callback.bp)
+    lane.install(app, services)
 
     @lru_cache(maxsize=1)
     def client() -> CityWeChatClient:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Select, String, bindparam, case, exists, literal, literal_column, or_, select
+from sqlalchemy import DateTime, Select, String, bindparam, exists, literal, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -31,8 +31,11 @@ from routing.tickets import (
     Received,
     add_message,
     locate,
+    TicketIds,
     open_received,
     open_ticket,
+    received_values,
+    received_when,
     relabel,
     tickets_of_sender,
 )
@@ -61,7 +64,9 @@ class Settings:
     window: timedelta = timedelta(minutes=10)
     threshold: float = 0.5
     agency_threshold: float = 0.8
-    status_url: Callable[[Ticket], str] = lambda t: ""
+    status_url: Callable[[Ticket | Received], str] = lambda t: ""
+    # One per process: the ids drawn ahead for new tickets (PostgreSQL).
+    ticket_ids: TicketIds = field(default_factory=TicketIds)
 
 
 @dataclass
@@ -91,18 +96,11 @@ def delivery_key(msg: Any) -> str:
 def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, settings: Settings) -> Outcome:
     """Handle one message; commits. Safe to call again with the same message."""
     key = delivery_key(msg)
-    text = _new_matter_text(msg)
     try:
         with _statements(session) as connection:
-            probe = _probe(connection, key, msg.source, now - settings.window, text is not None)
-            if probe.stored is not None:
-                return _repeated(session, probe.stored)
-            if text is not None and probe.fresh:
-                outcome = _quick_matter(connection, msg, key, text, now, settings, probe.ticket_id)
-                outcome.session = session
-                session.commit()
-                return outcome
-        outcome = _handle(session, msg, key, classifier, now, settings)
+            outcome = answer_at_once(connection, msg, now, settings)
+        if outcome is None:
+            outcome = _handle(session, msg, key, classifier, now, settings)
         outcome.session = session
         session.commit()
     except IntegrityError:
@@ -115,12 +113,29 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
     return outcome
 
 
+def answer_at_once(connection: Connection, msg: Any, now: datetime, settings: Settings) -> Outcome | None:
+    """The answer, where it needs neither the ORM nor the classifier: a
+    repeated delivery gets its first reply; a fresh sender's new matter in
+    text is stored (``open_received``). None where the general path must
+    decide. On PostgreSQL the asking and the storing are one statement on
+    ``connection`` (autocommit will do); on SQLite the caller commits."""
+    key = delivery_key(msg)
+    text = _new_matter_text(msg)
+    if text is not None and connection.dialect.name == "postgresql":
+        return _new_matter_at_once(connection, msg, key, text, now, settings)
+    probe = _probe(connection, key, msg.source, now - settings.window, text is not None)
+    if probe.stored is not None:
+        return _repeated(None, probe.stored)
+    if text is not None and probe.fresh:
+        return _quick_matter(connection, msg, key, text, now, settings)
+    return None
+
+
 @contextmanager
 def _statements(session: Session) -> Iterator[Connection]:
-    """Where the probe and the quick path run. On PostgreSQL, a connection of
-    their own in autocommit: the probe needs no transaction and the quick
-    path writes in one statement, atomic by itself, so neither BEGIN nor
-    COMMIT costs a round trip. On SQLite, the session's own transaction,
+    """Where ``answer_at_once`` runs. On PostgreSQL, a connection of its own
+    in autocommit: its one statement is atomic by itself, so neither BEGIN
+    nor COMMIT costs a round trip. On SQLite, the session's own transaction,
     which the caller commits."""
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
@@ -136,26 +151,22 @@ class Probe:
 
     stored: tuple[dict[str, Any], int | None] | None  # the first delivery's payload and ticket
     fresh: bool  # the sender has no current matter and is no bound deputy
-    ticket_id: int | None  # drawn for the new ticket (PostgreSQL), when fresh
 
 
 def _probe(connection: Connection, key: str, sender: str, since: datetime, new_matter: bool) -> Probe:
     """One round trip: was this delivery stored already, and — for a text
     that would open a new matter — could anything make it more than that: a
     message of the sender's within the window (a join, or 新问题), a ticket
-    waiting on them (待补充), or a deputy's bound account. On PostgreSQL a
-    fresh sender's new ticket id is drawn in the same query."""
-    statement = _probe_statement(new_matter, connection.dialect.name == "postgresql")
-    row = connection.execute(statement, {"key": key, "sender": sender, "since": since}).one()
+    waiting on them (待补充), or a deputy's bound account."""
+    row = connection.execute(_probe_statement(new_matter), {"key": key, "sender": sender, "since": since}).one()
     payload, ticket_id = row[0], row[1]
     if payload is not None:
-        return Probe((payload, ticket_id), False, None)
-    fresh = new_matter and not row[2]
-    return Probe(None, fresh, row[3] if fresh and len(row) > 3 else None)
+        return Probe((payload, ticket_id), False)
+    return Probe(None, new_matter and not row[2])
 
 
-@lru_cache(maxsize=4)
-def _probe_statement(new_matter: bool, postgresql: bool) -> Select:
+@lru_cache(maxsize=2)
+def _probe_statement(new_matter: bool) -> Select:
     """Built once per shape: building a statement costs more than running it.
 
     The first delivery, if any, is outer-joined to a one-row anchor, so that
@@ -172,23 +183,51 @@ def _probe_statement(new_matter: bool, postgresql: bool) -> Select:
             exists().where(Deputy.wechat_openid == bindparam("sender", type_=String)),
         )
         columns.append(busy.label("busy"))
-    probe = select(*columns).select_from(
+    return select(*columns).select_from(
         anchor.outerjoin(first, (first.channel == CHANNEL) & (first.external_id == bindparam("key", type_=String)))
     )
-    if not (new_matter and postgresql):
-        return probe
-    # The id of the new ticket, drawn only for a fresh sender's unstored
-    # message (no ids spent on joins or retries). MATERIALIZED: the answers
-    # are computed once, not again inside the CASE.
-    answers = probe.cte("answers").prefix_with("MATERIALIZED", dialect="postgresql")
-    fresh = answers.c.payload.is_(None) & ~answers.c.busy
-    return select(
-        answers.c.payload, answers.c.ticket_id, answers.c.busy,
-        case((fresh, literal_column("nextval('ticket_id_seq')")), else_=None),
-    )
 
 
-def _repeated(session: Session, stored: tuple[dict[str, Any], int | None]) -> Outcome:
+@lru_cache(maxsize=1)
+def _new_matter_statement() -> Select:
+    """The probe and ``open_received``'s INSERTs in one statement: the rows
+    are written only for an unstored message from a fresh sender.
+    MATERIALIZED: the probe runs once, not again in each INSERT."""
+    answers = _probe_statement(True).cte("answers").prefix_with("MATERIALIZED", dialect="postgresql")
+    return received_when(answers, answers.c.payload.is_(None) & ~answers.c.busy)
+
+
+def _new_matter_at_once(
+    connection: Connection, msg: Any, key: str, text: str, now: datetime, settings: Settings
+) -> Outcome | None:
+    """A text that opens a new matter unless the sender has a current one
+    (PostgreSQL). The ticket's id is drawn before, so that the reply naming
+    its number is stored with the message in the same statement; an id not
+    used goes back."""
+    ids = settings.ticket_ids
+    ticket_id = ids.take(connection)
+    replies: list[str] = []
+
+    def reply(ticket: Received) -> str:
+        replies.append(_matter_reply(ticket, True, msg.type, text, settings))
+        return replies[-1]
+
+    try:
+        received, values = received_values(_inbound(msg, key, text), now, CLASSIFY, reply, ticket_id)
+        row = connection.execute(
+            _new_matter_statement(), values | {"key": key, "sender": msg.source, "since": now - settings.window}
+        ).one()
+    except BaseException:
+        ids.give_back(ticket_id)
+        raise
+    payload, stored_ticket, busy = row
+    if payload is not None or busy:
+        ids.give_back(ticket_id)
+        return _repeated(None, (payload, stored_ticket)) if payload is not None else None
+    return Outcome(replies[-1], received.id, created=True, jobs=[CLASSIFY])
+
+
+def _repeated(session: Session | None, stored: tuple[dict[str, Any], int | None]) -> Outcome:
     payload, ticket_id = stored
     return Outcome(payload.get("reply"), ticket_id, repeated=True, session=session)
 
@@ -260,6 +299,11 @@ def _command(content: str) -> str | None:
     return None
 
 
+def is_new_matter(msg: Any) -> bool:
+    """A text that opens a new matter unless its sender has a current one."""
+    return _new_matter_text(msg) is not None
+
+
 def _new_matter_text(msg: Any) -> str | None:
     """The text of a message that opens a new matter unless the sender has a
     current one: a text that is no command. Anything else (media, events,
@@ -270,23 +314,24 @@ def _new_matter_text(msg: Any) -> str | None:
     return content if content and _command(content) is None else None
 
 
-def _quick_matter(
-    connection: Connection, msg: Any, key: str, text: str, now: datetime, settings: Settings, ticket_id: int | None
-) -> Outcome:
-    """A new matter from a sender with none current: the ticket, its message
-    with the reply, its 'create' event and its classify job in plain INSERTs
-    (what ``_matter`` does through the ORM for this case)."""
-    inbound = Inbound(
-        channel=CHANNEL, text=text, payload={"type": msg.type, "raw": _raw(msg)}, external_id=key, sender=msg.source
-    )
+def _quick_matter(connection: Connection, msg: Any, key: str, text: str, now: datetime, settings: Settings) -> Outcome:
+    """A new matter from a sender with none current (SQLite): the ticket, its
+    message with the reply, its 'create' event and its classify job in plain
+    INSERTs (what ``_matter`` does through the ORM for this case)."""
     replies: list[str] = []
 
     def reply(ticket: Received) -> str:
         replies.append(_matter_reply(ticket, True, msg.type, text, settings))
         return replies[-1]
 
-    received = open_received(connection, inbound, now, CLASSIFY, reply, ticket_id=ticket_id)
+    received = open_received(connection, _inbound(msg, key, text), now, CLASSIFY, reply)
     return Outcome(replies[-1], received.id, created=True, jobs=[CLASSIFY])
+
+
+def _inbound(msg: Any, key: str, text: str) -> Inbound:
+    return Inbound(
+        channel=CHANNEL, text=text, payload={"type": msg.type, "raw": _raw(msg)}, external_id=key, sender=msg.source
+    )
 
 
 def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
