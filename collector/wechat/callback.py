@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from xml.parsers.expat import ExpatError
 
@@ -92,7 +93,13 @@ def content_type(body: str) -> str:
 
 
 def _crypto(config: Mapping[str, Any]) -> WeChatCrypto:
-    return WeChatCrypto(config.get("WECHAT_TOKEN"), config.get("WECHAT_ENCODING_AES_KEY"), config.get("WECHAT_APPID"))
+    return _crypto_of(config.get("WECHAT_TOKEN"), config.get("WECHAT_ENCODING_AES_KEY"), config.get("WECHAT_APPID"))
+
+
+@lru_cache(maxsize=4)
+def _crypto_of(token: str | None, aes_key: str | None, appid: str | None) -> WeChatCrypto:
+    """One per account's settings: it holds no state between messages."""
+    return WeChatCrypto(token, aes_key, appid)
 
 
 def _configured() -> Mapping[str, Any]:

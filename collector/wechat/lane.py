@@ -39,7 +39,7 @@ class QuickLane:
         self.app = app
         self.services = services
         self.wsgi_app = wsgi_app
-        self.engine = services.db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.engine = services.db.autocommit
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == PATH and environ.get("REQUEST_METHOD") == "POST":

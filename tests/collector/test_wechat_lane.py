@@ -24,7 +24,7 @@ def postgresql_only(database_url: str):
 @pytest.fixture
 def statements(app):
     seen: list[str] = []
-    engine = app.extensions["tingjian"].db.engine
+    engine = app.extensions["tingjian"].db.autocommit  # the lane's own
     listener = lambda *args: seen.append(args[2])  # noqa: E731 - the statement's text
     event.listen(engine, "before_cursor_execute", listener)
     yield seen

@@ -45,3 +45,19 @@ def test_a_connection_killed_while_idle_is_replaced_before_use(database, monkeyp
     with database.engine.connect() as connection:
         # The dead connection was found on checkout, not by this query failing.
         assert connection.scalar(text("SELECT pg_backend_pid()")) != first
+
+
+def test_the_autocommit_engine_keeps_each_statement_without_a_commit(database):
+    with database.autocommit.connect() as connection:
+        connection.execute(text("CREATE TABLE kept_alone (n integer)"))
+        connection.execute(text("INSERT INTO kept_alone VALUES (1)"))
+        # Never committed, and still there for another connection.
+        with database.engine.connect() as other:
+            assert other.scalar(text("SELECT n FROM kept_alone")) == 1
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE kept_alone"))
+    # The ordinary engine's connections are not left in autocommit.
+    with database.engine.connect() as connection:
+        connection.execute(text("CREATE TABLE rolled_back (n integer)"))
+        connection.rollback()
+        assert connection.scalar(text("SELECT to_regclass('rolled_back')")) is None
