@@ -111,21 +111,31 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]
     return status, await reader.readexactly(length), not closing
 
 
-async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) -> tuple[list[float], int, float]:
+async def load(
+    port: int, raw: list[bytes], concurrency: int, timeout: float, rate: float | None = None
+) -> tuple[list[float], int, float]:
     """Send every request over ``concurrency`` keep-alive connections; the
-    client is plain asyncio so that it, not the server, is never the limit."""
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for item in raw:
+    client is plain asyncio so that it, not the server, is never the limit.
+
+    With ``rate``, message i is due at i/rate seconds (an open loop, as
+    residents do not wait for each other), and its latency counts from when
+    it was due: a server that falls behind shows it in p99 instead of
+    slowing the sender down."""
+    queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
+    for item in enumerate(raw):
         queue.put_nowait(item)
     latencies: list[float] = []
     errors = 0
+    started = time.perf_counter()
 
     async def sender() -> None:
         nonlocal errors
         reader = writer = None
         while not queue.empty():
-            item = queue.get_nowait()
-            started = time.perf_counter()
+            i, item = queue.get_nowait()
+            due = started + i / rate if rate else time.perf_counter()
+            if due > time.perf_counter():
+                await asyncio.sleep(due - time.perf_counter())
             try:
                 if writer is None:
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -141,13 +151,12 @@ async def load(port: int, raw: list[bytes], concurrency: int, timeout: float) ->
                     writer.close()
                 reader = writer = None
             if ok:
-                latencies.append(time.perf_counter() - started)
+                latencies.append(time.perf_counter() - due)
             else:
                 errors += 1
         if writer is not None:
             writer.close()
 
-    started = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(sender() for _ in range(concurrency))), timeout)
     return latencies, errors, time.perf_counter() - started
 
@@ -208,6 +217,8 @@ def main() -> None:
     parser.add_argument("--job-workers", type=int, default=1, help="job worker processes (classify and route)")
     parser.add_argument("--senders", type=int, default=500, help="distinct residents (openids)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before the run gives up")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="send at this many messages per second (open loop) instead of as fast as answered")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tingjian-bench-"))
@@ -254,7 +265,7 @@ def main() -> None:
         jobs_cpu = sum(cpu_seconds(worker.pid) for worker in job_workers)
         web_db_cpu, jobs_db_cpu = database_cpu(engine, "bench-web"), database_cpu(engine, "bench-jobs")
         started = time.monotonic()
-        latencies, errors, wall = asyncio.run(load(port, raw, args.concurrency, args.timeout))
+        latencies, errors, wall = asyncio.run(load(port, raw, args.concurrency, args.timeout, args.rate))
         server_cpu = cpu_seconds(server.pid) - server_cpu
         web_db_cpu = database_cpu(engine, "bench-web") - web_db_cpu
         # Then wait for the job workers to read and route what was acknowledged.
@@ -292,6 +303,7 @@ def main() -> None:
         "threads_per_worker": args.threads,
         "worker_class": args.worker_class,
         "job_workers": args.job_workers,
+        "offered_per_second": args.rate,
         "acknowledged": len(latencies),
         "errors": errors,
         "wall_seconds": round(wall, 2),
@@ -305,6 +317,10 @@ def main() -> None:
         "tickets_routed": routed,
         "processing_wall_seconds": round(processing_wall, 2),
         "fully_processed_per_second": round((read - read_before) / processing_wall, 1),
+        "processed_during_load_per_second": round(read_at_end_of_load / wall, 1),
+        # How long after the last acknowledgement the last ticket was read and
+        # routed: small and steady when processing keeps pace with the rate.
+        "processing_lag_seconds": round(processing_wall - wall, 2),
         "messages_fully_processed_per_second": round(stored / processing_wall, 1),
         # CPU the web server and the job workers spent (not the database's):
         # what a message costs, whatever else the machine is doing.
