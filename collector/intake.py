@@ -19,8 +19,7 @@ from classifier import Classifier, Prediction
 from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
 from routing.jobs import BatchHandler, Handler, enqueue
 from routing.models import Kind, Message, Status, Ticket, Urgency
-from routing.reference import read_once
-from routing.tickets import Inbound, Labels, open_ticket, relabel
+from routing.tickets import Inbound, Labels, open_ticket, relabel_many
 
 DEFAULT_THRESHOLD = 0.5
 CLASSIFY = "intake.classify"
@@ -120,12 +119,12 @@ def make_classify(
         ).all()
         current = classifier()
         predictions = current.predict_many([t.text for t in tickets])
-        # Routing only reads places, rules and policies — once for the batch —
-        # and writes once per ticket at the end.
-        with session.no_autoflush, read_once(session):
-            for ticket, prediction in zip(tickets, predictions, strict=True):
-                labels = labels_from(prediction, threshold, agency_threshold)
-                relabel(session, ticket, with_place_of_location(labels, current, ticket.location_text), now)
+        readings = [
+            (ticket, with_place_of_location(labels_from(prediction, threshold, agency_threshold), current, ticket.location_text))
+            for ticket, prediction in zip(tickets, predictions, strict=True)
+        ]
+        # Routing reads places, rules and policies once for the batch, and writes it in a few statements.
+        relabel_many(session, readings, now)
 
     return classify, classify_many
 
