@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from classifier import Classifier, Prediction
 from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
@@ -115,8 +115,8 @@ def make_classify(
             select(Ticket)
             .where(Ticket.id.in_(ids), Ticket.status == Status.RECEIVED)
             .order_by(Ticket.id)
-            .options(selectinload(Ticket.assisting))  # routing compares them: one query for the batch
-        ).all()
+            .options(joinedload(Ticket.assisting))  # routing compares them: in the same query
+        ).unique().all()
         current = classifier()
         predictions = current.predict_many([t.text for t in tickets])
         readings = [

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .audit import audit
 from .models import Agency, District, RoutingRule, Status, Street, Ticket, User, split_keywords
@@ -107,11 +107,11 @@ def candidates(session: Session, case: Case, *, exclude: int | None = None) -> l
 
 
 def _active_rules(session: Session) -> list[RoutingRule]:
-    # With their assisting agencies: a batch assigns by many of them.
+    # With their agencies in the same query: a batch assigns by many of them.
     query = select(RoutingRule).where(RoutingRule.active.is_(True)).options(
-        selectinload(RoutingRule.agency), selectinload(RoutingRule.assisting)
+        joinedload(RoutingRule.agency), joinedload(RoutingRule.assisting)
     )
-    return list(session.scalars(query))
+    return list(session.scalars(query).unique())
 
 
 def matching_rules(session: Session, case: Case, *, draft: RoutingRule | None = None) -> list[RoutingRule]:

@@ -22,7 +22,7 @@ from . import workflow
 from .agency_choice import LearnedAgency
 from .jobs import MAX_ATTEMPTS, QUEUED, Job
 from .batch import write_tickets
-from .reference import read_once, whole_table
+from .reference import read_once, remembered, whole_table
 from .models import Agency, District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 from .rules import Case
 
@@ -110,12 +110,11 @@ def _district(session: Session, name: str) -> District | None:
 
 
 def _street(session: Session, district_id: int, name: str) -> Street | None:
-    streets = whole_table(
-        session, "streets", lambda: {(s.district_id, s.name): s for s in session.scalars(select(Street))}
+    # By name within its district, once per batch: a city has many streets, a batch few.
+    return remembered(
+        session, ("street", district_id, name),
+        lambda: session.scalar(select(Street).where(Street.district_id == district_id, Street.name == name)),
     )
-    if streets is not None:
-        return streets.get((district_id, name))
-    return session.scalar(select(Street).where(Street.district_id == district_id, Street.name == name))
 
 
 def case_for(session: Session, labels: Labels, text: str, station: Station | None = None) -> Case:
