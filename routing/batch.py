@@ -69,11 +69,22 @@ def write_tickets(session: Session, tickets: Sequence[Ticket]) -> bool:
     another shape: the caller's flush writes it then. Raises
     ``StaleDataError`` when a ticket changed since it was read, as the
     flush would."""
-    events = _pending_events(session, tickets)
-    if events is None or not _only_these_changed(session, tickets):
-        return False
-    rows = [_ticket_row(ticket) for ticket in tickets]
+    with session.no_autoflush:  # a flush now would write them a second time
+        events = _pending_events(session, tickets)
+        if events is None or not _only_these_changed(session, tickets):
+            return False
+        _write(session, tickets, events)
+    for ticket in tickets:
+        session.expunge(ticket)  # and its new events with it (the timeline's cascade)
+    for event in events:
+        if event in session:
+            session.expunge(event)
+    return True
+
+
+def _write(session: Session, tickets: Sequence[Ticket], events: list[TicketEvent]) -> None:
     connection = session.connection()
+    rows = [_ticket_row(ticket) for ticket in tickets]
     if rows and connection.execute(_STATEMENTS.ticket, rows).rowcount != len(rows):
         raise StaleDataError("a ticket of the batch was changed by someone else since it was read")
     removed, added = _assisting_changes(tickets)
@@ -83,11 +94,6 @@ def write_tickets(session: Session, tickets: Sequence[Ticket]) -> bool:
         connection.execute(_STATEMENTS.assist, added)
     if events:
         connection.execute(_STATEMENTS.event, [_event_row(event) for event in events])
-    for event in events:
-        session.expunge(event)
-    for ticket in tickets:
-        session.expunge(ticket)
-    return True
 
 
 def _pending_events(session: Session, tickets: Sequence[Ticket]) -> list[TicketEvent] | None:
