@@ -119,10 +119,10 @@ def make_classify(
         ).unique().all()
         current = classifier()
         predictions = current.predict_many([t.text for t in tickets])
-        readings = [
-            (ticket, with_place_of_location(labels_from(prediction, threshold, agency_threshold), current, ticket.location_text))
-            for ticket, prediction in zip(tickets, predictions, strict=True)
-        ]
+        readings = []
+        for ticket, prediction in zip(tickets, predictions, strict=True):
+            labels = labels_from(prediction, threshold, agency_threshold)
+            readings.append((ticket, with_place_of_location(labels, current, ticket.location_text)))
         # Routing reads places, rules and policies once for the batch, and writes it in a few statements.
         relabel_many(session, readings, now)
 

@@ -345,7 +345,9 @@ def relabel_many(session: Session, readings: Sequence[tuple[Ticket, Labels]], no
     and what routing decided is written with one statement per table
     (``batch.write_tickets``) rather than the ORM's per ticket. The
     tickets' timelines, states and deadlines are those ``relabel`` gives
-    one by one; the tickets leave the session, written."""
+    one by one. Written so, the tickets leave the session; should anything
+    else be pending, the caller's flush writes it all as usual. The caller
+    commits."""
     with session.no_autoflush, read_once(session):
         for ticket, labels in readings:
             relabel(session, ticket, labels, now)

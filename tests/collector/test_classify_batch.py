@@ -12,7 +12,7 @@ from routing.jobs import DONE, Job, run_pending
 from routing.models import Status, Ticket, TicketEvent
 from routing.tickets import Inbound, Location, open_ticket
 
-from ..routing.test_relabel_many import ticket_rows
+from ..helpers import ticket_rows
 
 NOW = datetime(2026, 9, 30, 9, 0)
 

@@ -5,7 +5,6 @@ stores: the same tickets, timelines and assisting agencies."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,36 +15,13 @@ from routing import workflow
 from routing.agency_choice import LearnedAgency
 from routing.batch import write_tickets
 from routing.jobs import Job, enqueue
-from routing.models import Agency, Kind, Station, Status, Ticket, TicketEvent, Urgency, ticket_assist
+from routing.models import Agency, Kind, Station, Status, Ticket, TicketEvent, Urgency
 from routing.tickets import Inbound, Labels, open_ticket, relabel, relabel_many
+
+from ..helpers import ticket_rows
 
 CREATED = datetime(2026, 9, 30, 9, 0)
 READ = datetime(2026, 9, 30, 9, 0, 2)
-
-# The version counts every earlier write too: compared as what routing adds to it.
-NOT_COMPARED = {"id", "number", "code", "version"}
-
-
-def ticket_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    """What is stored of each ticket, in the order of ``ids``: its row (but
-    for its id, number, code and version), its timeline and its assisting agencies."""
-    connection = session.connection()
-    table = Ticket.__table__
-    rows = []
-    for ticket_id in ids:
-        row = connection.execute(select(table).where(table.c.id == ticket_id)).mappings().one()
-        events = connection.execute(
-            select(TicketEvent.__table__).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
-        ).mappings().all()
-        assisting = connection.scalars(
-            select(ticket_assist.c.agency_id).where(ticket_assist.c.ticket_id == ticket_id).order_by(ticket_assist.c.agency_id)
-        ).all()
-        rows.append({
-            **{k: v for k, v in row.items() if k not in NOT_COMPARED},
-            "events": [{k: v for k, v in e.items() if k not in ("id", "ticket_id")} for e in events],
-            "assisting": list(assisting),
-        })
-    return rows
 
 
 def received(session: Session, text: str, *, station: Station | None = None) -> Ticket:
