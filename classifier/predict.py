@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -37,12 +37,18 @@ class Prediction:
     agency_confidence: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Field by field rather than ``asdict``, which deep-copies every
+        # string: the job does this for every ticket it reads.
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["place"] = asdict(self.place) if self.place is not None else None
         data["alternatives"] = [[label, round(p, 4)] for label, p in self.alternatives]
         data["confidence"] = round(self.confidence, 4)
         data["subtopic_confidence"] = round(self.subtopic_confidence, 4)
         data["agency_confidence"] = round(self.agency_confidence, 4)
         return data
+
+
+_FIELDS = tuple(f.name for f in fields(Prediction))
 
 
 class Classifier:

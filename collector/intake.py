@@ -13,14 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from classifier import Classifier, Prediction
 from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
 from routing.jobs import BatchHandler, Handler, enqueue
 from routing.models import Kind, Message, Status, Ticket, Urgency
-from routing.reference import read_once
-from routing.tickets import Inbound, Labels, open_ticket, relabel
+from routing.tickets import Inbound, Labels, open_ticket, relabel_many
 
 DEFAULT_THRESHOLD = 0.5
 CLASSIFY = "intake.classify"
@@ -116,16 +115,16 @@ def make_classify(
             select(Ticket)
             .where(Ticket.id.in_(ids), Ticket.status == Status.RECEIVED)
             .order_by(Ticket.id)
-            .options(selectinload(Ticket.assisting))  # routing compares them: one query for the batch
-        ).all()
+            .options(joinedload(Ticket.assisting))  # routing compares them: in the same query
+        ).unique().all()
         current = classifier()
         predictions = current.predict_many([t.text for t in tickets])
-        # Routing only reads places, rules and policies — once for the batch —
-        # and writes once per ticket at the end.
-        with session.no_autoflush, read_once(session):
-            for ticket, prediction in zip(tickets, predictions, strict=True):
-                labels = labels_from(prediction, threshold, agency_threshold)
-                relabel(session, ticket, with_place_of_location(labels, current, ticket.location_text), now)
+        readings = []
+        for ticket, prediction in zip(tickets, predictions, strict=True):
+            labels = labels_from(prediction, threshold, agency_threshold)
+            readings.append((ticket, with_place_of_location(labels, current, ticket.location_text)))
+        # Routing reads places, rules and policies once for the batch, and writes it in a few statements.
+        relabel_many(session, readings, now)
 
     return classify, classify_many
 

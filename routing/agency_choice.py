@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Agency, RoutingRule, Ticket
-from .reference import remembered
+from .reference import whole_table
 
 DEFAULT_AGENCY_THRESHOLD = 0.8
 
@@ -41,6 +41,13 @@ def covers(agency: Agency, ticket: Ticket) -> bool:
     return agency.district_id is None or agency.district_id == ticket.district_id
 
 
+def agency_named(session: Session, name: str) -> Agency | None:
+    agencies = whole_table(session, "agencies", lambda: {a.name: a for a in session.scalars(select(Agency))})
+    if agencies is not None:
+        return agencies.get(name)
+    return session.scalar(select(Agency).where(Agency.name == name))
+
+
 def decide_agency(
     session: Session, ticket: Ticket, rule: RoutingRule | None, learned: LearnedAgency | None
 ) -> AgencyDecision:
@@ -68,8 +75,7 @@ def decide_agency(
         "agency_confidence": round(learned.confidence, 4),
         "agency_threshold": learned.threshold,
     }
-    name = learned.name
-    agency = remembered(session, ("agency", name), lambda: session.scalar(select(Agency).where(Agency.name == name)))
+    agency = agency_named(session, learned.name)
     if learned.confidence < learned.threshold:
         why = f"低于阈值 {learned.threshold:.2f}"
     elif agency is None or not agency.active:

@@ -17,7 +17,7 @@ from .audit import audit
 from .calendar import WorkCalendar
 from .models import CalendarOverride, DeadlinePolicy, Kind, Urgency, User
 from .texts import N_, DomainError
-from .reference import remembered
+from .reference import remembered, whole_table
 
 
 class Terms(NamedTuple):
@@ -85,15 +85,18 @@ def _calendar_for(overrides: tuple) -> WorkCalendar:
 
 
 def policy_for(session: Session, kind: Kind, urgency: Urgency) -> Terms:
-    def load() -> Terms:
+    policies = whole_table(
+        session, "policies",
+        lambda: {(p.kind, p.urgency): terms_of(p) for p in session.scalars(select(DeadlinePolicy))},
+    )
+    if policies is not None:
+        terms = policies.get((kind, urgency))
+    else:
         policy = session.execute(
             select(DeadlinePolicy).where(DeadlinePolicy.kind == kind, DeadlinePolicy.urgency == urgency)
         ).scalar_one_or_none()
-        if policy is not None:
-            return terms_of(policy)
-        return default_policy(kind, urgency)
-
-    return remembered(session, ("policy", kind, urgency), load)
+        terms = terms_of(policy) if policy is not None else None
+    return terms if terms is not None else default_policy(kind, urgency)
 
 
 def terms_of(policy: DeadlinePolicy) -> Terms:

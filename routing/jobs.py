@@ -39,7 +39,7 @@ Handler = Callable[[Session, dict[str, Any], datetime], None]
 # Several jobs of one kind in one transaction, where doing them together is
 # much cheaper than one by one (the classifier reads many texts at once).
 BatchHandler = Callable[[Session, list[dict[str, Any]], datetime], None]
-BATCH_SIZE = 32
+BATCH_SIZE = 64
 
 
 class Job(Base):

@@ -3,8 +3,9 @@ deadline policies, the calendar, agencies by name.
 
 Routing a ticket reads a handful of small tables that change only when an
 administrator edits them. A job that routes many tickets in one transaction
-asks for them once per distinct question instead of once per ticket; outside
-such a block every lookup goes to the database as before.
+asks for them once per distinct question instead of once per ticket, or
+reads a whole small table once and looks each ticket's answer up in it;
+outside such a block every lookup goes to the database as before.
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ def remembered(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     cache = session.info.get(_KEY)
     if cache is None:
         return load()
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
+def whole_table(session: Session, key: Hashable, load: Callable[[], T]) -> T | None:
+    """In a ``read_once`` block, ``load()`` — a whole small table, read once
+    for the block — so that each ticket's lookup is a dictionary's; outside
+    such a block None: the caller then asks the database for just its row."""
+    cache = session.info.get(_KEY)
+    if cache is None:
+        return None
     if key not in cache:
         cache[key] = load()
     return cache[key]

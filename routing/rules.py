@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .audit import audit
 from .models import Agency, District, RoutingRule, Status, Street, Ticket, User, split_keywords
 from .texts import N_, DomainError
-from .reference import remembered
+from .reference import whole_table
 
 # Open tickets: someone still has to act on them (workflow.OPEN is this).
 OPEN = (Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
@@ -86,7 +86,16 @@ def rank(rules: Iterable[RoutingRule], case: Case) -> list[RoutingRule]:
 
 
 def candidates(session: Session, case: Case, *, exclude: int | None = None) -> list[RoutingRule]:
-    """Active rules the database can tell may apply; keywords are checked in ``applies``."""
+    """Active rules that may apply by topic and district; keywords and the
+    rest are checked in ``applies``."""
+    active = whole_table(session, "rules", lambda: _active_rules(session))
+    if active is not None:
+        return [
+            rule for rule in active
+            if (rule.topic is None or rule.topic == case.topic)
+            and (rule.district_id is None or rule.district_id == case.district_id)
+            and (exclude is None or rule.id != exclude)
+        ]
     query = select(RoutingRule).where(
         RoutingRule.active.is_(True),
         or_(RoutingRule.topic.is_(None), RoutingRule.topic == case.topic),
@@ -94,8 +103,15 @@ def candidates(session: Session, case: Case, *, exclude: int | None = None) -> l
     )
     if exclude is not None:
         query = query.where(RoutingRule.id != exclude)
-    key = ("rules", case.topic, case.district_id, exclude)
-    return list(remembered(session, key, lambda: list(session.scalars(query.options(selectinload(RoutingRule.agency))))))
+    return list(session.scalars(query.options(selectinload(RoutingRule.agency))))
+
+
+def _active_rules(session: Session) -> list[RoutingRule]:
+    # With their agencies in the same query: a batch assigns by many of them.
+    query = select(RoutingRule).where(RoutingRule.active.is_(True)).options(
+        joinedload(RoutingRule.agency), joinedload(RoutingRule.assisting)
+    )
+    return list(session.scalars(query).unique())
 
 
 def matching_rules(session: Session, case: Case, *, draft: RoutingRule | None = None) -> list[RoutingRule]:

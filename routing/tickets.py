@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +25,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import workflow
 from .agency_choice import LearnedAgency
 from .jobs import MAX_ATTEMPTS, QUEUED, Job
-from .reference import remembered
+from .batch import write_tickets
+from .reference import read_once, remembered, whole_table
 from .models import Agency, District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 from .rules import Case
 
@@ -96,20 +97,28 @@ def number_of(created_at: datetime, ticket_id: int) -> str:
 def _place(session: Session, labels: Labels, station: Station | None) -> tuple[District | None, Street | None]:
     district = street = None
     if labels.district:
-        name = labels.district
-        district = remembered(
-            session, ("district", name), lambda: session.scalar(select(District).where(District.name == name))
-        )
+        district = _district(session, labels.district)
     if district is not None and labels.street:
-        district_id, name = district.id, labels.street
-        street = remembered(
-            session, ("street", district_id, name),
-            lambda: session.scalar(select(Street).where(Street.district_id == district_id, Street.name == name)),
-        )
+        street = _street(session, district.id, labels.street)
     if district is None and station is not None:
         # Said nowhere in the text: the station where it was raised is the best guess.
         district, street = station.district, station.street
     return district, street
+
+
+def _district(session: Session, name: str) -> District | None:
+    districts = whole_table(session, "districts", lambda: {d.name: d for d in session.scalars(select(District))})
+    if districts is not None:
+        return districts.get(name)
+    return session.scalar(select(District).where(District.name == name))
+
+
+def _street(session: Session, district_id: int, name: str) -> Street | None:
+    # By name within its district, once per batch: a city has many streets, a batch few.
+    return remembered(
+        session, ("street", district_id, name),
+        lambda: session.scalar(select(Street).where(Street.district_id == district_id, Street.name == name)),
+    )
 
 
 def case_for(session: Session, labels: Labels, text: str, station: Station | None = None) -> Case:
@@ -412,6 +421,21 @@ def relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> 
         workflow.route(session, ticket, now, learned=labels.learned_agency)
     elif ticket.status is Status.RECEIVED:
         workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
+
+
+def relabel_many(session: Session, readings: Sequence[tuple[Ticket, Labels]], now: datetime) -> None:
+    """``relabel`` for many tickets in one transaction, as the classifier's
+    job does when WeChat is busy: the reference data is read once for all,
+    and what routing decided is written with one statement per table
+    (``batch.write_tickets``) rather than the ORM's per ticket. The
+    tickets' timelines, states and deadlines are those ``relabel`` gives
+    one by one. Written so, the tickets leave the session; should anything
+    else be pending, the caller's flush writes it all as usual. The caller
+    commits."""
+    with session.no_autoflush, read_once(session):
+        for ticket, labels in readings:
+            relabel(session, ticket, labels, now)
+    write_tickets(session, [ticket for ticket, _ in readings])
 
 
 def locate(session: Session, ticket: Ticket, district: str | None, street: str | None, now: datetime) -> bool:

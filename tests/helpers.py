@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin.demo import DEMO_PASSWORD
-from routing.models import Agency, Role, Ticket, User
+from routing.models import Agency, Role, Ticket, TicketEvent, User, ticket_assist
 from routing.tickets import Labels
 
 
@@ -39,3 +40,29 @@ def unavailable(reason: str) -> None:
 def fixed_reading(text: str, place: str | None) -> Labels:
     """A classifier's reading that always routes (市政设施 in 西湖区), for deputies' submissions."""
     return Labels(topic="城乡建设", subtopic="市政设施", confidence=0.9, district="西湖区")
+
+
+# The version counts every earlier write too: compared as what routing adds to it.
+NOT_COMPARED = {"id", "number", "code", "version"}
+
+
+def ticket_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """What is stored of each ticket, in the order of ``ids``: its row (but
+    for its id, number, code and version), its timeline and its assisting agencies."""
+    connection = session.connection()
+    table = Ticket.__table__
+    rows = []
+    for ticket_id in ids:
+        row = connection.execute(select(table).where(table.c.id == ticket_id)).mappings().one()
+        events = connection.execute(
+            select(TicketEvent.__table__).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        ).mappings().all()
+        assisting = connection.scalars(
+            select(ticket_assist.c.agency_id).where(ticket_assist.c.ticket_id == ticket_id).order_by(ticket_assist.c.agency_id)
+        ).all()
+        rows.append({
+            **{k: v for k, v in row.items() if k not in NOT_COMPARED},
+            "events": [{k: v for k, v in e.items() if k not in ("id", "ticket_id")} for e in events],
+            "assisting": list(assisting),
+        })
+    return rows
