@@ -50,6 +50,11 @@ log = logging.getLogger(__name__)
 VECTORISERS = (TfidfVectorizer, CharNgramVectorizer, WordNgramVectorizer)
 SELECTORS = (SelectKBest, SelectPercentile)
 LINEAR_MODELS = (LinearSVC, LogisticRegression)
+# Compiling checks the lean path against the pipeline on a few texts made of
+# this many terms of each vocabulary, to this relative tolerance (the tests
+# hold the two far closer; this is to catch a step that changed its meaning).
+PROBE_TERMS = 40
+PROBE_TOLERANCE = 1e-6
 # CalibratedClassifierCV sets probabilities this little above one to one.
 _ABOVE_ONE = 1e-5
 
@@ -118,6 +123,8 @@ class Block:
             raise Unsupported(f"vectoriser {type(vectoriser).__name__}")
         if vectoriser.norm not in ("l1", "l2", None):
             raise Unsupported(f"norm {vectoriser.norm!r}")
+        if vectoriser.use_idf and vectoriser.idf_.dtype != vectoriser.dtype:
+            raise Unsupported("IDF of another dtype than the counts")
         # A Python number is cast to the features' dtype; a NumPy float64
         # would make the union's matrix float64.
         if weight is not None and type(weight) not in (int, float):
@@ -345,12 +352,15 @@ class Calibrated:
     members: tuple[tuple[tuple[int, slice], object], ...]
 
     def __call__(self, scores: list[np.ndarray]) -> np.ndarray:
-        mean = np.zeros((scores[0].shape[0], self.n_classes))
+        mean = None
         for (group, columns), parameters in self.members:
             proba = self._member(scores[group][:, columns], parameters)
-            proba[(1.0 < proba) & (proba <= 1.0 + _ABOVE_ONE)] = 1.0
+            if proba.max(initial=0.0) > 1.0:
+                proba[(1.0 < proba) & (proba <= 1.0 + _ABOVE_ONE)] = 1.0
             if len(self.members) == 1:
                 return proba  # what (0 + proba) / 1 gives, bit for bit
+            if mean is None:
+                mean = np.zeros((proba.shape[0], self.n_classes))
             mean += proba
         mean /= len(self.members)
         return mean
@@ -376,7 +386,13 @@ def _logits(decision: np.ndarray) -> np.ndarray:
     probabilities."""
     if decision.shape[1] == 1:
         return np.concatenate([-decision, decision], axis=1)
-    if np.all((decision >= 0) & (decision <= 1)) and np.all(np.isclose(decision.sum(axis=1), 1.0)):
+    # min and max first: all between 0 and 1, as its test asks, but in one
+    # pass where (as nearly always) some score is negative.
+    if (
+        decision.min(initial=0.0) >= 0
+        and decision.max(initial=1.0) <= 1
+        and np.all(np.isclose(decision.sum(axis=1), 1.0))
+    ):
         return np.log(decision + 1e-12)
     return decision
 
@@ -475,12 +491,29 @@ class LeanPipeline:
 
 def compile_pipeline(pipeline: Pipeline) -> LeanPipeline | None:
     """The lean path of a fitted ``Pipeline``, or None when it has a step the
-    lean path does not know (the caller then asks the pipeline)."""
+    lean path does not know, or when it disagrees with the pipeline on a few
+    probe texts (the caller then asks the pipeline)."""
     try:
-        return _compile(pipeline)
+        lean = _compile(pipeline)
     except Unsupported as reason:
         log.info("classifying through the scikit-learn pipeline: the lean path does not know %s", reason)
         return None
+    probes = _probes(pipeline)
+    if not np.allclose(lean.predict_proba(probes), pipeline.predict_proba(probes), rtol=PROBE_TOLERANCE, atol=0):
+        # A step whose code changed under the same name, or another
+        # scikit-learn: better slow than wrong.
+        log.warning("the lean path disagrees with the scikit-learn pipeline; classifying through the pipeline")
+        return None
+    return lean
+
+
+def _probes(pipeline: Pipeline) -> list[str]:
+    """Texts that touch every block: nothing, a sentence, other scripts, and
+    the first terms of each vectoriser's vocabulary run together."""
+    first = pipeline.steps[0][1]
+    parts = [part for _, part in first.transformer_list] if type(first) is FeatureUnion else [first]
+    terms = [term for part in parts for term in list(getattr(part, "vocabulary_", {}))[:PROBE_TERMS]]
+    return ["", "小区物业乱收停车费，工厂晚上排放废气", "hello 123 😀", "".join(terms), " ".join(terms)]
 
 
 def _compile(pipeline: Pipeline) -> LeanPipeline:

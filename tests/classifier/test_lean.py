@@ -178,3 +178,19 @@ def test_no_texts_give_no_rows():
     assert model.lean.predict_proba([]).shape == (0, len(model.labels))
     with pytest.raises(TypeError):
         model.lean.predict_proba("一条留言")
+
+
+def test_a_lean_path_that_disagrees_with_the_pipeline_is_not_used(monkeypatch):
+    texts, labels = more_training()
+    model = TopicModel.train(texts, labels)
+    assert compile_pipeline(model.pipeline) is not None
+
+    def uniform(self, X):
+        return np.full((X.shape[0], len(self.classes_)), 1 / len(self.classes_))
+
+    # Say a later version of the step computes its probabilities otherwise.
+    monkeypatch.setattr(TwoLevelClassifier, "predict_proba", uniform)
+    assert compile_pipeline(model.pipeline) is None
+    retrained = TopicModel.train(texts, labels)
+    assert retrained.lean is None
+    assert np.allclose(retrained.predict_proba(["物业又乱收停车费了"]), 1 / len(retrained.labels))
