@@ -21,7 +21,8 @@ the same dtype, and the tests hold the probabilities equal to
 
 A step it does not know — another vectoriser, transformer or model, even a
 subclass of a known one — makes ``compile_pipeline`` return None, and the
-caller uses the pipeline itself.
+caller uses the pipeline itself; so does a lean path that disagrees with the
+pipeline on a few probe texts, as it would if a known step's code changed.
 """
 
 from __future__ import annotations
@@ -249,8 +250,11 @@ def _kept_columns(step, n_columns: int) -> tuple[np.ndarray, int]:
 
     if type(step) is KeepBestFeatures:
         projection = step.projection_.tocoo()
-        if projection.shape[0] != n_columns or not np.all(projection.data == 1) or (
-            np.bincount(projection.col, minlength=projection.shape[1]).max(initial=1) != 1
+        if (
+            projection.shape[0] != n_columns
+            or not np.all(projection.data == 1)
+            or np.bincount(projection.row).max(initial=0) > 1
+            or np.bincount(projection.col).max(initial=0) > 1
         ):
             raise Unsupported("a projection that does more than keep columns")
         kept = np.full(n_columns, -1, dtype=np.int64)
@@ -468,9 +472,8 @@ class LeanPipeline:
             if dtype == np.float64:
                 scores.append(values.astype(np.float64) @ weights[rows] + intercepts)
                 continue
-            if self.descending:
-                rows, values = rows[::-1], values[::-1]
-            terms = values[:, np.newaxis] * weights[rows]
+            order = slice(None, None, -1 if self.descending else 1)
+            terms = values[order, np.newaxis] * weights[rows[order]]
             sums = terms.cumsum(axis=0)[-1] if len(terms) else np.zeros(len(intercepts), dtype=dtype)
             scores.append(sums + intercepts)
         return scores

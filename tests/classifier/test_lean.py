@@ -94,11 +94,12 @@ def test_two_levels_whether_logistic_or_calibrated(copies):
     assert_same_probabilities(model.pipeline, model.lean, messages())
 
 
-def test_one_level_labels_and_features_dropped_by_the_selection():
+@pytest.mark.parametrize("model", [TwoLevelClassifier, LogisticRegression], ids=["calibrated svm", "float32 logistic"])
+def test_one_level_labels_and_features_dropped_by_the_selection(model):
     texts, labels = more_training()
     flat = [label.split("/")[1] for label in labels]
     pipeline = Pipeline(
-        [("features", build_features(min_df=1)), ("select", KeepBestFeatures(k=40)), ("model", TwoLevelClassifier())]
+        [("features", build_features(min_df=1)), ("select", KeepBestFeatures(k=40)), ("model", model())]
     ).fit([normalise(t) for t in texts], flat)
     lean = compile_pipeline(pipeline)
     assert (lean.features.rows < 0).sum() > 40
