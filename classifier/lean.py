@@ -43,7 +43,15 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.svm import LinearSVC
 
-from .ngrams import MAX_CHARS, CharNgramVectorizer, WordNgramVectorizer, code_points, find_keys, ngram_keys, vocabulary_keys
+from .ngrams import (
+    MAX_CHARS,
+    CharNgramVectorizer,
+    WordNgramVectorizer,
+    code_points,
+    find_keys,
+    ngram_keys,
+    vocabulary_keys,
+)
 
 log = logging.getLogger(__name__)
 
@@ -502,7 +510,8 @@ def compile_pipeline(pipeline: Pipeline) -> LeanPipeline | None:
         log.info("classifying through the scikit-learn pipeline: the lean path does not know %s", reason)
         return None
     probes = _probes(pipeline)
-    if not np.allclose(lean.predict_proba(probes), pipeline.predict_proba(probes), rtol=PROBE_TOLERANCE, atol=0):
+    expected = pipeline.predict_proba(probes)
+    if not np.allclose(lean.predict_proba(probes), expected, rtol=PROBE_TOLERANCE, atol=1e-12):
         # A step whose code changed under the same name, or another
         # scikit-learn: better slow than wrong.
         log.warning("the lean path disagrees with the scikit-learn pipeline; classifying through the pipeline")

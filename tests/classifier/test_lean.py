@@ -67,7 +67,8 @@ def test_the_shipped_model_gives_the_pipelines_probabilities(model_dir):
     model = store.load_version(store.active_version())
     levels = model.pipeline.named_steps["model"]
     assert isinstance(levels.topic_model_, CalibratedClassifierCV) and levels.topic_model_.method == "temperature"
-    assert model.lean is not None
+    # It would still classify, through the pipeline, but ten times slower.
+    assert model.lean is not None, "build_pipeline has a step classifier/lean.py does not know yet"
     # The shipped corpus has more features than the model keeps: dropped ones
     # must still count in their block's norm.
     assert (model.lean.features.rows < 0).any()
