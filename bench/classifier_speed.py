@@ -11,7 +11,9 @@ memory). What is timed is the whole prediction the application makes
 place, urgency, kind), one message at a time and in batches of 32 (as the job
 workers call it). Figures are given in CPU time of this process, which is what
 "on one core" means on a shared machine, and in wall time. Messages of 150–450
-characters, the issue's "typical message", are also timed apart.
+characters, the issue's "typical message", are also timed apart. The topic
+model alone is timed one message at a time both ways: through its lean path
+(what the application uses) and through the scikit-learn pipeline.
 Prints one JSON object.
 """
 
@@ -78,7 +80,8 @@ def main() -> None:
     before = rss_mb()
     started = time.perf_counter()
     from classifier import Classifier, ModelStore, read_dataset
-    from classifier.text import warm_up
+    from classifier.model import pipeline_proba
+    from classifier.text import normalise, warm_up
 
     import_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -94,6 +97,7 @@ def main() -> None:
     classifier.predict_many(texts[:BATCH])
 
     one = lambda batch: classifier.predict(batch[0])  # noqa: E731
+    through_pipeline = lambda batch: pipeline_proba(model.pipeline, [normalise(t) for t in batch])  # noqa: E731
     print(
         json.dumps(
             {
@@ -107,6 +111,11 @@ def main() -> None:
                 "messages_per_second_batched": rate(texts, classifier.predict_many, BATCH),
                 "typical_one_by_one": rate(typical, one, 1),
                 "typical_batched": rate(typical, classifier.predict_many, BATCH),
+                "lean_path": model.lean is not None,
+                "topic_model_typical_one_by_one": {
+                    "lean": rate(typical, model.predict_proba, 1),
+                    "pipeline": rate(typical, through_pipeline, 1),
+                },
                 "rss_before_model_mb": round(before, 1),
                 "peak_rss_mb": round(rss_mb(), 1),
             },

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from .model import SMALL_DATA, build_features, pipeline_proba
+from .lean import LeanPipeline, compile_pipeline
+from .model import SMALL_DATA, build_features, lean_proba
 from .text import normalise
 
 # Enough to learn an agency from: fewer examples than this and the agency is
@@ -96,9 +98,14 @@ class AgencyModel:
     def agencies(self) -> list[str]:
         return [str(c) for c in self.pipeline.classes_]
 
+    @cached_property
+    def lean(self) -> LeanPipeline | None:
+        """The pipeline compiled to plain arrays, or None when it has a step the lean path does not know."""
+        return compile_pipeline(self.pipeline)
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, one column per agency (``agencies``); rows sum to 1."""
-        return pipeline_proba(self.pipeline, [normalise(t) for t in texts])
+        return lean_proba(self.pipeline, self.lean, [normalise(t) for t in texts])
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """The most likely agency of each text and its probability."""

@@ -18,10 +18,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 # A code point plus one (so that no n-gram's key is a shorter n-gram's) fits
 # in 21 bits; three of them in 63.
 _BITS = 21
-_MAX_N = 3
+MAX_CHARS = 3
 
 
-def _keys(codes: np.ndarray, n: int) -> np.ndarray:
+def ngram_keys(codes: np.ndarray, n: int) -> np.ndarray:
     """The integer key of every n-gram of one text's code points (plus one)."""
     count = len(codes) - n + 1
     if count <= 0:
@@ -33,7 +33,32 @@ def _keys(codes: np.ndarray, n: int) -> np.ndarray:
     return key
 
 
-def _find(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def code_points(text: str) -> np.ndarray:
+    """A text's code points, each plus one (see ``_BITS``)."""
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
+
+
+def vocabulary_keys(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A vocabulary of n-grams of up to three characters as sorted integer
+    keys, and their columns; the terms of each length keyed in one pass."""
+    keys, columns = [], []
+    for n in range(1, MAX_CHARS + 1):
+        terms = [term for term in vocabulary if len(term) == n]
+        points = code_points("".join(terms)).reshape(-1, n)
+        key = points[:, 0].copy()
+        for offset in range(1, n):
+            key <<= _BITS
+            key |= points[:, offset]
+        keys.append(key)
+        columns.append(np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms)))
+    if sum(map(len, keys)) != len(vocabulary):
+        raise ValueError(f"a vocabulary of n-grams of more than {MAX_CHARS} characters")
+    keys_all, columns_all = np.concatenate(keys), np.concatenate(columns)
+    order = np.argsort(keys_all)
+    return keys_all[order], columns_all[order]
+
+
+def find_keys(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each key stands in ``sorted_keys``, and which keys are there at all."""
     where = np.searchsorted(sorted_keys, keys)
     where[where == len(sorted_keys)] = 0
@@ -70,36 +95,28 @@ class CharNgramVectorizer(TfidfVectorizer):
         """The vocabulary as sorted integer keys and their columns, made once."""
         cached = getattr(self, "_keys_", None)
         if cached is None or cached[2] is not self.vocabulary_:
-            terms = list(self.vocabulary_)
-            columns = np.fromiter(self.vocabulary_.values(), dtype=np.int64, count=len(terms))
-            keys = np.array([int(_keys(self._codes(t), len(t))[0]) for t in terms], dtype=np.int64)
-            order = np.argsort(keys)
-            cached = (keys[order], columns[order], self.vocabulary_)
+            cached = (*vocabulary_keys(self.vocabulary_), self.vocabulary_)
             self._keys_ = cached
         return cached[0], cached[1]
 
-    @staticmethod
-    def _codes(text: str) -> np.ndarray:
-        return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
-
     def _count_vocab(self, raw_documents, fixed_vocab):
         min_n, max_n = self.ngram_range
-        if not fixed_vocab or max_n > _MAX_N or min_n < 1:
+        if not fixed_vocab or max_n > MAX_CHARS or min_n < 1:
             return super()._count_vocab(raw_documents, fixed_vocab)
-        vocabulary_keys, vocabulary_columns = self._vocabulary_keys()
+        sorted_keys, vocabulary_columns = self._vocabulary_keys()
         preprocess, spaces = self.build_preprocessor(), self._white_spaces
         texts = [spaces.sub(" ", preprocess(self.decode(document))) for document in raw_documents]
         n_documents = len(texts)
         # The whole batch as one array of code points, each text followed by
         # one separator position (row -1); an n-gram counts only where all its
         # positions lie in the same text.
-        codes = self._codes("".join(text + "\x00" for text in texts))
+        batch = code_points("".join(text + "\x00" for text in texts))
         lengths = np.array([len(text) + 1 for text in texts], dtype=np.int64)
         row = np.repeat(np.arange(n_documents, dtype=np.int64), lengths)
         row[np.cumsum(lengths) - 1] = -1
         keys, rows = [], []
         for n in range(min_n, max_n + 1):
-            found = _keys(codes, n)
+            found = ngram_keys(batch, n)
             start = row[: len(found)]
             inside = start >= 0
             for offset in range(1, n):
@@ -107,7 +124,7 @@ class CharNgramVectorizer(TfidfVectorizer):
             keys.append(found[inside])
             rows.append(start[inside])
         keys_all, rows_all = np.concatenate(keys), np.concatenate(rows)
-        where, known = _find(vocabulary_keys, keys_all)
+        where, known = find_keys(sorted_keys, keys_all)
         X = _counts(rows_all[known], vocabulary_columns[where[known]], (n_documents, len(self.vocabulary_)), self.dtype)
         return self.vocabulary_, X
 
@@ -191,7 +208,7 @@ class WordNgramVectorizer(TfidfVectorizer):
             first, second = column[:-1], column[1:]
             both = (first >= 0) & (second >= 0)
             keys = first[both] * len(self.vocabulary_) + second[both]
-            where, known = _find(pairs[0], keys)
+            where, known = find_keys(pairs[0], keys)
             rows.append(row[:-1][both][known])
             columns.append(pairs[1][where[known]])
         X = _counts(np.concatenate(rows), np.concatenate(columns), (len(lengths), len(self.vocabulary_)), self.dtype)

@@ -146,6 +146,7 @@ class ModelStore:
             AgencyModel(agency["pipeline"], agency["metadata"]) if agency else None,
         )
         model.metadata.setdefault("file", str(path))
+        model.compile_lean()
         return model
 
 
