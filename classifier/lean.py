@@ -31,6 +31,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -303,7 +304,11 @@ class LinearScores:
         """Which group, and which of its columns, will hold ``estimator.decision_function``."""
         if type(estimator) not in LINEAR_MODELS:
             raise Unsupported(f"model {type(estimator).__name__}")
-        coef, intercept = estimator.coef_, np.asarray(estimator.intercept_)
+        return self.add_weights(estimator.coef_, estimator.intercept_)
+
+    def add_weights(self, coef, intercept) -> tuple[int, slice]:
+        """The same for ``X @ coef.T + intercept``."""
+        intercept = np.asarray(intercept)
         if sp.issparse(coef) or coef.ndim != 2 or intercept.dtype != coef.dtype:
             raise Unsupported("sparse or one-dimensional coefficients, or intercepts of another dtype")
         dtype = np.result_type(self.features_dtype, coef.dtype)
@@ -441,9 +446,33 @@ class TwoLevels:
         return topic_proba[:, self.topic_of_label] * label_proba / within
 
 
-def _probabilities(model, scores: LinearScores) -> Callable[[list[np.ndarray]], np.ndarray]:
-    from .model import TwoLevelClassifier  # model imports this module
+@dataclass(frozen=True)
+class SvmAndNaiveBayes:
+    """``SvmWithNaiveBayes.predict_proba``."""
 
+    model: Any  # the fitted SvmWithNaiveBayes, for its weight and its arithmetic
+    svm: Calibrated
+    naive_bayes: tuple[int, slice] | None  # the columns of X @ feature_log_prob_.T
+
+    def __call__(self, scores: list[np.ndarray]) -> np.ndarray:
+        from .model import naive_bayes_proba
+
+        def naive_bayes() -> np.ndarray:
+            group, columns = self.naive_bayes
+            return naive_bayes_proba(scores[group][:, columns], self.model.nb_beta_)
+
+        return self.model.mixed(self.svm(scores), naive_bayes)
+
+
+def _probabilities(model, scores: LinearScores) -> Callable[[list[np.ndarray]], np.ndarray]:
+    from .model import SvmWithNaiveBayes, TwoLevelClassifier  # model imports this module
+
+    if type(model) is SvmWithNaiveBayes:
+        svm = _calibrated(model.svm_, scores)
+        if model.nb_weight <= 0:
+            return SvmAndNaiveBayes(model, svm, None)
+        log_prob = model.nb_log_prob_
+        return SvmAndNaiveBayes(model, svm, scores.add_weights(log_prob.T, np.zeros(log_prob.shape[1], log_prob.dtype)))
     if type(model) is TwoLevelClassifier:
         topic = _probabilities(model.topic_model_, scores)
         label = _probabilities(model.label_model_, scores)

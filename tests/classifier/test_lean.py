@@ -15,7 +15,7 @@ from sklearn.svm import LinearSVC
 
 from classifier import AgencyModel, Classifier, ModelStore, TopicModel, shipped_corpus
 from classifier.lean import LeanPipeline, compile_pipeline
-from classifier.model import KeepBestFeatures, TwoLevelClassifier, build_features
+from classifier.model import KeepBestFeatures, SvmWithNaiveBayes, TwoLevelClassifier, build_features
 from classifier.text import normalise
 
 from .test_agency import TOY
@@ -66,7 +66,9 @@ def test_the_shipped_model_gives_the_pipelines_probabilities(model_dir):
     store = ModelStore(model_dir)
     model = store.load_version(store.active_version())
     levels = model.pipeline.named_steps["model"]
-    assert isinstance(levels.topic_model_, CalibratedClassifierCV) and levels.topic_model_.method == "temperature"
+    # The topic level: a calibrated SVM with a naive Bayes's vote.
+    assert isinstance(levels.topic_model_, SvmWithNaiveBayes) and levels.topic_model_.nb_weight > 0
+    assert levels.topic_model_.svm_.method == "temperature"
     # It would still classify, through the pipeline, but ten times slower.
     assert model.lean is not None, "build_pipeline has a step classifier/lean.py does not know yet"
     # The shipped corpus has more features than the model keeps: dropped ones

@@ -186,11 +186,15 @@ def test_keeping_the_best_features_keeps_chi_squares_choice_and_all_when_there_a
 def test_with_five_examples_of_every_label_both_levels_are_calibrated_svms_and_stay_consistent():
     from sklearn.calibration import CalibratedClassifierCV
 
+    from classifier.model import SvmWithNaiveBayes
+
     texts, labels = zip(*TRAINING, strict=True)
     more = [f"{t}，{suffix}" for t in texts for suffix in ("请尽快处理", "谢谢")]
     model = TopicModel.train(list(texts) + more, list(labels) * 3)
     levels = model.pipeline.named_steps["model"]
-    assert isinstance(levels.topic_model_, CalibratedClassifierCV) and isinstance(levels.label_model_, CalibratedClassifierCV)
+    # the topic's SVM has a naive Bayes beside it; the labels within a topic an SVM alone
+    assert isinstance(levels.topic_model_, SvmWithNaiveBayes) and levels.topic_model_.nb_weight > 0
+    assert isinstance(levels.label_model_, CalibratedClassifierCV)
     proba = model.predict_proba(["物业又乱收停车费了", "工厂晚上偷排废气"])
     assert np.allclose(proba.sum(axis=1), 1.0)
     topics, topic_proba = model.first_level_proba(proba)
@@ -204,3 +208,27 @@ def test_a_level_with_fewer_than_five_examples_of_a_label_is_a_logistic_regressi
 
     levels = model.pipeline.named_steps["model"]  # three examples of each label
     assert isinstance(levels.label_model_, LogisticRegression)
+
+
+def test_the_naive_bayes_beside_the_svm_gives_scikit_learns_calibrated_probabilities_blended_by_weight():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.naive_bayes import ComplementNB
+
+    from classifier.model import NAIVE_BAYES_ALPHA, KeepBestFeatures, SvmWithNaiveBayes, build_features
+
+    texts, labels = zip(*TRAINING, strict=True)
+    texts = [normalise(t) for t in texts] + [normalise(f"{t}，请尽快处理") for t in texts]
+    topics = [label.split("/")[0] for label in labels] * 2
+    features = build_features(min_df=1).fit(texts)
+    X = KeepBestFeatures().fit(features.transform(texts), topics).transform(features.transform(texts))
+    unseen = KeepBestFeatures().fit(features.transform(texts), topics).transform(
+        features.transform([normalise("物业又乱收停车费了"), normalise("工厂晚上偷排废气")])
+    )
+    blend = SvmWithNaiveBayes(nb_weight=0.5).fit(X, topics)
+    nb = CalibratedClassifierCV(ComplementNB(alpha=NAIVE_BAYES_ALPHA), method="temperature", cv=5, ensemble=False)
+    nb_proba = nb.fit(X, topics).predict_proba(unseen)
+    assert np.allclose(blend.naive_bayes_proba(unseen), nb_proba, atol=1e-4)
+    assert np.allclose(blend.predict_proba(unseen), (blend.svm_.predict_proba(unseen) + 0.5 * nb_proba) / 1.5, atol=1e-4)
+    alone = SvmWithNaiveBayes(nb_weight=0.0).fit(X, topics)
+    assert np.allclose(alone.predict_proba(unseen), alone.svm_.predict_proba(unseen))
+    assert list(blend.predict(unseen)) == ["城乡建设", "环境保护"]
