@@ -217,6 +217,8 @@ def main() -> None:
     parser.add_argument("--job-workers", type=int, default=1, help="job worker processes (classify and route)")
     parser.add_argument("--senders", type=int, default=500, help="distinct residents (openids)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before the run gives up")
+    parser.add_argument("--job-nice", type=int, default=0,
+                        help="run the job workers at this niceness (acknowledging first, processing in the CPU left)")
     parser.add_argument("--rate", type=float, default=None,
                         help="send at this many messages per second (open loop) instead of as fast as answered")
     args = parser.parse_args()
@@ -245,7 +247,8 @@ def main() -> None:
         env=env | {"DATABASE_URL": named(database_url, "bench-web")}, cwd=ROOT,
     )
     job_workers = [
-        subprocess.Popen([sys.executable, "-m", "flask", "--app", "admin", "jobs", "work", "--poll", "0.2"],
+        subprocess.Popen([*(["nice", "-n", str(args.job_nice)] if args.job_nice else []),
+                          sys.executable, "-m", "flask", "--app", "admin", "jobs", "work", "--poll", "0.2"],
                          env=env | {"DATABASE_URL": named(database_url, "bench-jobs")}, cwd=ROOT,
                          stdout=subprocess.DEVNULL)
         for _ in range(args.job_workers)
@@ -303,6 +306,7 @@ def main() -> None:
         "threads_per_worker": args.threads,
         "worker_class": args.worker_class,
         "job_workers": args.job_workers,
+        "job_nice": args.job_nice,
         "offered_per_second": args.rate,
         "acknowledged": len(latencies),
         "errors": errors,

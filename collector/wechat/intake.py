@@ -183,9 +183,18 @@ def _probe_statement(new_matter: bool) -> Select:
             exists().where(Deputy.wechat_openid == bindparam("sender", type_=String)),
         )
         columns.append(busy.label("busy"))
-    return select(*columns).select_from(
-        anchor.outerjoin(first, (first.channel == CHANNEL) & (first.external_id == bindparam("key", type_=String)))
+    # The sender too, though the key alone finds the delivery: whichever of
+    # the two indexes the planner takes — and on statistics gathered before
+    # the channel had messages it took the sender's — only the sender's own
+    # messages are read, never all the channel's. A retry comes from the
+    # same sender; were a key ever reused by another, the INSERT's unique
+    # constraint would still refuse it.
+    same_delivery = (
+        (first.channel == CHANNEL)
+        & (first.sender == bindparam("sender", type_=String))
+        & (first.external_id == bindparam("key", type_=String))
     )
+    return select(*columns).select_from(anchor.outerjoin(first, same_delivery))
 
 
 @lru_cache(maxsize=1)
