@@ -153,7 +153,8 @@ class SvmWithNaiveBayes(ClassifierMixin, BaseEstimator):
                 ComplementNB(alpha=self.alpha), method="temperature", cv=CALIBRATION_FOLDS, ensemble=False
             ).fit(X, y)
             calibrated = nb.calibrated_classifiers_[0]
-            self.nb_log_prob_ = np.ascontiguousarray(calibrated.estimator.feature_log_prob_.T, dtype=np.float32)
+            # float64, as the SVM's weights: one product with them in the lean path.
+            self.nb_log_prob_ = np.ascontiguousarray(calibrated.estimator.feature_log_prob_.T, dtype=np.float64)
             self.nb_beta_ = float(calibrated.calibrators[0].beta_)
         return self
 
