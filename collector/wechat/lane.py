@@ -72,6 +72,8 @@ class QuickLane:
         config = self.app.config
         if not config.get("WECHAT_TOKEN"):
             return None
+        if config.get("JOBS_IN_PROCESS") and self.services.worker is None:
+            return None  # Flask's first request starts the in-process job worker; the lane then takes over
         args = dict(parse_qsl(environ.get("QUERY_STRING", "")))
         try:
             verified(config, args)

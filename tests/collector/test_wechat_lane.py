@@ -138,3 +138,32 @@ def test_a_retry_or_a_join_spends_no_ticket_id(client, demo):
     post(client, xml("text", 5803, sender="oNeighbour", Content=COMPLAINT))
     ids = demo.scalars(select(Ticket.id).where(Ticket.channel == "wechat").order_by(Ticket.id)).all()
     assert len(ids) == 2 and ids[1] == ids[0] + 1
+
+
+def test_with_jobs_in_process_the_first_message_starts_the_worker_and_the_lane_takes_the_next(
+    database_url, model_dir, app_config, demo, monkeypatch
+):
+    from admin import create_app
+
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "MODEL_DIR": str(model_dir),
+        "SERVER_NAME": "tingjian.test", "JOBS_IN_PROCESS": True, **app_config,
+    })
+    services = app.extensions["tingjian"]
+    asked = []
+    original = callback_view.receive
+    monkeypatch.setattr(callback_view, "receive", lambda *args: asked.append(args[1].id) or original(*args))
+    client = app.test_client()
+    try:
+        # Flask answers the first: its first request starts the job worker
+        # that reads what the lane stores.
+        post(client, xml("text", 5901, Content=COMPLAINT))
+        assert services.worker is not None and services.worker.is_alive()
+        post(client, xml("text", 5902, sender="oNeighbour", Content=COMPLAINT))
+        assert asked == [5901]
+        assert stored(demo, Ticket) == 2
+    finally:
+        if services.worker is not None:
+            services.worker.stop()
+            services.worker.join(timeout=10)
+        services.db.dispose()
