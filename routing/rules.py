@@ -87,23 +87,16 @@ def rank(rules: Iterable[RoutingRule], case: Case) -> list[RoutingRule]:
 
 def candidates(session: Session, case: Case, *, exclude: int | None = None) -> list[RoutingRule]:
     """Active rules that may apply by topic and district; keywords and the
-    rest are checked in ``applies``."""
+    rest are checked in ``applies``. A city has tens of rules, not
+    thousands: all active ones are read (once per batch in a ``read_once``
+    block) and filtered here, so the test is written once."""
     active = whole_table(session, "rules", lambda: _active_rules(session))
-    if active is not None:
-        return [
-            rule for rule in active
-            if (rule.topic is None or rule.topic == case.topic)
-            and (rule.district_id is None or rule.district_id == case.district_id)
-            and (exclude is None or rule.id != exclude)
-        ]
-    query = select(RoutingRule).where(
-        RoutingRule.active.is_(True),
-        or_(RoutingRule.topic.is_(None), RoutingRule.topic == case.topic),
-        or_(RoutingRule.district_id.is_(None), RoutingRule.district_id == case.district_id),
-    )
-    if exclude is not None:
-        query = query.where(RoutingRule.id != exclude)
-    return list(session.scalars(query.options(selectinload(RoutingRule.agency))))
+    return [
+        rule for rule in (active if active is not None else _active_rules(session))
+        if (rule.topic is None or rule.topic == case.topic)
+        and (rule.district_id is None or rule.district_id == case.district_id)
+        and (exclude is None or rule.id != exclude)
+    ]
 
 
 def _active_rules(session: Session) -> list[RoutingRule]:

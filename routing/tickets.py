@@ -205,38 +205,22 @@ class Received:
 
 
 def open_received(
-    connection: Connection,
-    inbound: Inbound,
-    now: datetime,
-    job: str,
-    reply: Callable[[Received], str],
-    *,
-    ticket_id: int | None = None,
+    connection: Connection, inbound: Inbound, now: datetime, job: str, reply: Callable[[Received], str]
 ) -> Received:
     """``open_ticket`` without labels, plus its ``job``, in a few plain
     INSERTs: the busy channel's common case (a new matter in text) without
     the ORM's unit of work. The message is stored with ``reply`` (built from
     the number and code), the ticket's timeline starts with its 'create'
-    event, and the job that reads it is stored with them.
-
-    On PostgreSQL, with ``ticket_id`` drawn beforehand (``TicketIds``), the
-    four rows go in one statement: atomic by itself, so ``connection`` may be
-    in autocommit. On SQLite the ticket's own INSERT gives the id and its
-    number is set after: the caller commits the transaction ``connection`` is
-    in."""
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql and ticket_id is None:
-        raise ValueError("on PostgreSQL the ticket id is drawn beforehand")
+    event, and the job that reads it is stored with them. The ticket's own
+    INSERT gives its id and its number is set after; the caller commits the
+    transaction ``connection`` is in. Where the id is drawn ahead
+    (``TicketIds``), ``received_when`` writes all four in one statement."""
     values = _received_values(inbound, now, job)
-    if ticket_id is None:
-        ticket_id = connection.execute(_RECEIVED.ticket, values).inserted_primary_key[0]
+    ticket_id = connection.execute(_RECEIVED.ticket, values).inserted_primary_key[0]
     received = Received(ticket_id, number_of(now, ticket_id), values["code"])
     values |= _numbered(received, inbound, reply)
-    if postgresql:
-        connection.execute(_RECEIVED.together, values)
-    else:
-        for statement in _RECEIVED.after_ticket:
-            connection.execute(statement, values)
+    for statement in _RECEIVED.after_ticket:
+        connection.execute(statement, values)
     return received
 
 
@@ -345,16 +329,14 @@ class _ReceivedStatements:
             "max_attempts": "max_attempts", "run_after": "at", "created_at": "at",
         })
         self.ticket = insert(tickets).values(bind(tickets, ticket_columns))
-        numbered = insert(tickets).values(numbered_columns)
         number = update(tickets).where(tickets.c.id == bindparam("ticket_id")).values(number=bindparam("number"))
         message = insert(Message.__table__).values(message_columns)
         event = insert(TicketEvent.__table__).values(event_columns)
         job = insert(Job.__table__).values(job_columns)
         self.after_ticket = [number, message, event, job]
-        # Sibling data-modifying CTEs: one round trip; the foreign keys are
-        # checked at the end of the statement, when the ticket is there.
-        self.together = job.add_cte(numbered.cte("t"), message.cte("m"), event.cte("e"))
-        # For INSERT … SELECT, numbers and the like cast to their column's
+        # For ``received_when``: sibling data-modifying CTEs, one round trip
+        # (the foreign keys are checked at the end of the statement, when the
+        # ticket is there). For INSERT … SELECT, numbers and the like cast to their column's
         # type: in a select list PostgreSQL reads an untyped parameter as
         # text. Not strings: a cast to VARCHAR(n) would cut an over-long
         # value where the INSERT must refuse it.

@@ -29,9 +29,9 @@ from routing.tickets import (
     Labels,
     Location,
     Received,
+    TicketIds,
     add_message,
     locate,
-    TicketIds,
     open_received,
     open_ticket,
     received_values,
@@ -215,14 +215,10 @@ def _new_matter_at_once(
     used goes back."""
     ids = settings.ticket_ids
     ticket_id = ids.take(connection)
-    replies: list[str] = []
-
-    def reply(ticket: Received) -> str:
-        replies.append(_matter_reply(ticket, True, msg.type, text, settings))
-        return replies[-1]
-
     try:
-        received, values = received_values(_inbound(msg, key, text), now, CLASSIFY, reply, ticket_id)
+        received, values = received_values(
+            _inbound(msg, key, text), now, CLASSIFY, _new_matter_reply(msg, text, settings), ticket_id
+        )
         row = connection.execute(
             _new_matter_statement(), values | {"key": key, "sender": msg.source, "since": now - settings.window}
         ).one()
@@ -233,7 +229,7 @@ def _new_matter_at_once(
     if payload is not None or busy:
         ids.give_back(ticket_id)
         return _repeated(None, (payload, stored_ticket)) if payload is not None else None
-    return Outcome(replies[-1], received.id, created=True, jobs=[CLASSIFY])
+    return Outcome(values["payload"]["reply"], received.id, created=True, jobs=[CLASSIFY])
 
 
 def _repeated(session: Session | None, stored: tuple[dict[str, Any], int | None]) -> Outcome:
@@ -327,14 +323,14 @@ def _quick_matter(connection: Connection, msg: Any, key: str, text: str, now: da
     """A new matter from a sender with none current (SQLite): the ticket, its
     message with the reply, its 'create' event and its classify job in plain
     INSERTs (what ``_matter`` does through the ORM for this case)."""
-    replies: list[str] = []
-
-    def reply(ticket: Received) -> str:
-        replies.append(_matter_reply(ticket, True, msg.type, text, settings))
-        return replies[-1]
-
+    reply = _new_matter_reply(msg, text, settings)
     received = open_received(connection, _inbound(msg, key, text), now, CLASSIFY, reply)
-    return Outcome(replies[-1], received.id, created=True, jobs=[CLASSIFY])
+    return Outcome(reply(received), received.id, created=True, jobs=[CLASSIFY])
+
+
+def _new_matter_reply(msg: Any, text: str, settings: Settings) -> Callable[[Received], str]:
+    """The reply to a new matter, once its ticket is numbered."""
+    return lambda ticket: _matter_reply(ticket, True, msg.type, text, settings)
 
 
 def _inbound(msg: Any, key: str, text: str) -> Inbound:
