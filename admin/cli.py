@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -20,6 +20,7 @@ from classifier.learning import retrain
 from collector.context import services
 from collector.deputies import login_exists, register as register_deputy
 from collector.history import HistoryImportError, import_history
+from collector.intake import index_unindexed
 from routing.api_clients import ApiClientError, issue_key, list_clients, revoke
 from routing.clock import now
 from routing.corrections import agency_examples, topic_examples
@@ -167,6 +168,24 @@ def import_history_command(data_path: str, skip_unknown: bool) -> None:
         + (f"，跳过未知承办单位 {skipped} 行（{'、'.join(sorted(report.unknown))}）" if skipped else "")
         + "。运行 flask --app admin classifier train 让承办单位模型学习它们。"
     )
+
+
+@classifier_cli.command("index-matters")
+@click.option("--days", default=365, show_default=True, type=click.IntRange(min=1),
+              help="只处理这么多天内提出的未办结工单。")
+def index_matters_command(days: int) -> None:
+    """Fingerprint open tickets that have none, for the duplicate search and
+    hot issues (tickets raised before the index existed); safe to run again."""
+    with services().db.Session() as session, click.progressbar(
+        length=1, label="建立重复件索引", file=sys.stderr
+    ) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        done = index_unindexed(session, now() - timedelta(days=days), progress)
+    click.echo(f"已为 {done} 件未办结工单建立重复件索引。")
 
 
 @classifier_cli.command("versions")

@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from classifier import Classifier, Prediction
+from classifier.similar import fingerprint, fingerprints
 from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
 from routing.jobs import BatchHandler, Handler, enqueue
+from routing.matters import count_unindexed, index_matters, unindexed_open
 from routing.models import Kind, Message, Status, Ticket, Urgency
 from routing.tickets import Inbound, Labels, open_ticket, relabel_many
 
@@ -84,8 +86,9 @@ def read(
     threshold: float,
     agency_threshold: float = DEFAULT_AGENCY_THRESHOLD,
 ) -> Labels:
-    """The classifier's reading of a text, as routing's labels."""
-    labels = labels_from(classifier.predict(text), threshold, agency_threshold)
+    """The classifier's reading of a text, as routing's labels, with the
+    text's fingerprint for the duplicate search."""
+    labels = replace(labels_from(classifier.predict(text), threshold, agency_threshold), matter=fingerprint(text))
     return with_place_of_location(labels, classifier, location)
 
 
@@ -118,15 +121,35 @@ def make_classify(
             .options(joinedload(Ticket.assisting))  # routing compares them: in the same query
         ).unique().all()
         current = classifier()
-        predictions = current.predict_many([t.text for t in tickets])
+        texts = [t.text for t in tickets]
+        predictions = current.predict_many(texts)
         readings = []
-        for ticket, prediction in zip(tickets, predictions, strict=True):
-            labels = labels_from(prediction, threshold, agency_threshold)
+        for ticket, prediction, matter in zip(tickets, predictions, fingerprints(texts), strict=True):
+            labels = replace(labels_from(prediction, threshold, agency_threshold), matter=matter)
             readings.append((ticket, with_place_of_location(labels, current, ticket.location_text)))
         # Routing reads places, rules and policies once for the batch, and writes it in a few statements.
         relabel_many(session, readings, now)
 
     return classify, classify_many
+
+
+def index_unindexed(
+    session: Session, since: datetime, progress: Callable[[int, int], None] | None = None, batch: int = 500
+) -> int:
+    """Fingerprint the open tickets raised since ``since`` that have none
+    (raised before the duplicate index existed), a batch per transaction, so
+    that an interrupted run keeps what it did and a new run goes on. Returns
+    how many were indexed."""
+    total = count_unindexed(session, since)
+    done, after = 0, 0
+    while tickets := unindexed_open(session, since, after=after, limit=batch):
+        prints = fingerprints([t.text for t in tickets])
+        index_matters(session, {t.id: (t.created_at, fp) for t, fp in zip(tickets, prints, strict=True)})
+        session.commit()
+        done, after = done + len(tickets), tickets[-1].id
+        if progress is not None:
+            progress(done, total)
+    return done
 
 
 def find_delivered(session: Session, channel: str, external_id: str | None) -> Ticket | None:

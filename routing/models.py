@@ -406,6 +406,26 @@ class Message(Base):
     ticket: Mapped[Ticket | None] = relationship(back_populates="messages")
 
 
+class MatterTerm(Base):
+    """One term of a ticket's fingerprint (重复件检索): the index in which a
+    new ticket finds the open tickets that raise the same matter.
+
+    The fingerprint is the text's heaviest terms with their weights, as the
+    classifier computes them (``classifier.similar``); routing stores and
+    searches them without knowing what a term is. ``raised_at`` is the
+    ticket's own ``created_at``, copied so that the search reads only a
+    window's postings of a term, not every year's.
+    """
+
+    __tablename__ = "matter_term"
+    __table_args__ = (Index("ix_matter_term_term_raised_at", "term", "raised_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
+    term: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+    raised_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class TicketEvent(Base):
     """One change on a ticket's timeline (处理记录): who, when, what, why.
 

@@ -26,6 +26,7 @@ from . import workflow
 from .agency_choice import LearnedAgency
 from .jobs import MAX_ATTEMPTS, QUEUED, Job
 from .batch import write_tickets
+from .matters import index_matters
 from .reference import read_once, remembered, whole_table
 from .models import Agency, District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 from .rules import Case
@@ -52,6 +53,9 @@ class Labels:
     prediction: dict[str, Any] | None = None
     # The agency model's suggestion, weighed against the rules when routing.
     learned_agency: LearnedAgency | None = None
+    # The text's fingerprint, (term, weight) pairs: stored in the index in
+    # which later tickets find this one as a possible duplicate.
+    matter: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,8 @@ def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: 
         now,
         detail={"channel": inbound.channel, "prediction": labels.prediction},
     )
+    if labels.matter:
+        index_matters(session, {ticket.id: (ticket.created_at, labels.matter)})
     if unread:
         return ticket
     if labels.needs_triage:
@@ -390,6 +396,12 @@ def relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> 
     """The classifier's reading of a ticket received unread, or whose text
     came later (a photo first, a voice note transcribed): set it, and route
     unless still unsure."""
+    _relabel(session, ticket, labels, now)
+    if labels.matter:
+        index_matters(session, {ticket.id: (ticket.created_at, labels.matter)})
+
+
+def _relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> None:
     district, street = _place(session, labels, ticket.station)
     ticket.topic, ticket.subtopic, ticket.confidence = labels.topic, labels.subtopic, labels.confidence
     # A deputy's suggestion (代表建议) is the deputy's choice, not the wording's.
@@ -416,8 +428,11 @@ def relabel_many(session: Session, readings: Sequence[tuple[Ticket, Labels]], no
     commits."""
     with session.no_autoflush, read_once(session):
         for ticket, labels in readings:
-            relabel(session, ticket, labels, now)
+            _relabel(session, ticket, labels, now)
     write_tickets(session, [ticket for ticket, _ in readings])
+    index_matters(
+        session, {ticket.id: (ticket.created_at, labels.matter) for ticket, labels in readings if labels.matter}
+    )
 
 
 def locate(session: Session, ticket: Ticket, district: str | None, street: str | None, now: datetime) -> bool:
@@ -561,16 +576,3 @@ def urgent_unaccepted(session: Session) -> list[Ticket]:
 def recent_tickets(session: Session, limit: int = 50) -> list[Ticket]:
     query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
     return list(session.scalars(query))
-
-
-def open_tickets_since(
-    session: Session, since: datetime, *, district_id: int | None = None, exclude: int | None = None, limit: int = 300
-) -> list[Ticket]:
-    """Open tickets raised since ``since``, newest first: the pool a new
-    ticket's duplicates and the hot issues are looked for in."""
-    query = select(Ticket).where(Ticket.status.in_(workflow.OPEN), Ticket.created_at >= since)
-    if district_id is not None:
-        query = query.where(Ticket.district_id == district_id)
-    if exclude is not None:
-        query = query.where(Ticket.id != exclude)
-    return list(session.scalars(query.order_by(Ticket.id.desc()).limit(limit)))

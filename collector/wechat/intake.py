@@ -21,8 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from classifier import Classifier
+from classifier.similar import fingerprint
 from routing import workflow
 from routing.jobs import enqueue
+from routing.matters import index_ticket
 from routing.models import Attachment, Deputy, Message, Status, Ticket
 from routing.tickets import (
     Inbound,
@@ -437,6 +439,9 @@ def _matter(
                 session, ticket,
                 read(classifier, ticket.text, ticket.location_text, settings.threshold, settings.agency_threshold), now,
             )
+        elif text:
+            # More words on the matter: later tickets look for it by all of them.
+            index_ticket(session, ticket, fingerprint(ticket.text))
     if deputy is not None:
         record_wechat_submission(session, deputy, ticket, now)
     jobs += _attach(session, msg, ticket, message, now)

@@ -1,0 +1,131 @@
+"""The index of ticket fingerprints (重复件检索): which open tickets may
+raise the same matter as a new one, and the fingerprints hot issues are
+grouped on.
+
+A fingerprint is a few dozen (term, weight) pairs whose weights are of unit
+length; the classifier computes them (``classifier.similar``), intake hands
+them over with a ticket's labels, and routing stores and searches them
+without knowing what a term is. The score of two fingerprints is the sum of
+their shared terms' weight products: their cosine.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from .models import MatterTerm, Ticket
+from .rules import OPEN
+
+# (term, weight) pairs, as the classifier makes them.
+Fingerprint = Sequence[tuple[int, float]]
+
+
+def index_matters(session: Session, prints: Mapping[int, tuple[datetime, Fingerprint]]) -> None:
+    """Store each ticket's fingerprint, replacing the one it had (``prints``:
+    ticket id → (the ticket's ``created_at``, fingerprint)). The caller commits."""
+    if not prints:
+        return
+    session.execute(delete(MatterTerm).where(MatterTerm.ticket_id.in_(list(prints))))
+    rows = [
+        {"ticket_id": ticket_id, "term": term, "weight": weight, "raised_at": raised_at}
+        for ticket_id, (raised_at, fingerprint) in prints.items()
+        for term, weight in fingerprint
+    ]
+    if rows:
+        session.execute(insert(MatterTerm), rows)
+
+
+def index_ticket(session: Session, ticket: Ticket, fingerprint: Fingerprint) -> None:
+    """``index_matters`` for one ticket (flushed first, for its id)."""
+    if ticket.id is None:
+        session.flush()
+    index_matters(session, {ticket.id: (ticket.created_at, fingerprint)})
+
+
+def fingerprints_of(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[tuple[int, float]]]:
+    """The stored fingerprints of these tickets (those that have one)."""
+    prints: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for start in range(0, len(ticket_ids), 5000):
+        rows = session.execute(
+            select(MatterTerm.ticket_id, MatterTerm.term, MatterTerm.weight)
+            .where(MatterTerm.ticket_id.in_(ticket_ids[start : start + 5000]))
+            .order_by(MatterTerm.ticket_id, MatterTerm.weight.desc())
+        )
+        for ticket_id, term, weight in rows:
+            prints[ticket_id].append((term, weight))
+    return dict(prints)
+
+
+def similar_open(
+    session: Session,
+    fingerprint: Fingerprint,
+    since: datetime,
+    *,
+    district_id: int | None = None,
+    exclude: int | None = None,
+    limit: int = 20,
+) -> list[tuple[int, float]]:
+    """Open tickets raised since ``since`` whose fingerprints share terms with
+    this one: (ticket id, score), highest first. Where ``district_id`` is
+    given, that district's tickets and those whose district is not known."""
+    weights = dict(fingerprint)
+    if not weights:
+        return []
+    score = func.sum(MatterTerm.weight * case(weights, value=MatterTerm.term)).label("score")
+    query = (
+        select(MatterTerm.ticket_id, score)
+        .join(Ticket, Ticket.id == MatterTerm.ticket_id)
+        .where(MatterTerm.term.in_(list(weights)), MatterTerm.raised_at >= since, Ticket.status.in_(OPEN))
+        .group_by(MatterTerm.ticket_id)
+        .order_by(score.desc(), MatterTerm.ticket_id.desc())
+        .limit(limit)
+    )
+    if district_id is not None:
+        query = query.where((Ticket.district_id == district_id) | Ticket.district_id.is_(None))
+    if exclude is not None:
+        query = query.where(MatterTerm.ticket_id != exclude)
+    return [(ticket_id, float(value)) for ticket_id, value in session.execute(query)]
+
+
+def open_fingerprints_since(session: Session, since: datetime, *, limit: int) -> dict[int, list[tuple[int, float]]]:
+    """The fingerprints of the open tickets raised since ``since``, newest
+    ``limit`` tickets at most: ticket id → fingerprint, newest first."""
+    newest = (
+        select(Ticket.id)
+        .where(Ticket.status.in_(OPEN), Ticket.created_at >= since)
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(MatterTerm.ticket_id, MatterTerm.term, MatterTerm.weight)
+        .join(newest, newest.c.id == MatterTerm.ticket_id)
+        .order_by(MatterTerm.ticket_id.desc(), MatterTerm.weight.desc())
+    )
+    prints: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for ticket_id, term, weight in rows:
+        prints[ticket_id].append((term, weight))
+    return dict(prints)
+
+
+def _unindexed(since: datetime):
+    indexed = select(MatterTerm.ticket_id).where(MatterTerm.ticket_id == Ticket.id).exists()
+    return Ticket.status.in_(OPEN), Ticket.created_at >= since, Ticket.text != "", ~indexed
+
+
+def count_unindexed(session: Session, since: datetime) -> int:
+    """Open tickets raised since ``since`` with text but no fingerprint."""
+    return session.scalar(select(func.count()).select_from(Ticket).where(*_unindexed(since))) or 0
+
+
+def unindexed_open(session: Session, since: datetime, *, after: int = 0, limit: int = 500) -> list[Ticket]:
+    """Open tickets raised since ``since`` with text but no fingerprint (those
+    raised before the index existed), by id after ``after``."""
+    return list(
+        session.scalars(select(Ticket).where(Ticket.id > after, *_unindexed(since)).order_by(Ticket.id).limit(limit))
+    )
