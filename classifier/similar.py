@@ -91,7 +91,7 @@ def _bigram_counts(texts: Sequence[str]) -> sp.csr_matrix:
         ids.append((pairs * _GOLDEN) >> _SHIFT)
         rows.append(np.full(len(pairs), row, dtype=np.int32))
     if not ids:
-        return sp.csr_matrix((len(texts), BLOCK), dtype=np.float64)
+        return sp.csr_matrix((len(texts), TERM_IDS), dtype=np.float64)
     columns = np.concatenate(ids).astype(np.int64) + BLOCK
     counts = sp.csr_matrix(
         (np.ones(len(columns)), (np.concatenate(rows), columns)), shape=(len(texts), TERM_IDS)

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from routing import workflow
+from routing.models import MatterTerm, Ticket, User
+
 from ..helpers import ticket
 from .test_flow import submit_on_the_station_page
 
@@ -36,3 +43,39 @@ def test_an_emergency_is_shown_at_the_top_of_the_desk_with_the_words_that_made_i
     assert number in alert and "触发词：燃气泄漏" in alert
     page = client.get(f"/desk/tickets/{number}").get_data(as_text=True)
     assert "判为紧急，因为出现" in page
+
+
+def raised_days_ago(session, number: str, days: int) -> None:
+    """As if the ticket had been raised ``days`` ago: its row and its fingerprint."""
+    raised = ticket(session, number)
+    when = raised.created_at - timedelta(days=days)
+    session.execute(update(Ticket).where(Ticket.id == raised.id).values(created_at=when))
+    session.execute(update(MatterTerm).where(MatterTerm.ticket_id == raised.id).values(raised_at=when))
+    session.commit()
+
+
+def test_a_duplicate_is_found_among_a_year_of_open_tickets_but_not_older_or_closed_ones(client, auth, demo):
+    year_old, older, closed = (submit_on_the_station_page(client, demo, text)[0] for text in STREETLIGHT)
+    raised_days_ago(demo, year_old, 300)
+    raised_days_ago(demo, older, 400)
+    auth.login("dispatcher")
+    invalid = ticket(demo, closed)
+    workflow.transition(demo, invalid, "invalidate", demo.scalar(select(User).where(User.username == "dispatcher")),
+                        invalid.created_at, reason="测试")
+    demo.commit()
+    new, _ = submit_on_the_station_page(client, demo, "大关路的路灯还是不亮，米市巷街道这边晚上走路很危险。")
+
+    page = client.get(f"/desk/tickets/{new}").get_data(as_text=True)
+    listed = page.split("可能重复", 1)[1].split("</ul>", 1)[0]
+    assert year_old in listed and older not in listed and closed not in listed
+
+
+def test_an_admin_fingerprints_the_tickets_raised_before_the_index(runner, demo):
+    demo.execute(delete(MatterTerm))
+    demo.commit()
+    result = runner.invoke(args=["classifier", "index-matters"])
+    assert result.exit_code == 0, result.output
+    indexed = demo.scalar(select(func.count(func.distinct(MatterTerm.ticket_id))))
+    assert indexed > 0 and f"已为 {indexed} 件未办结工单建立重复件索引" in result.output
+    again = runner.invoke(args=["classifier", "index-matters"])
+    assert "已为 0 件" in again.output

@@ -1,0 +1,56 @@
+"""Every ticket that intake reads is fingerprinted for the duplicate search,
+and its fingerprint follows its text; tickets raised before the index are
+fingerprinted once by the backfill."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from classifier.similar import fingerprint
+from collector.intake import index_unindexed
+from routing.clock import now as city_now
+from routing.matters import fingerprints_of
+from routing.models import MatterTerm, Status, Ticket
+from routing.rules import OPEN
+
+from .test_wechat import COMPLAINT, app_config, fake, post, settle, xml  # noqa: F401 (fixtures)
+
+
+def stored_print(session, ticket: Ticket) -> list[tuple[int, float]]:
+    return fingerprints_of(session, [ticket.id]).get(ticket.id, [])
+
+
+def same(stored: list[tuple[int, float]], expected) -> bool:
+    return [term for term, _ in stored] == [term for term, _ in expected] and all(
+        abs(a - b) < 1e-5 for (_, a), (_, b) in zip(stored, expected, strict=True)
+    )
+
+
+def test_a_wechat_ticket_is_fingerprinted_by_the_job_that_reads_it_and_again_when_more_words_come(client, demo):
+    post(client, xml("text", 2101, Content=COMPLAINT))
+    ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
+    assert stored_print(demo, ticket) == []  # acknowledged at once; read later
+    settle(client, demo)
+    ticket = demo.get(Ticket, ticket.id)
+    assert ticket.status is Status.ASSIGNED and same(stored_print(demo, ticket), fingerprint(COMPLAINT))
+
+    post(client, xml("text", 2102, Content="路灯杆旁边还有一个井盖也松了，踩上去会晃。"))
+    demo.expire_all()
+    ticket = demo.get(Ticket, ticket.id)
+    assert "井盖" in ticket.text and same(stored_print(demo, ticket), fingerprint(ticket.text))
+
+
+def test_tickets_raised_before_the_index_are_fingerprinted_once(app, demo):
+    open_ids = list(demo.scalars(select(Ticket.id).where(Ticket.status.in_(OPEN), Ticket.text != "")))
+    demo.execute(delete(MatterTerm))
+    demo.commit()
+    seen = []
+    done = index_unindexed(demo, city_now() - timedelta(days=365), lambda d, t: seen.append((d, t)), batch=2)
+    assert done == len(open_ids) > 2 and seen[-1] == (done, done) and len(seen) == -(-done // 2)
+    indexed = set(demo.scalars(select(MatterTerm.ticket_id).distinct()))
+    assert indexed == set(open_ids)
+    rows = demo.scalar(select(func.count()).select_from(MatterTerm))
+    assert index_unindexed(demo, city_now() - timedelta(days=365)) == 0
+    assert demo.scalar(select(func.count()).select_from(MatterTerm)) == rows
