@@ -23,9 +23,9 @@ def stored_print(session, ticket: Ticket) -> list[tuple[int, float]]:
 
 
 def same(stored: list[tuple[int, float]], expected) -> bool:
-    return [term for term, _ in stored] == [term for term, _ in expected] and all(
-        abs(a - b) < 1e-5 for (_, a), (_, b) in zip(stored, expected, strict=True)
-    )
+    """The same terms with the same weights (terms of equal weight come in any order)."""
+    stored, expected = dict(stored), dict(expected)
+    return stored.keys() == expected.keys() and all(abs(stored[t] - expected[t]) < 1e-5 for t in stored)
 
 
 def test_a_wechat_ticket_is_fingerprinted_by_the_job_that_reads_it_and_again_when_more_words_come(client, demo):
