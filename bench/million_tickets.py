@@ -32,7 +32,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import accumulate
 from datetime import datetime, timedelta
@@ -276,45 +276,64 @@ def reference_data(database: Database) -> list[tuple[int, str]]:
 
 
 def load(url: str, count: int, now: datetime, agencies: list[tuple[int, str]], calendar: WorkCalendar) -> dict:
-    """COPY the tickets and their events, side by side on two connections so
-    the events need not wait in memory; indexes are built afterwards, in one go each."""
     started = time.perf_counter()
-    events = 0
-    with psycopg.connect(psycopg_url(url)) as conn, psycopg.connect(psycopg_url(url)) as events_conn:
+    _, events, copied = copy_with_children(
+        url, ("ticket", TICKET_COLUMNS), ("ticket_event", EVENT_COLUMNS), tickets(count, now, agencies, calendar)
+    )
+    return {"tickets": count, "events": events, "copy_seconds": round(copied, 1),
+            "total_seconds": round(time.perf_counter() - started, 1)}
+
+
+def copy_with_children(
+    url: str, parent: tuple[str, Sequence[str]], child: tuple[str, Sequence[str]],
+    rows: Iterable[tuple[tuple, list[tuple]]], every: int = 100_000,
+) -> tuple[int, int, float]:
+    """COPY each row of the parent table (a ticket) and its rows of the child
+    table (its events), side by side on two connections so the children need
+    not wait in memory; indexes are built afterwards, in one go each, then
+    VACUUM ANALYZE. ``parent``, ``child``: (table, columns). Returns (parent
+    rows, child rows, seconds until copied)."""
+    started = time.perf_counter()
+    (parent_table, parent_columns), (child_table, child_columns) = parent, child
+    parents = children = 0
+    with psycopg.connect(psycopg_url(url)) as conn, psycopg.connect(psycopg_url(url)) as child_conn:
         indexes = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('ticket', 'ticket_event')"
-            " AND indexname NOT LIKE 'pk_%' AND indexname NOT LIKE 'uq_%'"
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN (%s, %s)"
+            " AND indexname NOT LIKE 'pk_%%' AND indexname NOT LIKE 'uq_%%'",
+            (parent_table, child_table),
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f"DROP INDEX {name}")
         conn.commit()
-        for c in (conn, events_conn):
+        for c in (conn, child_conn):
             # The generator's rows are consistent by construction: no per-row foreign-key checks.
             c.execute("SET session_replication_role = replica")
-        with conn.cursor().copy(f"COPY ticket ({', '.join(TICKET_COLUMNS)}) FROM STDIN") as ticket_copy, \
-                events_conn.cursor().copy(f"COPY ticket_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as event_copy:
-            for n, (row, ticket_events) in enumerate(tickets(count, now, agencies, calendar), 1):
-                ticket_copy.write_row(row)
-                for event_row in ticket_events:
-                    event_copy.write_row(event_row)
-                events += len(ticket_events)
-                if n % 100_000 == 0:
-                    progress(f"{n:>9,} tickets, {events:,} events ({time.perf_counter() - started:.0f} s)")
+        with conn.cursor().copy(f"COPY {parent_table} ({', '.join(parent_columns)}) FROM STDIN") as parent_copy, \
+                child_conn.cursor().copy(f"COPY {child_table} ({', '.join(child_columns)}) FROM STDIN") as child_copy:
+            for parents, (row, child_rows) in enumerate(rows, 1):
+                parent_copy.write_row(row)
+                for child_row in child_rows:
+                    child_copy.write_row(child_row)
+                children += len(child_rows)
+                if parents % every == 0:
+                    progress(f"{parents:>9,} {parent_table} rows, {children:,} {child_table} rows"
+                             f" ({time.perf_counter() - started:.0f} s)")
         conn.commit()
-        events_conn.commit()
-        for c in (conn, events_conn):
+        child_conn.commit()
+        for c in (conn, child_conn):
             c.execute("SET session_replication_role = origin")
-        conn.execute("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{parent_table}', 'id'), (SELECT max(id) FROM {parent_table}))"
+        )
         copied = time.perf_counter() - started
         progress(f"copied in {copied:.0f} s; building indexes")
         for _, definition in indexes:
             conn.execute(definition)
         conn.commit()
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE ticket")
-        conn.execute("VACUUM ANALYZE ticket_event")
-    return {"tickets": count, "events": events, "copy_seconds": round(copied, 1),
-            "total_seconds": round(time.perf_counter() - started, 1)}
+        conn.execute(f"VACUUM ANALYZE {parent_table}")
+        conn.execute(f"VACUUM ANALYZE {child_table}")
+    return parents, children, copied
 
 
 def progress(message: str) -> None:
