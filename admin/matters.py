@@ -5,14 +5,16 @@ tickets, and a fortnight's hot issues are grouped without reading a text."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from classifier.similar import fingerprints, hot_groups_of, most_similar
-from routing.matters import fingerprints_of, open_fingerprints_since, similar_open
+from routing.matters import fingerprints_of, open_fingerprints_since, open_since_state, similar_open
 from routing.models import Ticket
 
 DUPLICATE_WINDOW = timedelta(days=365)
@@ -40,11 +42,35 @@ def possible_duplicates(session: Session, ticket: Ticket, now: datetime) -> list
 
 def hot_issues(session: Session, now: datetime) -> list[list[Ticket]]:
     """Matters that several residents raised in the last two weeks, largest first."""
-    prints = open_fingerprints_since(session, now - HOT_WINDOW, limit=HOT_POOL)
+    since = now - HOT_WINDOW
+    groups = _hot_groups(session, since)
+    tickets = {t.id: t for t in _tickets(session, [ticket_id for group in groups for ticket_id in group])}
+    return [[tickets[i] for i in group if i in tickets] for group in groups]
+
+
+# The last grouping per database: the desk and the dashboard ask on every
+# view, and reading a fortnight's fingerprints costs about a second at 8,000
+# open tickets, while what they are grouped from changes far less often.
+_last_groups: WeakKeyDictionary[Engine, tuple[tuple, list[list[int]]]] = WeakKeyDictionary()
+_last_groups_lock = threading.Lock()
+
+
+def _hot_groups(session: Session, since: datetime) -> list[list[int]]:
+    """Ticket ids of each hot group, recomputed only when the window's open tickets changed."""
+    engine = session.get_bind()
+    state = (since.date(), *open_since_state(session, since))
+    with _last_groups_lock:
+        last = _last_groups.get(engine)
+    # The window's start moves every second; the grouping is redone when a
+    # ticket leaves it (the count changes) and at least once a day.
+    if last is not None and last[0] == state:
+        return last[1]
+    prints = open_fingerprints_since(session, since, limit=HOT_POOL)
     ids = list(prints)
-    groups = hot_groups_of([prints[i] for i in ids])
-    tickets = {t.id: t for t in _tickets(session, [ids[i] for group in groups for i in group])}
-    return [[tickets[ids[i]] for i in group] for group in groups]
+    groups = [[ids[i] for i in group] for group in hot_groups_of([prints[i] for i in ids])]
+    with _last_groups_lock:
+        _last_groups[engine] = (state, groups)
+    return groups
 
 
 def hot_issues_among(session: Session, pool: Sequence[Ticket]) -> list[list[Ticket]]:

@@ -92,6 +92,18 @@ def similar_open(
     return [(ticket_id, float(value)) for ticket_id, value in session.execute(query)]
 
 
+def open_since_state(session: Session, since: datetime) -> tuple:
+    """What changes whenever the open tickets raised since ``since`` change:
+    one arrives, leaves the open states or ages out of the window, or
+    anything on one changes (its ``updated_at``). Cheap beside reading their fingerprints."""
+    row = session.execute(
+        select(func.count(), func.max(Ticket.id), func.max(Ticket.updated_at)).where(
+            Ticket.status.in_(OPEN), Ticket.created_at >= since
+        )
+    ).one()
+    return tuple(row)
+
+
 def open_fingerprints_since(session: Session, since: datetime, *, limit: int) -> dict[int, list[tuple[int, float]]]:
     """The fingerprints of the open tickets raised since ``since``, newest
     ``limit`` tickets at most: ticket id → fingerprint, newest first."""

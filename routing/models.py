@@ -314,6 +314,9 @@ class Ticket(Base):
         # Queues and sweeps by status (replaces the index on status alone);
         # the sweep's answers waiting for a rating, oldest first.
         Index("ix_ticket_status_answered_at", "status", "answered_at"),
+        # The duplicate search's open tickets of one district, from the index
+        # alone rather than by reading every ticket.
+        Index("ix_ticket_district_id_status", "district_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -418,7 +421,12 @@ class MatterTerm(Base):
     """
 
     __tablename__ = "matter_term"
-    __table_args__ = (Index("ix_matter_term_term_raised_at", "term", "raised_at"),)
+    __table_args__ = (
+        # The search reads a window's postings of a few dozen terms: with the
+        # ticket and the weight in the index (PostgreSQL), from the index
+        # alone — a year of 200,000 tickets has 6.4 million rows.
+        Index("ix_matter_term_term_raised_at", "term", "raised_at", postgresql_include=["ticket_id", "weight"]),
+    )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
     term: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from routing import workflow
 from routing.models import MatterTerm, Ticket, User
 
+from ..conftest import post_form
 from ..helpers import ticket
 from .test_flow import submit_on_the_station_page
 
@@ -32,6 +33,12 @@ def test_duplicates_and_hot_issues_on_the_desk(client, auth, demo):
     listed = page.split("可能重复", 1)[1].split("</ul>", 1)[0]
     assert numbers[1] in listed and numbers[2] in listed and other not in listed
     assert ticket(demo, numbers[0]).district.name == "拱墅区"
+
+    # Merged, two are left: no longer a hot issue, on the very next look.
+    post_form(client, f"/desk/tickets/{numbers[2]}/merge", {"into": numbers[0]}, page=f"/desk/tickets/{numbers[2]}")
+    assert ticket(demo, numbers[2]).merged_into_id == ticket(demo, numbers[0]).id
+    desk = client.get("/desk/").get_data(as_text=True)
+    assert numbers[1] not in desk.split("热点", 1)[1].split("最近受理", 1)[0]
 
 
 def test_an_emergency_is_shown_at_the_top_of_the_desk_with_the_words_that_made_it_one(client, auth, demo):
