@@ -18,12 +18,11 @@ from routing.clock import now
 from routing.models import Role, User
 
 from .auth import current_staff, roles_required
-from .matters import hot_issues
+from .matters import HOT_LIMIT, hot_issues
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.AGENCY)
-HOT_LIMIT = 10
 # As on the desk: a matter is hot when at least three residents raised it.
 HOT_MIN_SIZE = 3
 
@@ -46,7 +45,8 @@ def _period() -> int:
 
 def hot(scope: stats.Scope) -> list[dict[str, Any]]:
     """热点 as the dashboard lists them; for an agency, only what it holds itself."""
-    groups = hot_issues(db_session(), now())
+    # An agency's own share of each group decides whether it is hot for it: all groups are read.
+    groups = hot_issues(db_session(), now(), limit=None if scope.agency_id is not None else HOT_LIMIT)
     if scope.agency_id is not None:
         groups = [[t for t in group if t.agency_id == scope.agency_id] for group in groups]
         groups = [group for group in groups if len(group) >= HOT_MIN_SIZE]

@@ -21,7 +21,7 @@ from routing.texts import N_
 from routing.tickets import find_by_number, recent_tickets, triage_queue, urgent_unaccepted
 
 from .auth import current_staff, roles_required
-from .matters import hot_issues, possible_duplicates
+from .matters import HOT_LIMIT, hot_issues, possible_duplicates
 from .views import carry_out, flash_errors, ticket_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -77,7 +77,7 @@ def triage():
         "desk/triage.html",
         triage=triage_queue(session, now()),
         urgent=urgent_unaccepted(session),
-        hot=hot_issues(session, today),
+        hot=hot_issues(session, today, limit=HOT_LIMIT),
         recent=recent_tickets(session),
         unknown_years=unknown_years,
         open_escalations=count_open(session),

@@ -25,6 +25,8 @@ CANDIDATES = 20
 # monthly report's tickets.
 HOT_POOL = 20_000
 POOL = 5_000
+# The hot issues a page lists.
+HOT_LIMIT = 10
 
 
 def possible_duplicates(session: Session, ticket: Ticket, now: datetime) -> list[tuple[Ticket, float]]:
@@ -40,10 +42,11 @@ def possible_duplicates(session: Session, ticket: Ticket, now: datetime) -> list
     return [(pool[i], score) for i, score in most_similar(ticket.text, [t.text for t in pool])]
 
 
-def hot_issues(session: Session, now: datetime) -> list[list[Ticket]]:
-    """Matters that several residents raised in the last two weeks, largest first."""
+def hot_issues(session: Session, now: datetime, limit: int | None = None) -> list[list[Ticket]]:
+    """Matters that several residents raised in the last two weeks, largest
+    first (the ``limit`` largest: only their tickets are read)."""
     since = now - HOT_WINDOW
-    groups = _hot_groups(session, since)
+    groups = _hot_groups(session, since)[:limit]
     tickets = {t.id: t for t in _tickets(session, [ticket_id for group in groups for ticket_id in group])}
     return [[tickets[i] for i in group if i in tickets] for group in groups]
 
