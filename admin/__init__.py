@@ -16,7 +16,7 @@ from collector.context import Services, install
 from routing import escalation, sweep
 from routing.clock import now
 from routing.db import Database
-from routing.jobs import Worker
+from routing.jobs import Worker, ensure_periodic
 from routing.texts import N_
 from routing.workflow import STEPS
 
@@ -59,7 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     security.init_app(app)
     policy = escalation_policy(app)
-    services.jobs.register(sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"], policy))
+    services.jobs.register_periodic(
+        sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"], policy), sweep.schedule
+    )
     escalation.register_jobs(services.jobs, policy)
 
     # Chinese stays readable in JSON answers and in the timeline's details.
@@ -103,7 +105,7 @@ def _start_worker_on_first_request(app: Flask, services: Services) -> None:
     @app.before_request
     def _ensure_worker() -> None:
         if services.worker is None:
-            sweep.ensure_scheduled(services.db, now())
+            ensure_periodic(services.db, services.jobs, now())
             services.worker = Worker(services.db, services.jobs, now)
             services.worker.start()
             atexit.register(services.worker.stop)

@@ -26,9 +26,8 @@ from routing.clock import now
 from routing.corrections import agency_examples, topic_examples
 from routing.deadlines import calendar_entries, day_range, load_calendar, remove_calendar_day, set_calendar_days
 from routing.escalation import SupervisionError, set_supervisor
-from routing.jobs import Worker, run_pending
+from routing.jobs import Worker, ensure_periodic, run_pending
 from routing.migrate import upgrade
-from routing.sweep import ensure_scheduled
 
 db_cli = AppGroup("db", help="数据库结构 / database schema.")
 jobs_cli = AppGroup("jobs", help="后台任务 / background jobs.")
@@ -254,7 +253,7 @@ def evaluate_command(data_path: str, model_path: str | None, labels_from_data: b
 def jobs_work(poll: float) -> None:
     """Run background jobs until stopped (a worker process in production)."""
     app_services = services()
-    ensure_scheduled(app_services.db, now())
+    ensure_periodic(app_services.db, app_services.jobs, now())
     worker = Worker(app_services.db, app_services.jobs, now, poll=poll)
     click.echo(f"后台任务进程已启动（{len(app_services.jobs.handlers)} 类任务），Ctrl-C 停止。")
     worker.start()
@@ -270,7 +269,7 @@ def jobs_work(poll: float) -> None:
 def jobs_run() -> None:
     """Run every job that is due now, then stop."""
     app_services = services()
-    ensure_scheduled(app_services.db, now())
+    ensure_periodic(app_services.db, app_services.jobs, now())
     ran = run_pending(app_services.db, app_services.jobs, now)
     click.echo(f"已运行 {ran} 个任务。")
 

@@ -14,7 +14,7 @@ from .context import Services
 
 def init_app(app: Flask, services: Services) -> None:
     from . import api, web, wechat
-    from .intake import CLASSIFY, make_classify
+    from .intake import CLASSIFY, INDEX_MATTERS, index_matters_job, make_classify, schedule_indexing
     from .notify import make_deputy_notify_handler, make_notify_handler
     from .transcription import TRANSCRIBE, backends_from, make_transcribe
 
@@ -37,5 +37,6 @@ def init_app(app: Flask, services: Services) -> None:
 
     services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url))
     services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))
+    services.jobs.register_periodic(INDEX_MATTERS, index_matters_job, schedule_indexing)
     backends = backends_from(app.config)
     services.jobs.register(TRANSCRIBE, make_transcribe(lambda: backends, services.reader))

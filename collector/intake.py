@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from classifier import Classifier, Prediction
 from classifier.similar import fingerprint, fingerprints
 from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
-from routing.jobs import BatchHandler, Handler, enqueue
+from routing.jobs import QUEUED, BatchHandler, Handler, Job, enqueue, next_slot
 from routing.matters import count_unindexed, index_matters, unindexed_open
 from routing.models import Kind, Message, Status, Ticket, Urgency
 from routing.tickets import Inbound, Labels, open_ticket, relabel_many
@@ -121,11 +121,13 @@ def make_classify(
             .options(joinedload(Ticket.assisting))  # routing compares them: in the same query
         ).unique().all()
         current = classifier()
-        texts = [t.text for t in tickets]
-        predictions = current.predict_many(texts)
+        predictions = current.predict_many([t.text for t in tickets])
         readings = []
-        for ticket, prediction, matter in zip(tickets, predictions, fingerprints(texts), strict=True):
-            labels = replace(labels_from(prediction, threshold, agency_threshold), matter=matter)
+        # No fingerprint here: storing one costs PostgreSQL as much as the
+        # rest of the routing, and WeChat's bursts need this job quick; the
+        # periodic INDEX_MATTERS job fingerprints these tickets soon after.
+        for ticket, prediction in zip(tickets, predictions, strict=True):
+            labels = labels_from(prediction, threshold, agency_threshold)
             readings.append((ticket, with_place_of_location(labels, current, ticket.location_text)))
         # Routing reads places, rules and policies once for the batch, and writes it in a few statements.
         relabel_many(session, readings, now)
@@ -142,14 +144,51 @@ def index_unindexed(
     how many were indexed."""
     total = count_unindexed(session, since)
     done, after = 0, 0
-    while tickets := unindexed_open(session, since, after=after, limit=batch):
-        prints = fingerprints([t.text for t in tickets])
-        index_matters(session, {t.id: (t.created_at, fp) for t, fp in zip(tickets, prints, strict=True)})
+    while indexed := index_some(session, since, after=after, limit=batch):
         session.commit()
-        done, after = done + len(tickets), tickets[-1].id
+        done, after = done + len(indexed), indexed[-1]
         if progress is not None:
             progress(done, total)
     return done
+
+
+def index_some(session: Session, since: datetime, *, after: int = 0, limit: int = 500) -> list[int]:
+    """Fingerprint up to ``limit`` open tickets raised since ``since`` that
+    have none, by id after ``after``; returns their ids. The caller commits."""
+    tickets = unindexed_open(session, since, after=after, limit=limit)
+    prints = fingerprints([t.text for t in tickets])
+    index_matters(session, {t.id: (t.created_at, fp) for t, fp in zip(tickets, prints, strict=True)})
+    return [t.id for t in tickets]
+
+
+INDEX_MATTERS = "intake.index_matters"
+# How soon a ticket read by the classify job can be found as a duplicate,
+# and how far back a run looks for tickets without a fingerprint.
+INDEX_EVERY = timedelta(seconds=30)
+INDEX_LOOKBACK = timedelta(days=2)
+# At most this many a run (a few seconds of work); a longer backlog, after a
+# burst, is taken by the runs that follow. While tickets wait to be read,
+# reading and routing them comes first: a run then takes only a few
+# (indexing a ticket costs PostgreSQL about as much as routing it, and in a
+# burst of 500 a second both would not fit on two cores).
+INDEX_RUN = 5000
+INDEX_RUN_BUSY = 100
+
+
+def schedule_indexing(session: Session, now: datetime) -> None:
+    """Queue the next run of INDEX_MATTERS, unless some process already has."""
+    slot = next_slot(now, INDEX_EVERY)
+    enqueue(session, INDEX_MATTERS, {}, now, key=f"index:{slot:%Y%m%d%H%M%S}", delay=slot - now, max_attempts=3)
+
+
+def index_matters_job(session: Session, payload: dict[str, Any], now: datetime) -> None:
+    """Fingerprint the tickets read since the last run (WeChat's, read by the
+    classify job), then queue the next run; the job runner commits both."""
+    busy = session.scalar(
+        select(exists().where(Job.kind == CLASSIFY, Job.status == QUEUED, Job.run_after <= now))
+    )
+    index_some(session, now - INDEX_LOOKBACK, limit=INDEX_RUN_BUSY if busy else INDEX_RUN)
+    schedule_indexing(session, now)
 
 
 def find_delivered(session: Session, channel: str, external_id: str | None) -> Ticket | None:

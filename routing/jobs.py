@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -160,6 +161,8 @@ class Registry:
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
         self.batches: dict[str, BatchHandler] = {}
+        # Kinds that run every so often, each run scheduling the next: how to schedule the next.
+        self.periodic: dict[str, Callable[[Session, datetime], None]] = {}
 
     def register(self, kind: str, handler: Handler, batch: BatchHandler | None = None) -> None:
         """``batch``, if given, runs many due jobs of the kind at once; each
@@ -169,12 +172,38 @@ class Registry:
         if batch is not None:
             self.batches[kind] = batch
 
+    def register_periodic(self, kind: str, handler: Handler, schedule: Callable[[Session, datetime], None]) -> None:
+        """A kind whose runs form a chain: each run's handler schedules the
+        next with ``schedule``, which a starting worker also calls
+        (``ensure_periodic``), so that no restart breaks the chain."""
+        self.register(kind, handler)
+        self.periodic[kind] = schedule
+
     def handler(self, kind: str) -> Callable[[Handler], Handler]:
         def decorator(fn: Handler) -> Handler:
             self.register(kind, fn)
             return fn
 
         return decorator
+
+
+def next_slot(now: datetime, every: timedelta) -> datetime:
+    """The next of the day's slots of length ``every``, counted from midnight."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    slots = (now - midnight) // every + 1
+    return midnight + slots * every
+
+
+def ensure_periodic(database: Database, registry: Registry, now: datetime) -> None:
+    """Called when a worker starts: each periodic kind's next run is queued,
+    unless some process has queued it already."""
+    for schedule in registry.periodic.values():
+        with database.Session() as session:
+            try:
+                schedule(session, now)
+                session.commit()
+            except IntegrityError:  # another process scheduled the same slot a moment ago
+                session.rollback()
 
 
 def run_one(database: Database, registry: Registry, now: Callable[[], datetime], worker: str) -> int:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from .models import MatterTerm, Ticket
@@ -24,20 +24,36 @@ from .rules import OPEN
 # (term, weight) pairs, as the classifier makes them.
 Fingerprint = Sequence[tuple[int, float]]
 
+_COLUMNS = ("ticket_id", "term", "weight", "raised_at")
+_INSERT_UNNESTED = text(
+    "INSERT INTO matter_term (ticket_id, term, weight, raised_at)"
+    " SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:terms AS integer[]),"
+    " CAST(:weights AS double precision[]), CAST(:raised AS timestamp[]))"
+)
+
 
 def index_matters(session: Session, prints: Mapping[int, tuple[datetime, Fingerprint]]) -> None:
     """Store each ticket's fingerprint, replacing the one it had (``prints``:
     ticket id → (the ticket's ``created_at``, fingerprint)). The caller commits."""
     if not prints:
         return
-    session.execute(delete(MatterTerm).where(MatterTerm.ticket_id.in_(list(prints))))
+    table = MatterTerm.__table__
+    session.execute(delete(table).where(table.c.ticket_id.in_(list(prints))))
     rows = [
-        {"ticket_id": ticket_id, "term": term, "weight": weight, "raised_at": raised_at}
+        (ticket_id, term, weight, raised_at)
         for ticket_id, (raised_at, fingerprint) in prints.items()
         for term, weight in fingerprint
     ]
-    if rows:
-        session.execute(insert(MatterTerm), rows)
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # A batch of 64 tickets is 2,048 rows: as four arrays in one
+        # statement, rather than 2,048 statements in a pipeline (1.2 ms a
+        # ticket of the classify job's CPU, more than the classifier's).
+        ids, terms, weights, raised = (list(column) for column in zip(*rows, strict=True))
+        session.execute(_INSERT_UNNESTED, {"ids": ids, "terms": terms, "weights": weights, "raised": raised})
+    else:
+        session.execute(insert(table), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
 
 
 def index_ticket(session: Session, ticket: Ticket, fingerprint: Fingerprint) -> None:

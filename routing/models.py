@@ -314,9 +314,6 @@ class Ticket(Base):
         # Queues and sweeps by status (replaces the index on status alone);
         # the sweep's answers waiting for a rating, oldest first.
         Index("ix_ticket_status_answered_at", "status", "answered_at"),
-        # The duplicate search's open tickets of one district, from the index
-        # alone rather than by reading every ticket.
-        Index("ix_ticket_district_id_status", "district_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

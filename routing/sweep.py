@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from . import escalation, workflow
 from .db import Database
 from .deadlines import load_calendar
-from .jobs import enqueue
+from .jobs import enqueue, next_slot
 from .models import Status, Ticket
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,6 @@ def close_unrated(session: Session, now: datetime, days: int) -> int:
     return closed
 
 
-def next_slot(now: datetime, every: timedelta = EVERY) -> datetime:
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    slots = (now - midnight) // every + 1
-    return midnight + slots * every
-
-
 def schedule(session: Session, now: datetime, every: timedelta = EVERY) -> None:
     """Enqueue the sweep of the next slot, unless some process already has."""
     slot = next_slot(now, every)
@@ -61,7 +55,7 @@ def schedule(session: Session, now: datetime, every: timedelta = EVERY) -> None:
 
 
 def ensure_scheduled(database: Database, now: datetime) -> None:
-    """Called when a worker starts: the chain of sweeps must not be broken."""
+    """The chain of sweeps alone (``ensure_periodic`` ensures every chain a registry has)."""
     with database.Session() as session:
         try:
             schedule(session, now)

@@ -30,10 +30,8 @@ def upgrade() -> None:
         'ix_matter_term_term_raised_at', 'matter_term', ['term', 'raised_at'], unique=False,
         postgresql_include=['ticket_id', 'weight'],
     )
-    op.create_index('ix_ticket_district_id_status', 'ticket', ['district_id', 'status', 'id'], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_ticket_district_id_status', table_name='ticket')
     op.drop_index('ix_matter_term_term_raised_at', table_name='matter_term')
     op.drop_table('matter_term')
