@@ -18,13 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import escalation, workflow
 from .db import Database
 from .deadlines import load_calendar
-from .jobs import enqueue, next_slot
+from .jobs import enqueue, ensure_chains, next_slot
 from .models import Status, Ticket
 
 log = logging.getLogger(__name__)
@@ -55,13 +54,8 @@ def schedule(session: Session, now: datetime, every: timedelta = EVERY) -> None:
 
 
 def ensure_scheduled(database: Database, now: datetime) -> None:
-    """The chain of sweeps alone (``ensure_periodic`` ensures every chain a registry has)."""
-    with database.Session() as session:
-        try:
-            schedule(session, now)
-            session.commit()
-        except IntegrityError:  # another process scheduled the same slot a moment ago
-            session.rollback()
+    """The chain of sweeps alone (a starting worker ensures every chain of its registry)."""
+    ensure_chains(database, [schedule], now)
 
 
 def make_sweep(
