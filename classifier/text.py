@@ -69,21 +69,8 @@ def read_user_dict(path: Path) -> list[tuple[str, int | None, str | None]]:
 
 def tokenize(text: str) -> list[str]:
     """Words of an already normalised text (module-level so pipelines pickle)."""
-    return list(_cut(text))  # a list of its own: the caller may change it
-
-
-# One message is cut by the topic model, the agency model and the duplicate
-# search's fingerprint: jieba's work is the largest part of each, so the
-# words of the last few hundred texts are kept (a batch of 64 is read by all three).
-@lru_cache(maxsize=512)
-def _cut(text: str) -> tuple[str, ...]:
     segmenter = _segmenter or _load()
-    return tuple(w for w in segmenter.cut(text) if w.strip())
-
-
-def forget_words() -> None:
-    """Forget the words of the texts cut so far (for benchmarks: each round cuts anew)."""
-    _cut.cache_clear()
+    return [w for w in segmenter.cut(text) if w.strip()]
 
 
 @lru_cache(maxsize=1)
