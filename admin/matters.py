@@ -13,7 +13,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from classifier.similar import fingerprints, hot_groups_of, most_similar
+from classifier.similar import fingerprint, fingerprints, hot_groups_of, most_similar
 from routing.matters import fingerprints_of, open_fingerprints_since, open_since_state, similar_open
 from routing.models import Ticket
 
@@ -34,7 +34,7 @@ def possible_duplicates(session: Session, ticket: Ticket, now: datetime) -> list
     same district where it is known (or whose district is not), most similar first."""
     if not ticket.text.strip():
         return []
-    mine = fingerprints_of(session, [ticket.id]).get(ticket.id) or fingerprints([ticket.text])[0]
+    mine = fingerprints_of(session, [ticket.id]).get(ticket.id) or fingerprint(ticket.text)
     found = similar_open(
         session, mine, now - DUPLICATE_WINDOW, district_id=ticket.district_id, exclude=ticket.id, limit=CANDIDATES
     )

@@ -173,19 +173,12 @@ def most_similar(
     return [(int(i), float(scores[i])) for i in order if scores[i] >= threshold]
 
 
-def hot_groups(texts: Sequence[str], *, threshold: float = HOT, min_size: int = 3) -> list[list[int]]:
-    """Groups of at least ``min_size`` texts about one matter, largest first
-    (indices into ``texts``; the text the others are close to first)."""
-    if len(texts) < min_size:
-        return []
-    return _groups(vectors(texts), threshold, min_size)
-
-
 def hot_groups_of(
     prints: Sequence[Fingerprint], *, threshold: float = HOT, min_size: int = 3
 ) -> list[list[int]]:
-    """``hot_groups`` from stored fingerprints: no text is read again, so a
-    fortnight of tickets is grouped in one sparse product."""
+    """Groups of at least ``min_size`` fingerprints about one matter, largest
+    first (indices into ``prints``; the one the others are close to first).
+    No text is read again: a fortnight of tickets is grouped in one sparse product."""
     if len(prints) < min_size:
         return []
     return _groups(fingerprint_matrix(prints), threshold, min_size)

@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -196,14 +196,8 @@ def next_slot(now: datetime, every: timedelta) -> datetime:
 
 def ensure_periodic(database: Database, registry: Registry, now: datetime) -> None:
     """Called when a worker starts: each periodic kind's next run is queued,
-    unless some process has queued it already."""
-    ensure_chains(database, registry.periodic.values(), now)
-
-
-def ensure_chains(database: Database, schedules: Iterable[Callable[[Session, datetime], None]], now: datetime) -> None:
-    """Call each ``schedule`` in a transaction of its own; one that finds its
-    next run queued a moment ago by another process changes nothing."""
-    for schedule in schedules:
+    unless some process has queued it already (each in a transaction of its own)."""
+    for schedule in registry.periodic.values():
         with database.Session() as session:
             try:
                 schedule(session, now)

@@ -21,9 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import escalation, workflow
-from .db import Database
 from .deadlines import load_calendar
-from .jobs import enqueue, ensure_chains, next_slot
+from .jobs import enqueue, next_slot
 from .models import Status, Ticket
 
 log = logging.getLogger(__name__)
@@ -51,11 +50,6 @@ def schedule(session: Session, now: datetime, every: timedelta = EVERY) -> None:
     """Enqueue the sweep of the next slot, unless some process already has."""
     slot = next_slot(now, every)
     enqueue(session, SWEEP, {}, now, key=f"sweep:{slot:%Y%m%d%H%M}", delay=slot - now, max_attempts=3)
-
-
-def ensure_scheduled(database: Database, now: datetime) -> None:
-    """The chain of sweeps alone (a starting worker ensures every chain of its registry)."""
-    ensure_chains(database, [schedule], now)
 
 
 def make_sweep(

@@ -11,7 +11,6 @@ from classifier.similar import (
     FINGERPRINT_TERMS,
     fingerprint_matrix,
     fingerprints,
-    hot_groups,
     hot_groups_of,
     most_similar,
     vectors,
@@ -36,8 +35,8 @@ def test_the_same_matter_retold_is_found_and_other_matters_are_not():
 
 def test_a_matter_many_residents_raise_is_a_hot_issue():
     texts = [OTHERS[0], *STREETLIGHT, OTHERS[1], "文新街道小区物业停车费涨价太离谱"]
-    assert hot_groups(texts) == [[1, 2, 3]]
-    assert hot_groups(texts, min_size=4) == []
+    assert hot_groups_of(fingerprints(texts)) == [[1, 2, 3]]
+    assert hot_groups_of(fingerprints(texts), min_size=4) == []
 
 
 def test_a_fingerprint_is_the_heaviest_terms_at_unit_length_the_same_in_every_process():

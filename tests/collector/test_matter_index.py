@@ -15,6 +15,7 @@ from routing.clock import now as city_now
 from routing.matters import fingerprints_of
 from routing.models import MatterTerm, Status, Ticket
 from routing.rules import OPEN
+from routing.tickets import Inbound, open_ticket
 
 from .test_wechat import COMPLAINT, app_config, fake, post, settle, xml  # noqa: F401 (fixtures)
 
@@ -61,3 +62,20 @@ def test_tickets_raised_before_the_index_are_fingerprinted_once(app, demo):
     rows = demo.scalar(select(func.count()).select_from(MatterTerm))
     assert index_unindexed(demo, city_now() - timedelta(days=365)) == 0
     assert demo.scalar(select(func.count()).select_from(MatterTerm)) == rows
+
+
+def test_while_tickets_wait_to_be_read_the_indexing_job_takes_only_a_few(app, demo, monkeypatch):
+    from collector import intake
+
+    monkeypatch.setattr(intake, "INDEX_RUN_BUSY", 1)
+    now = city_now()
+    waiting = [open_ticket(demo, Inbound(channel="wechat", text=f"{i}号楼路灯坏了"), None, now) for i in range(3)]
+    intake.read_later(demo, waiting[0], now)  # one ticket still to be read
+    demo.flush()
+    before = demo.scalar(select(func.count(func.distinct(MatterTerm.ticket_id))))
+    intake.index_matters_job(demo, {}, now)
+    assert demo.scalar(select(func.count(func.distinct(MatterTerm.ticket_id)))) == before + 1
+
+    demo.execute(delete(Job).where(Job.kind == intake.CLASSIFY))  # read: nothing waits
+    intake.index_matters_job(demo, {}, now)
+    assert all(stored_print(demo, t) for t in waiting)

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from routing import escalation, sweep, workflow
+from routing import escalation, workflow
 from routing.calendar import WorkCalendar
 from routing.escalation import EscalationPolicy, Level, warning_level
-from routing.jobs import Job, run_pending
+from routing.jobs import Job, ensure_periodic, run_pending
 from routing.models import Agency, AgencyDigest, Escalation, EscalationKind, Role, Status, Ticket, Urgency
 from routing.tickets import Inbound, Labels, open_ticket
 
@@ -188,7 +188,7 @@ def test_the_sweep_job_escalates_and_asks_for_the_digests_once_a_working_day(app
     assert (app.config["WARNING_SHARE"], app.config["ESCALATION_DAYS"]) == (0.8, 2)
 
     # Friday 9 October, 08:30: the office opens; the reminder for the accept deadline is due.
-    sweep.ensure_scheduled(database, datetime(2026, 10, 9, 8, 20))
+    ensure_periodic(database, jobs, datetime(2026, 10, 9, 8, 20))
     run_pending(database, jobs, lambda: datetime(2026, 10, 9, 8, 30))
     demo.expire_all()
     assert records(demo, t) == [("reminder", "accept", "市住建局")]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from routing import sweep, workflow
-from routing.jobs import Job, run_pending
+from routing.jobs import Job, ensure_periodic, run_pending
 from routing.models import Role, Status
 
 from .test_workflow import NOW, accepted_ticket, housing, user  # noqa: F401 - fixtures
@@ -33,10 +33,10 @@ def test_an_answer_nobody_rates_closes_after_five_working_days(demo, housing):  
 
 def test_the_sweep_runs_once_per_slot_and_schedules_the_next(app, demo, housing):  # noqa: F811
     t = answered_ticket(demo, housing)
-    database = app.extensions["tingjian"].db
+    database, jobs = app.extensions["tingjian"].db, app.extensions["tingjian"].jobs
     start = datetime(2026, 10, 20, 9, 7)
-    sweep.ensure_scheduled(database, start)
-    sweep.ensure_scheduled(database, start)  # a second process starting: no second chain
+    ensure_periodic(database, jobs, start)
+    ensure_periodic(database, jobs, start)  # a second process starting: no second chain
     demo.expire_all()
     assert list(demo.scalars(select(Job.key).where(Job.kind == sweep.SWEEP))) == ["sweep:202610200915"]
 
