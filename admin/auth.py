@@ -71,12 +71,20 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。"))])
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Only a path on this site: never an open redirect to another host.
-    if not target:
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: never an open redirect.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a
+    slash, so ``/<tab>/other.example`` or ``/\\other.example`` would leave the site
+    although they start with a single slash: a target with any of those, or
+    with another control character or a space, is refused outright.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ch <= " " or ch == "\x7f" for ch in target):
         return None
     parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -86,7 +94,7 @@ def login():
         user = db_session().scalar(select(User).where(User.username == form.username.data.strip()))
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(StaffUser(user))
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
         flash(gettext("用户名或密码不对。"), "error")
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
 

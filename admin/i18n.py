@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from collector.context import db_session
 from routing.texts import N_, DomainError, Label
 
-from .auth import current_staff
+from .auth import current_staff, safe_next
 
 # The languages on offer, each named in itself.
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -88,9 +88,7 @@ def choose():
     user = current_staff()
     user.locale = wanted
     db_session().commit()
-    back = request.form.get("next", "")
-    # Only a path on this site: never an open redirect.
-    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("auth.home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))
 
 
 def init_app(app: Flask) -> None:

@@ -8,14 +8,13 @@ carries no CSRF token (which would only leak into the address).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, abort, render_template, request, send_file
+from flask import Blueprint, Flask, abort, render_template, request
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -28,7 +27,7 @@ from routing.scorecard import AgencyScore, Scorecard, month_of, previous_month, 
 from routing.texts import N_
 
 from .auth import current_staff, roles_required
-from .exports import to_csv
+from .exports import CSV, XLSX, attachment, to_csv
 
 bp = Blueprint("scorecards", __name__)
 
@@ -167,14 +166,9 @@ def page():
 @roles_required(*VIEWERS)
 def export_csv():
     query = read_query(now().date())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([label for label, _ in COLUMNS])
-    writer.writerows([["" if v is None else v for v in row] for row in table(_card(query))])
-    # The byte-order mark tells Excel the file is UTF-8, or the Chinese comes out garbled.
-    data = io.BytesIO(out.getvalue().encode("utf-8-sig"))
-    return send_file(data, mimetype="text/csv; charset=utf-8", as_attachment=True,
-                     download_name=_filename(query, "csv"))
+    rows = [[label for label, _ in COLUMNS]]
+    rows += [["" if v is None else v for v in row] for row in table(_card(query))]
+    return attachment(to_csv(rows), CSV, _filename(query, "csv"))
 
 
 @bp.get("/scorecards.xlsx")
@@ -196,13 +190,7 @@ def export_xlsx():
     about.append(["统计时间", f"{now():%Y-%m-%d %H:%M}"])
     data = io.BytesIO()
     workbook.save(data)
-    data.seek(0)
-    return send_file(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=_filename(query, "xlsx"),
-    )
+    return attachment(data.getvalue(), XLSX, _filename(query, "xlsx"))
 
 
 # -- 代表建议办理统计 ------------------------------------------------------------------
@@ -258,8 +246,7 @@ def deputy_suggestions_csv():
     query = read_query(now().date())
     rows = [[label for label, _ in SUGGESTION_COLUMNS]]
     rows += [["" if v is None else v for v in row] for row in suggestion_table(query)]
-    return send_file(io.BytesIO(to_csv(rows)), mimetype="text/csv; charset=utf-8", as_attachment=True,
-                     download_name=f"代表建议办理_{query.start:%Y-%m-%d}_{query.last_day:%Y-%m-%d}.csv")
+    return attachment(to_csv(rows), CSV, f"代表建议办理_{query.start:%Y-%m-%d}_{query.last_day:%Y-%m-%d}.csv")
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -29,7 +29,7 @@ from routing.stats import CHANNEL_LABELS
 
 from .auth import current_staff, roles_required
 from .dashboard import VIEWERS, scope_of
-from .exports import to_csv, to_xlsx
+from .exports import CSV, XLSX, attachment, to_csv, to_xlsx
 from .i18n import error_text
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -242,12 +242,8 @@ def export(fmt: str):
     rows = export_rows(export_tickets(db_session(), chosen, scope_of(current_staff()), _order()))
     stamp = f"{datetime.now():%Y%m%d-%H%M}"
     if fmt == "csv":
-        body, mimetype = to_csv(rows), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = to_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename=tickets-{stamp}.{fmt}"
-    return response
+        return attachment(to_csv(rows), CSV, f"tickets-{stamp}.csv")
+    return attachment(to_xlsx(rows), XLSX, f"tickets-{stamp}.xlsx")
 
 
 def export_url(fmt: str, args: dict[str, str]) -> str:

@@ -470,7 +470,9 @@ def find_for_resident(session: Session, number: str, code: str | None) -> Ticket
     whether the number exists."""
     ticket = find_by_number(session, (number or "").strip())
     given = (code or "").strip().upper()
-    if ticket is None or not given or not hmac.compare_digest(ticket.code, given):
+    # Bytes, not str: compare_digest refuses a str with non-ASCII characters, and a
+    # code typed (or forged) with one must be a wrong code, not a crash.
+    if ticket is None or not given or not hmac.compare_digest(ticket.code.encode(), given.encode()):
         return None
     return ticket
 
