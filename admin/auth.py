@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -20,6 +21,8 @@ from collector.context import db_session
 from collector.deputies import deputy_of
 from routing.models import Role, User
 
+from .security import login_failed, login_wait
+
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -34,16 +37,23 @@ class StaffUser(UserMixin):
         self.user = user
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        # The id Flask-Login keeps in the session: the account and the version
+        # of its sessions, so that ending them on the server ends this one.
+        return f"{self.user.id}.{self.user.session_version}"
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.user, name)
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> StaffUser | None:
-    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
-    return StaffUser(user) if user is not None and user.active else None
+def _load_user(session_id: str) -> StaffUser | None:
+    user_id, _, version = session_id.partition(".")
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 19 and version.isascii() and version.isdigit()):
+        return None  # also a session from before versions: log in again
+    user = db_session().get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return StaffUser(user)
 
 
 def current_staff() -> User:
@@ -91,10 +101,17 @@ def safe_next(target: str | None) -> str | None:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db_session().scalar(select(User).where(User.username == form.username.data.strip()))
+        username = form.username.data.strip()
+        wait = login_wait(username)
+        if wait:
+            # Refused before the password is checked: guessing on gets nothing.
+            flash(gettext("登录失败次数过多，请 %(minutes)d 分钟后再试。", minutes=math.ceil(wait / 60)), "error")
+            return render_template("auth/login.html", form=form), 429
+        user = db_session().scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(StaffUser(user))
             return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
+        login_failed(username)
         flash(gettext("用户名或密码不对。"), "error")
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
 
@@ -102,6 +119,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    current_staff().end_sessions()
+    db_session().commit()
     logout_user()
     flash(gettext("已退出。"))
     return redirect(url_for("auth.login"))

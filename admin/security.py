@@ -9,12 +9,16 @@ refuses inline and foreign scripts should anything slip through.
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
+from limits.strategies import RateLimiter
 from flask_login import current_user, logout_user, user_logged_in
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -116,3 +120,60 @@ def _rate_limit(app: Flask) -> None:
     limiter.shared_limit(
         app.config["RATELIMIT_API"], scope="api", key_func=api.client_identity, on_breach=api.too_many_requests
     )(api.bp)
+    app.extensions["tingjian_failures"] = {
+        name: FailureThrottle(limiter.limiter, name, app.config[setting])
+        for name, setting in FAILURE_LIMITS.items()
+    }
+
+
+# What counts failures, and the setting with its limits.
+FAILURE_LIMITS = {
+    "login-address": "RATELIMIT_LOGIN_ADDRESS",
+    "login-account": "RATELIMIT_LOGIN_ACCOUNT",
+}
+
+
+@dataclass(frozen=True)
+class FailureThrottle:
+    """Counts failures only (wrong passwords, wrong codes) per key, in the
+    limiter's storage, so that every process sees the same count."""
+
+    strategy: RateLimiter
+    scope: str
+    limits: str
+
+    @property
+    def items(self) -> list[RateLimitItem]:
+        return parse_many(self.limits)
+
+    def wait(self, key: str) -> int:
+        """Seconds until ``key`` may try again; 0 if it may now."""
+        waits = []
+        for item in self.items:
+            if not self.strategy.test(item, self.scope, key):
+                reset = self.strategy.get_window_stats(item, self.scope, key).reset_time
+                waits.append(max(1, math.ceil(reset - time.time())))
+        return max(waits, default=0)
+
+    def failed(self, key: str) -> None:
+        for item in self.items:
+            self.strategy.hit(item, self.scope, key)
+
+
+def failures(name: str) -> FailureThrottle:
+    return current_app.extensions["tingjian_failures"][name]
+
+
+def login_wait(username: str) -> int:
+    """Seconds before this address may try another password for this account."""
+    return max(failures("login-address").wait(get_remote_address()),
+               failures("login-account").wait(_account(username)))
+
+
+def login_failed(username: str) -> None:
+    failures("login-address").failed(get_remote_address())
+    failures("login-account").failed(_account(username))
+
+
+def _account(username: str) -> str:
+    return username.strip().lower()[:64]

@@ -59,6 +59,9 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "RATELIMIT_SUBMIT": env("RATELIMIT_SUBMIT", "10 per minute;100 per day"),
         # The JSON API's limit per client: per API key, or per address without one.
         "RATELIMIT_API": env("RATELIMIT_API", "120 per minute"),
+        # Wrong passwords: per address, and per account from every address.
+        "RATELIMIT_LOGIN_ADDRESS": env("RATELIMIT_LOGIN_ADDRESS", "20 per 10 minutes"),
+        "RATELIMIT_LOGIN_ACCOUNT": env("RATELIMIT_LOGIN_ACCOUNT", "10 per 10 minutes"),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),

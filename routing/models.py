@@ -285,11 +285,19 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The language of the pages for this person: "zh" (Simplified Chinese) or "en".
     locale: Mapped[str] = mapped_column(String(10), default="zh", server_default="zh")
+    # Every session carries the version it was opened under; bumping it ends
+    # them all on the server, also a session cookie someone kept.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     agency: Mapped[Agency | None] = relationship()
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Log this person out everywhere (on logout, a new password, deactivation)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
