@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import NotFound
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import NotFound, TooManyRequests
 
 import collector
 from classifier import LiveClassifier, ModelStore
@@ -142,6 +143,9 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(exc):
+        # A limit the limiter counts gets the polite page; a view's own 429 says what to wait for.
+        if not isinstance(exc, RateLimitExceeded) and exc.description != TooManyRequests.description:
+            return answer(429, N_("请稍后再试"), exc.description)
         return answer(429, N_("提交太频繁"), N_("您提交得太频繁了，请稍等几分钟再试。感谢您的理解，您反映的问题我们都会认真办理。"))
 
 

@@ -9,20 +9,17 @@ refuses inline and foreign scripts should anything slip through.
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import RateLimitItem, parse_many
-from limits.strategies import RateLimiter
 from flask_login import current_user, logout_user, user_logged_in
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from collector import api
+from collector.throttle import FAILURES, FailureThrottle, failures
 
 # Scripts only from this site: the system runs on intranets, so no CDN either.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -51,6 +48,8 @@ LAST_SEEN = "last_seen"
 LAST_SEEN_GRAIN = 30  # seconds
 # The public form's endpoints a resident posts to.
 LIMITED_ENDPOINTS = ("station.submit_form",)
+# The public pages that open a ticket by its code.
+LOOKUP_ENDPOINTS = ("station.lookup", "station.status", "station.rate")
 # Callbacks from other servers (WeChat's, signed): no staff session to time
 # out, no rate limit to count (WeChat's retries must get through), and the
 # busiest route there is, so they skip that work.
@@ -115,12 +114,16 @@ def _rate_limit(app: Flask) -> None:
     for endpoint in LIMITED_ENDPOINTS:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(app.config["RATELIMIT_SUBMIT"], methods=["POST"])(view)
+    # Lookups by code, per address: one budget for the status pages and rating.
+    lookups = limiter.shared_limit(app.config["RATELIMIT_LOOKUP"], scope="lookup")
+    for endpoint in LOOKUP_ENDPOINTS:
+        app.view_functions[endpoint] = lookups(app.view_functions[endpoint])
     # Programs share addresses (a hotline centre's servers, a NAT): the API
     # counts per key, one budget for all its routes, and answers in JSON.
     limiter.shared_limit(
         app.config["RATELIMIT_API"], scope="api", key_func=api.client_identity, on_breach=api.too_many_requests
     )(api.bp)
-    app.extensions["tingjian_failures"] = {
+    app.extensions[FAILURES] = {
         name: FailureThrottle(limiter.limiter, name, app.config[setting])
         for name, setting in FAILURE_LIMITS.items()
     }
@@ -130,38 +133,8 @@ def _rate_limit(app: Flask) -> None:
 FAILURE_LIMITS = {
     "login-address": "RATELIMIT_LOGIN_ADDRESS",
     "login-account": "RATELIMIT_LOGIN_ACCOUNT",
+    "lookup-ticket": "RATELIMIT_LOOKUP_TICKET",
 }
-
-
-@dataclass(frozen=True)
-class FailureThrottle:
-    """Counts failures only (wrong passwords, wrong codes) per key, in the
-    limiter's storage, so that every process sees the same count."""
-
-    strategy: RateLimiter
-    scope: str
-    limits: str
-
-    @property
-    def items(self) -> list[RateLimitItem]:
-        return parse_many(self.limits)
-
-    def wait(self, key: str) -> int:
-        """Seconds until ``key`` may try again; 0 if it may now."""
-        waits = []
-        for item in self.items:
-            if not self.strategy.test(item, self.scope, key):
-                reset = self.strategy.get_window_stats(item, self.scope, key).reset_time
-                waits.append(max(1, math.ceil(reset - time.time())))
-        return max(waits, default=0)
-
-    def failed(self, key: str) -> None:
-        for item in self.items:
-            self.strategy.hit(item, self.scope, key)
-
-
-def failures(name: str) -> FailureThrottle:
-    return current_app.extensions["tingjian_failures"][name]
 
 
 def login_wait(username: str) -> int:

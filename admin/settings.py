@@ -62,6 +62,9 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         # Wrong passwords: per address, and per account from every address.
         "RATELIMIT_LOGIN_ADDRESS": env("RATELIMIT_LOGIN_ADDRESS", "20 per 10 minutes"),
         "RATELIMIT_LOGIN_ACCOUNT": env("RATELIMIT_LOGIN_ACCOUNT", "10 per 10 minutes"),
+        # The public status pages: lookups per address, and wrong codes per ticket.
+        "RATELIMIT_LOOKUP": env("RATELIMIT_LOOKUP", "30 per minute;300 per day"),
+        "RATELIMIT_LOOKUP_TICKET": env("RATELIMIT_LOOKUP_TICKET", "20 per hour"),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),

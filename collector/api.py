@@ -19,11 +19,12 @@ from werkzeug.exceptions import HTTPException
 
 from routing.api_clients import find_client
 from routing.clock import now
-from routing.tickets import find_for_resident, public_status
+from routing.tickets import public_status
 
 from .context import db_session, services
 from .intake import submit
 from .submissions import SubmissionError, parse_submission
+from .throttle import TooManyGuesses, find_with_code
 from .web import status_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -117,7 +118,12 @@ def create_submission():
 
 @bp.get("/tickets/<number>")
 def ticket_status(number: str):
-    ticket = find_for_resident(db_session(), number, request.args.get("code"))
+    try:
+        ticket = find_with_code(db_session(), number, request.args.get("code"))
+    except TooManyGuesses as exc:
+        response, status = error(429, exc.message, "code")
+        response.headers["Retry-After"] = str(exc.seconds)
+        return response, status
     if ticket is None:
         return error(404, "没有找到这张工单，请核对工单号和查询码。")
     return jsonify(public_status(ticket))

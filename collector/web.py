@@ -18,11 +18,12 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from routing import workflow
 from routing.clock import now
 from routing.models import Station, Status
-from routing.tickets import Contact, Inbound, Location, find_for_resident, public_status
+from routing.tickets import Contact, Inbound, Location, public_status
 
 from .context import db_session, services
 from .intake import submit
 from .submissions import MAX_LOCATION, MAX_NAME, MAX_TEXT, MIN_TEXT, find_station
+from .throttle import TooManyGuesses, find_with_code
 
 bp = Blueprint(
     "station",
@@ -149,10 +150,17 @@ def lookup():
     return render_template("station/lookup.html", form=form)
 
 
+def _find_with_code(session_, number: str, code: str | None):
+    try:
+        return find_with_code(session_, number, code)
+    except TooManyGuesses as exc:
+        abort(429, description=exc.message)
+
+
 @bp.get("/status/<number>")
 def status(number: str):
     code = request.args.get("code")
-    ticket = find_for_resident(db_session(), number, code)
+    ticket = _find_with_code(db_session(), number, code)
     if ticket is None:
         abort(404, description="没有找到这张工单，请核对工单号和查询码。")
     form = RatingForm(code=code) if ticket.status is Status.ANSWERED else None
@@ -164,7 +172,7 @@ def rate(number: str):
     """满意度评价: only with the ticket's code, as the status page itself."""
     form = RatingForm()
     session_ = db_session()
-    ticket = find_for_resident(session_, number, form.code.data)
+    ticket = _find_with_code(session_, number, form.code.data)
     if ticket is None:
         abort(404, description="没有找到这张工单，请核对工单号和查询码。")
     if form.validate_on_submit():

@@ -33,7 +33,9 @@ from .rules import Case
 
 # No 0/O, 1/I/L: a resident reads the code off a phone and types it again.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 8
+# 31 ** 12 ≈ 2 ** 59: ticket numbers are sequential, so the code alone stands
+# between a guesser and someone's ticket (codes of 8, from before, stay valid).
+CODE_LENGTH = 12
 
 
 @dataclass(frozen=True)

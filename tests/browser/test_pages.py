@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from admin.demo import DEMO_PASSWORD
 from routing.models import Status
+from routing.tickets import CODE_LENGTH
 
 from ..helpers import agency_login, ticket
 
@@ -27,7 +28,7 @@ def test_a_resident_submits_on_a_phone_and_sees_number_and_code(open_page, demo)
     watched = open_page(phone=True)
     number, code = submit(watched, COMPLAINT)
     page = watched.page
-    assert number.isdigit() and len(code) == 8
+    assert number.isdigit() and len(code) == CODE_LENGTH
     assert page.is_visible("#ticket-number") and page.is_visible("#ticket-code")
     # Fits the phone: nothing to scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

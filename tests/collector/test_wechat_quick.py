@@ -13,7 +13,7 @@ from wechatpy import parse_message
 
 from routing.jobs import Job
 from routing.models import Message, Status, Ticket, TicketEvent
-from routing.tickets import Inbound, open_ticket
+from routing.tickets import CODE_LENGTH, Inbound, open_ticket
 
 from .test_wechat import COMPLAINT, app_config, fake, post, reply_text, stored, xml  # noqa: F401 - fixtures
 
@@ -47,7 +47,7 @@ def test_the_short_path_stores_what_open_ticket_stores(client, demo):
     # The optimistic lock's counter only has to grow from wherever it starts.
     columns = [c.key for c in Ticket.__table__.columns if c.key not in {"id", "number", "code", "channel", "version"}]
     assert {c: getattr(quick, c) for c in columns} == {c: getattr(general, c) for c in columns}
-    assert quick.number == f"{quick.created_at:%Y%m%d}{quick.id:06d}" and len(quick.code) == 8
+    assert quick.number == f"{quick.created_at:%Y%m%d}{quick.id:06d}" and len(quick.code) == CODE_LENGTH
     assert f"工单号 {quick.number}，查询码 {quick.code}" in reply
     event = quick.events[0]
     assert (event.action, event.to_status, event.actor, event.detail) == (
