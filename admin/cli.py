@@ -228,7 +228,10 @@ def activate(version: str) -> None:
 @classifier_cli.command("evaluate")
 @click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False), help="CSV 或 XLSX，含 text,label 列。")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), help="由 train --out 保存的模型；缺省用当前启用的模型。")
-@click.option("--labels-from-data", is_flag=True, help="只在数据中出现的类别之间预测。")
+@click.option(
+    "--labels-from-data", is_flag=True,
+    help="准确率、F1 和混淆矩阵只在数据中出现的类别之间预测；coverage_accuracy 仍按模型本身的置信度计算，与受理时的分拣阈值相同。",
+)
 def evaluate_command(data_path: str, model_path: str | None, labels_from_data: bool) -> None:
     """Print one JSON object: accuracy, macro-F1, per class, confusion matrix."""
     store = _store()

@@ -79,6 +79,19 @@ def with_place_of_location(labels: Labels, classifier: Classifier, location: str
     return replace(labels, district=place.district, street=place.street) if place else labels
 
 
+def reading(
+    classifier: Classifier,
+    prediction: Prediction,
+    location: str | None,
+    threshold: float,
+    agency_threshold: float = DEFAULT_AGENCY_THRESHOLD,
+) -> Labels:
+    """A prediction as routing's labels, the place the resident gave
+    included: the one reading every channel hands to routing, whether the
+    text was read as it came (``read``) or later by the classify job."""
+    return with_place_of_location(labels_from(prediction, threshold, agency_threshold), classifier, location)
+
+
 def read(
     classifier: Classifier,
     text: str,
@@ -88,8 +101,8 @@ def read(
 ) -> Labels:
     """The classifier's reading of a text, as routing's labels, with the
     text's fingerprint for the duplicate search."""
-    labels = replace(labels_from(classifier.predict(text), threshold, agency_threshold), matter=fingerprint(text))
-    return with_place_of_location(labels, classifier, location)
+    labels = reading(classifier, classifier.predict(text), location, threshold, agency_threshold)
+    return replace(labels, matter=fingerprint(text))
 
 
 def read_later(session: Session, ticket: Ticket, now: datetime) -> None:
@@ -127,9 +140,10 @@ def make_classify(
         # rest of the routing, and WeChat's bursts need this job quick; the
         # periodic INDEX_MATTERS job fingerprints these tickets soon after.
         for ticket, prediction in zip(tickets, predictions, strict=True):
-            labels = labels_from(prediction, threshold, agency_threshold)
-            readings.append((ticket, with_place_of_location(labels, current, ticket.location_text)))
-        # Routing reads places, rules and policies once for the batch, and writes it in a few statements.
+            readings.append((ticket, reading(current, prediction, ticket.location_text, threshold, agency_threshold)))
+        # Routing reads places, rules and policies once for the batch, and
+        # writes it in a few statements; it decides as for any other channel
+        # (``routing.tickets.decide``).
         relabel_many(session, readings, now)
 
     return classify, classify_many

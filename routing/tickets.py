@@ -194,13 +194,33 @@ def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: 
     )
     if labels.matter:
         index_matters(session, {ticket.id: (ticket.created_at, labels.matter)})
-    if unread:
-        return ticket
-    if labels.needs_triage:
-        workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
-    else:
-        workflow.route(session, ticket, now, learned=labels.learned_agency)
+    if not unread:
+        decide(session, ticket, labels, now)
     return ticket
+
+
+def decide(session: Session, ticket: Ticket, labels: Labels, now: datetime) -> None:
+    """The routing decision for a ticket the classifier has read, the same
+    for every channel: a ticket opened with its reading (the form, the API,
+    a deputy) and one read later by the classify job (WeChat, a transcribed
+    voice note), alone or in a batch. Unsure, it waits for a dispatcher;
+    otherwise the routing rules — topic, district, street, keywords, their
+    assisting agencies — and the learned agency decide. The ticket's place
+    must be set already (``_put``)."""
+    if labels.needs_triage:
+        if ticket.status is Status.RECEIVED:
+            workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
+    elif ticket.status in workflow.UNROUTED:
+        workflow.route(session, ticket, now, learned=labels.learned_agency)
+
+
+def _put(ticket: Ticket, district: District | None, street: Street | None) -> None:
+    """Set a ticket's place, the rows and their ids together: the routing
+    rules and the agencies' jurisdictions are matched by the ids, and a
+    ticket not yet flushed (the classify job's batch) would otherwise still
+    show the ids it had when it was read."""
+    ticket.district, ticket.district_id = district, district.id if district is not None else None
+    ticket.street, ticket.street_id = street, street.id if street is not None else None
 
 
 @dataclass(frozen=True)
@@ -411,12 +431,9 @@ def _relabel(session: Session, ticket: Ticket, labels: Labels, now: datetime) ->
         ticket.kind = labels.kind
     ticket.urgency, ticket.prediction = labels.urgency, labels.prediction
     if district is not None and ticket.district_id is None:
-        ticket.district, ticket.street = district, street
+        _put(ticket, district, street)
     workflow.record(session, ticket, "classify", None, now, detail={"prediction": labels.prediction})
-    if ticket.status in workflow.UNROUTED and not labels.needs_triage:
-        workflow.route(session, ticket, now, learned=labels.learned_agency)
-    elif ticket.status is Status.RECEIVED:
-        workflow.transition(session, ticket, "triage", None, now, reason=labels.triage_reason)
+    decide(session, ticket, labels, now)
 
 
 def relabel_many(session: Session, readings: Sequence[tuple[Ticket, Labels]], now: datetime) -> None:
@@ -445,7 +462,7 @@ def locate(session: Session, ticket: Ticket, district: str | None, street: str |
     found_district, found_street = _place(session, Labels(district=district, street=street), None)
     if found_district is None:
         return False
-    ticket.district, ticket.street = found_district, found_street
+    _put(ticket, found_district, found_street)
     workflow.record(
         session, ticket, "locate", None, now,
         detail={"district": found_district.name, "street": found_street.name if found_street else None},

@@ -121,6 +121,24 @@ def test_evaluation_reports_the_figures_the_cli_prints(model):
     json.dumps(result)  # printable as JSON
 
 
+def test_choosing_among_the_datas_labels_leaves_the_triage_figures_as_intake_sees_them(model):
+    """Renormalised over two labels, every confidence is at least 0.5: the
+    share above the threshold must be of the model's own confidence, the one
+    intake compares with the threshold, not of the renormalised one."""
+    from classifier import Dataset
+
+    data = Dataset(
+        ["物业乱收费", "工厂排黑烟", "你好，请问这里可以反映什么问题？", "我想咨询一下", "违章搭建", "排放黑烟"],
+        ["城乡建设", "环境保护", "城乡建设", "环境保护", "城乡建设", "环境保护"],
+    )
+    own = evaluate(model, data)
+    restricted = evaluate(model, data, labels_from_data=True)
+    assert restricted["coverage_accuracy"] == own["coverage_accuracy"]
+    # The data has messages intake would send to a dispatcher at some threshold.
+    assert any(row["to_triage"] for row in own["coverage_accuracy"])
+    assert restricted["labels_from_data"] and set(restricted["per_class"]) == {"城乡建设", "环境保护"}
+
+
 def test_datasets_read_from_csv_and_xlsx(tmp_path):
     path = tmp_path / "data.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
