@@ -89,7 +89,10 @@ def _http_error(exc: HTTPException):
 
 @bp.post("/submissions")
 def create_submission():
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # arrays nested deeper than the parser goes: no submission is like that
+        data = None
     if data is None:
         return error(400, "请求体应为 JSON（Content-Type: application/json）。", "body")
     key = request.headers.get("Idempotency-Key")

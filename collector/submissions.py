@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from routing.models import Station
 from routing.texts import DomainError
-from routing.tickets import Contact, Inbound, Location
+from routing.tickets import Contact, Inbound, Location, storable
 
 MIN_TEXT = 5
 MAX_TEXT = 5000
 MAX_NAME = 64
 MAX_LOCATION = 200
+# The largest id an INTEGER column holds.
+MAX_ID = 2**31 - 1
 CHANNELS = {"web", "api", "import"}
 _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,30}$")
 
@@ -37,7 +39,7 @@ class SubmissionError(DomainError):
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise SubmissionError("text", "请填写反映内容（文字）。")
-    text = value.strip()
+    text = storable(value).strip()
     if len(text) < MIN_TEXT:
         raise SubmissionError("text", f"反映内容太短，请至少写 {MIN_TEXT} 个字，说清楚问题和地点。")
     if len(text) > MAX_TEXT:
@@ -51,8 +53,9 @@ def find_station(session: Session, value: Any) -> Station | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise SubmissionError("station", "联络站应为编号或名称。")
-    if isinstance(value, int) or value.strip().isdigit():
-        station = session.get(Station, int(value))
+    if isinstance(value, int) or (value.strip().isascii() and value.strip().isdigit()):
+        # An id beyond any row's is no station (and beyond the column's range a database error).
+        station = session.get(Station, int(value)) if 0 < int(value) <= MAX_ID else None
     else:
         station = session.scalar(select(Station).where(Station.name == value.strip()))
     if station is None or not station.active:
@@ -88,9 +91,9 @@ def _location(value: Any) -> Location:
             raise SubmissionError("location.label", f"地点描述请控制在 {MAX_LOCATION} 字以内。")
         for key, number, limit in (("latitude", lat, 90), ("longitude", lon, 180)):
             if number is not None and (
-                isinstance(number, bool) or not isinstance(number, (int, float)) or abs(number) > limit
+                isinstance(number, bool) or not isinstance(number, (int, float)) or not abs(number) <= limit
             ):
-                raise SubmissionError(f"location.{key}", "经纬度应为数字。")
+                raise SubmissionError(f"location.{key}", "经纬度应为数字（纬度 ±90、经度 ±180 以内）。")
         if (lat is None) != (lon is None):
             raise SubmissionError("location", "经度和纬度要同时提供。")
         return Location(text=text, latitude=lat, longitude=lon)
@@ -102,7 +105,7 @@ def parse_submission(session: Session, data: Any, *, default_channel: str = "web
     if not isinstance(data, dict):
         raise SubmissionError("body", "请求体应为 JSON 对象。")
     channel = data.get("channel", default_channel)
-    if channel not in CHANNELS:
+    if not isinstance(channel, str) or channel not in CHANNELS:
         raise SubmissionError("channel", f"channel 只能是 {', '.join(sorted(CHANNELS))} 之一。")
     text = _text(data.get("text"))
     station = find_station(session, data.get("station"))

@@ -29,3 +29,13 @@ DISTRICT_CENTRES: dict[str, tuple[float, float]] = {
 def district_centre(name: str | None) -> tuple[float, float] | None:
     """The district's centre, or None for a name the city does not have."""
     return DISTRICT_CENTRES.get(name) if name else None
+
+
+def valid_coordinates(latitude: float | None, longitude: float | None) -> bool:
+    """Both or neither, finite, and on the globe (NaN compares false to every bound)."""
+    if latitude is None and longitude is None:
+        return True
+    try:
+        return -90 <= float(latitude) <= 90 and -180 <= float(longitude) <= 180
+    except (TypeError, ValueError, OverflowError):
+        return False

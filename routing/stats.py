@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .models import Agency, District, Status, Ticket
-from .places import district_centre
+from .places import district_centre, valid_coordinates
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -179,6 +179,8 @@ def places(session: Session, since: datetime, scope: Scope = CITY) -> dict[str, 
         "points": [
             {"number": number, "latitude": lat, "longitude": lon, "topic": topic or UNKNOWN}
             for number, lat, lon, topic in exact
+            # A point stored before coordinates were checked (a NaN) would make the whole answer invalid JSON.
+            if valid_coordinates(lat, lon)
         ],
         "districts": sorted(districts, key=lambda d: (-d["count"], d["name"])),
     }

@@ -27,6 +27,7 @@ from .agency_choice import LearnedAgency
 from .jobs import MAX_ATTEMPTS, QUEUED, Job
 from .batch import write_tickets
 from .matters import index_matters
+from .places import valid_coordinates
 from .reference import read_once, remembered, whole_table
 from .models import Agency, District, Kind, Message, Station, Status, Street, Ticket, TicketEvent, Urgency
 from .rules import Case
@@ -65,6 +66,21 @@ class Contact:
     name: str | None = None
     phone: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.name is not None:
+            object.__setattr__(self, "name", storable(self.name))
+
+
+# C0 control characters but tab, line feed and carriage return, DEL, and lone
+# UTF-16 surrogates: PostgreSQL cannot store a NUL, XLSX and XML cannot hold
+# the others, and a surrogate cannot be encoded at all. A person never meant one.
+_UNSTORABLE = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0xD800, 0xE000)]}
+
+
+def storable(text: str) -> str:
+    """``text`` without the characters no store or export can keep."""
+    return text.translate(_UNSTORABLE)
+
 
 @dataclass(frozen=True)
 class Location:
@@ -72,10 +88,19 @@ class Location:
     latitude: float | None = None
     longitude: float | None = None
 
+    def __post_init__(self) -> None:
+        # Every channel hands its place over here: a NaN stored once made the
+        # dashboard's JSON invalid for everyone.
+        if not valid_coordinates(self.latitude, self.longitude):
+            raise ValueError(f"invalid coordinates: {self.latitude!r}, {self.longitude!r}")
+        if self.text is not None:
+            object.__setattr__(self, "text", storable(self.text))
+
 
 @dataclass(frozen=True)
 class Inbound:
-    """One inbound message as a channel hands it over."""
+    """One inbound message as a channel hands it over; its text is made
+    storable here, for every channel alike."""
 
     channel: str
     text: str
@@ -85,6 +110,9 @@ class Inbound:
     station: Station | None = None
     contact: Contact = Contact()
     location: Location = Location()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", storable(self.text))
 
 
 def new_code() -> str:
@@ -481,6 +509,10 @@ def tickets_of_sender(session: Session, channel: str, sender: str, limit: int = 
 
 
 def find_by_number(session: Session, number: str) -> Ticket | None:
+    # A number is digits: anything else (a NUL, which PostgreSQL refuses in a
+    # query, or a page of text) names no ticket, without asking the database.
+    if not (number.isascii() and number.isdigit() and len(number) <= 20):
+        return None
     return session.scalar(select(Ticket).where(Ticket.number == number))
 
 

@@ -23,6 +23,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from routing.clock import now
+from routing.places import valid_coordinates
 
 from ..context import db_session, services
 from ..web import status_url
@@ -68,13 +69,47 @@ def open_message(config: Mapping[str, Any], args: Mapping[str, str], body: bytes
         msg = parse_message(xml)
     except (InvalidSignatureException, InvalidAppIdException):
         raise Refused(403) from None
-    except (ExpatError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        # Malformed XML, entity tricks (expat refuses DTD entities), no MsgType.
+    except (ExpatError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        # Malformed XML, entity tricks (expat refuses DTD entities), no MsgType,
+        # an empty or repeated one (wechatpy then calls .lower() on None or a list).
         log.info("wechat: refused a body that is not a message: %s", type(exc).__name__)
         raise Refused(400) from None
-    if msg is None:
+    if msg is None or not well_formed(msg):
         raise Refused(400)
     return msg
+
+
+# WeChat's identifiers are short; the message table keeps the sender in 128 characters.
+MAX_SENDER = 128
+MAX_ID = 2**63 - 1
+
+
+def well_formed(msg: Any) -> bool:
+    """Whether a parsed message has what WeChat always sends, in its types.
+
+    wechatpy converts fields when they are read, so a signed but malformed
+    body (an element where text belongs, a MsgId that is no number, a NaN for
+    a latitude) would otherwise fail deep in intake, after work had begun.
+    """
+    data = msg._data
+    if any(not isinstance(value, str) and value is not None for value in data.values()):
+        return False  # nested elements or repeated ones: never from WeChat
+    try:
+        if not (isinstance(msg.source, str) and 0 < len(msg.source) <= MAX_SENDER):
+            return False
+        if not 0 <= int(msg.time) <= MAX_ID:
+            return False
+        if msg.type != "event" and "MsgId" in data and not 0 <= int(data["MsgId"]) <= MAX_ID:
+            return False
+        if msg.type == "text" and not msg.content:
+            return False
+        if msg.type == "location":
+            latitude, longitude = (float(value) for value in msg.location)
+            if not valid_coordinates(latitude, longitude):
+                return False
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def sealed_reply(config: Mapping[str, Any], args: Mapping[str, str], msg: Any, reply: str | None) -> str:
