@@ -38,7 +38,7 @@ def scope_of(user: User) -> stats.Scope:
 
 def _period() -> int:
     raw = request.args.get("days", str(stats.DEFAULT_PERIOD))
-    if not raw.isdigit() or int(raw) not in stats.PERIODS:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) not in stats.PERIODS:
         abort(400, description=gettext("统计周期只能是 %(days)s 天。", days="、".join(map(str, stats.PERIODS))))
     return int(raw)
 

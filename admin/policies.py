@@ -32,6 +32,7 @@ from routing.texts import N_
 
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
+from .params import whole_number
 from .desk import DISPATCH
 from .i18n import error_text
 from .views import flash_errors
@@ -98,7 +99,7 @@ def update(kind: str, urgency: str):
 
 
 def _year() -> int:
-    year = request.args.get("year", type=int) or now().year
+    year = request.args.get("year", type=whole_number) or now().year
     if not 2000 <= year <= 2100:
         abort(404, description=gettext("年份超出范围。"))
     return year

@@ -21,6 +21,7 @@ from routing.report import MonthlyReport, monthly_report, parse_month
 from routing.stats import Scope
 
 from .auth import current_staff, roles_required
+from .params import id_arg
 from .i18n import error_text
 from .matters import POOL, hot_issues_among
 from .scorecards import COLUMNS, table
@@ -32,12 +33,7 @@ HOT_LIMIT = 5
 
 
 def _asked(name: str) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        abort(400, description=gettext("参数 %(name)s 应为编号。", name=name))
-    return int(raw)
+    return id_arg(request.args, name)
 
 
 def _subject() -> tuple[Scope, str]:

@@ -38,6 +38,7 @@ from routing.tickets import case_for
 
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
+from .params import whole_number
 from .desk import DISPATCH, topic_choices
 from .i18n import error_text
 from .views import flash_errors
@@ -189,7 +190,7 @@ def effect(outcome: RuleOutcome) -> str:
 def index():
     session = db_session()
     topic = request.args.get("topic") or None
-    agency_id = request.args.get("agency", type=int)
+    agency_id = request.args.get("agency", type=whole_number)
     return render_template(
         "desk/rules.html",
         rules=list_rules(session, topic=topic, agency_id=agency_id),

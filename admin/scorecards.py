@@ -27,6 +27,7 @@ from routing.scorecard import AgencyScore, Scorecard, month_of, previous_month, 
 from routing.texts import N_
 
 from .auth import current_staff, roles_required
+from .params import id_arg, plausible_date
 from .exports import CSV, XLSX, attachment, to_csv
 
 bp = Blueprint("scorecards", __name__)
@@ -87,9 +88,10 @@ class Query:
 
 def _day(text: str | None) -> date | None:
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
     except ValueError:
         return None
+    return day if plausible_date(day) else None
 
 
 def _period(args: Any, today: date) -> tuple[str, datetime, datetime, str | None]:
@@ -113,7 +115,7 @@ def _period(args: Any, today: date) -> tuple[str, datetime, datetime, str | None
 def _agency(args: Any) -> int | None:
     """Agency staff: their own agency, never another; dispatchers: any, or all."""
     user = current_staff()
-    asked = args.get("agency", type=int)
+    asked = id_arg(args, "agency")
     if user.role is Role.AGENCY:
         if user.agency_id is None or (asked is not None and asked != user.agency_id):
             abort(403)

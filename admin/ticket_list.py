@@ -28,6 +28,10 @@ from routing.workflow import DISPATCH, WorkflowError
 from routing.stats import CHANNEL_LABELS
 
 from .auth import current_staff, roles_required
+from .params import in_range, whole_number
+
+# Far beyond any list's last page; an offset past it would overflow the database's LIMIT.
+MAX_PAGE = 100_000
 from .dashboard import VIEWERS, scope_of
 from .exports import CSV, XLSX, attachment, to_csv, to_xlsx
 from .i18n import error_text
@@ -46,8 +50,8 @@ class FilterForm(FlaskForm):
     agency = SelectField(_l("承办单位"), validators=[Optional()])
     district = SelectField(_l("区县"), validators=[Optional()])
     channel = SelectField(_l("渠道"), validators=[Optional()])
-    since = DateField(_l("受理日期从"), validators=[Optional()])
-    until = DateField(_l("至"), validators=[Optional()])
+    since = DateField(_l("受理日期从"), validators=[Optional(), in_range])
+    until = DateField(_l("至"), validators=[Optional(), in_range])
     words = StringField(_l("内容包含"), validators=[Optional(), Length(max=100)])
 
 
@@ -104,7 +108,10 @@ def bulk_form() -> BulkForm:
 
 def _page() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    try:
+        return max(1, whole_number(raw, high=MAX_PAGE))
+    except ValueError:
+        return 1
 
 
 def _order() -> TicketOrder:

@@ -33,6 +33,8 @@ def parse_month(text: str | None, today: date) -> date:
     match = MONTH.match(text.strip())
     if match is None:
         raise DomainError(N_("月份格式应为 YYYY-MM，例如 2026-10。"))
+    if not 2000 <= int(match.group(1)) <= 2100:
+        raise DomainError(N_("月份应在 2000 年至 2100 年之间。"))
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 

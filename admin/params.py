@@ -1,0 +1,55 @@
+"""Query parameters of the staff pages, read one way everywhere.
+
+A parameter is typed by people and by links, and forged by anyone: an id or a
+page is ASCII digits within what the database can hold (Python's ``int``
+also reads ``１２`` and ``١٢``, and refuses ``²`` although ``isdigit`` admits
+it), and a date lies in the years the system can count deadlines for.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort
+from flask_babel import gettext, lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+# The largest id an INTEGER column holds.
+MAX_ID = 2**31 - 1
+# Years a date filter may name: far enough either way, and date arithmetic
+# (the day after ``until``) never overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def whole_number(raw: str, high: int = MAX_ID) -> int:
+    """ASCII digits from 0 to ``high``; else ValueError (so it serves as
+    ``request.args.get(name, type=whole_number)``, which then gives None)."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)) or int(text) > high:
+        raise ValueError(f"not a whole number up to {high}: {raw!r}")
+    return int(text)
+
+
+def id_arg(args, name: str) -> int | None:
+    """An id in the query, None if absent; a 400 naming the parameter if it is no id."""
+    raw = args.get(name, "")
+    if not raw.strip():
+        return None
+    try:
+        return whole_number(raw)
+    except ValueError:
+        abort(400, description=gettext("参数 %(name)s 应为编号。", name=name))
+
+
+def plausible_year(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
+
+
+def in_range(form, field) -> None:
+    """A WTForms validator for a date filter: within the years the system counts."""
+    if field.data is not None and not plausible_year(field.data.year):
+        raise ValidationError(_l("日期应在 %(first)d 年至 %(last)d 年之间。", first=FIRST_YEAR, last=LAST_YEAR))
+
+
+def plausible_date(value: date) -> bool:
+    return plausible_year(value.year)
