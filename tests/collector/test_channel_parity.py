@@ -19,8 +19,8 @@ from routing.models import Agency, RoutingRule, Status, Street, Ticket
 from routing.tickets import Inbound, open_ticket
 
 from ..conftest import AuthActions, post_form
-from .fake_wechat import FakeWeChat, FakeWeChatServer
-from .test_wechat import APPID, AES_KEY, TOKEN, post, xml
+# The WeChat channel configured against the fake API, as in the callback's own tests.
+from .test_wechat import app_config, fake, post, xml  # noqa: F401 (fixtures)
 
 NOW = datetime(2026, 9, 30, 9, 0)
 
@@ -37,17 +37,6 @@ CASES = {
     # Below the threshold: a dispatcher decides.
     "low confidence": "你好，请问在这里可以反映什么样的问题？多久会有答复？",
 }
-
-
-@pytest.fixture
-def fake():
-    with FakeWeChatServer(FakeWeChat(appid=APPID, secret="app-secret")) as server:
-        yield server
-
-
-@pytest.fixture
-def app_config(fake):
-    return fake.app_config(TOKEN, AES_KEY)
 
 
 @pytest.fixture
