@@ -27,9 +27,10 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, badges, cli, dashboard, deputy, desk, i18n, policies, reports, rules, scorecards, security, settings, ticket_list, transcribe
+    from . import agency, auth, badges, cli, dashboard, deputy, desk, i18n, params, policies, reports, rules, scorecards, security, settings, ticket_list, transcribe
 
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = params.RowId  # before any route is added
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
 
     db = Database(app.config["DATABASE_URL"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
+from werkzeug.routing import IntegerConverter
 from flask_babel import gettext, lazy_gettext as _l
 from wtforms.validators import ValidationError
 
@@ -53,3 +54,12 @@ def in_range(form, field) -> None:
 
 def plausible_date(value: date) -> bool:
     return plausible_year(value.year)
+
+
+class RowId(IntegerConverter):
+    """``<int:…>`` in every route: up to the largest INTEGER, so a path with a
+    larger number is a 404 like any id that names no row, not a database error."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

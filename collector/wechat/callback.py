@@ -101,8 +101,6 @@ def well_formed(msg: Any) -> bool:
             return False
         if msg.type != "event" and "MsgId" in data and not 0 <= int(data["MsgId"]) <= MAX_ID:
             return False
-        if msg.type == "text" and not msg.content:
-            return False
         if msg.type == "location":
             latitude, longitude = (float(value) for value in msg.location)
             if not valid_coordinates(latitude, longitude):

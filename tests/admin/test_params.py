@@ -74,3 +74,10 @@ def test_no_query_gets_a_server_error(client, auth, demo, page, params):
     if client.get("/desk/").status_code != 200:
         auth.login("dispatcher")
     assert client.get(page, query_string=params).status_code < 500
+
+
+@pytest.mark.parametrize("path", [f"/desk/rules/{HUGE}", f"/desk/transcriptions/{HUGE}",
+                                  f"/desk/transcriptions/audio/{HUGE}", f"/deputy/stations/{HUGE}"])
+def test_an_id_in_a_path_beyond_any_row_is_not_found(client, auth, demo, path):
+    auth.login("admin")
+    assert client.get(path).status_code == 404
