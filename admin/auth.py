@@ -21,6 +21,7 @@ from collector.context import db_session
 from collector.deputies import deputy_of
 from routing.models import Role, User
 
+from .params import whole_number
 from .security import login_failed, login_wait
 
 bp = Blueprint("auth", __name__)
@@ -48,10 +49,12 @@ class StaffUser(UserMixin):
 @login_manager.user_loader
 def _load_user(session_id: str) -> StaffUser | None:
     user_id, _, version = session_id.partition(".")
-    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 19 and version.isascii() and version.isdigit()):
+    try:
+        user_id_, version_ = whole_number(user_id), whole_number(version)
+    except ValueError:
         return None  # also a session from before versions: log in again
-    user = db_session().get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    user = db_session().get(User, user_id_)
+    if user is None or not user.active or user.session_version != version_:
         return None
     return StaffUser(user)
 

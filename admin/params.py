@@ -11,18 +11,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
-from werkzeug.routing import IntegerConverter
 from flask_babel import gettext, lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
-# The largest id an INTEGER column holds.
-MAX_ID = 2**31 - 1
-# Years a date filter may name: far enough either way, and date arithmetic
-# (the day after ``until``) never overflows.
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+from routing.clock import FIRST_YEAR, LAST_YEAR
+from routing.db import MAX_INTEGER
 
 
-def whole_number(raw: str, high: int = MAX_ID) -> int:
+def whole_number(raw: str, high: int = MAX_INTEGER) -> int:
     """ASCII digits from 0 to ``high``; else ValueError (so it serves as
     ``request.args.get(name, type=whole_number)``, which then gives None)."""
     text = raw.strip()
@@ -60,6 +57,6 @@ class RowId(IntegerConverter):
     """``<int:…>`` in every route: up to the largest INTEGER, so a path with a
     larger number is a 404 like any id that names no row, not a database error."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_INTEGER,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

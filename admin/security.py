@@ -124,7 +124,7 @@ def _rate_limit(app: Flask) -> None:
         app.config["RATELIMIT_API"], scope="api", key_func=api.client_identity, on_breach=api.too_many_requests
     )(api.bp)
     app.extensions[FAILURES] = {
-        name: FailureThrottle(limiter.limiter, name, app.config[setting])
+        name: FailureThrottle.of(limiter.limiter, name, app.config[setting])
         for name, setting in FAILURE_LIMITS.items()
     }
 

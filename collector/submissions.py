@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing.db import MAX_INTEGER
 from routing.models import Station
 from routing.texts import DomainError
 from routing.tickets import Contact, Inbound, Location, storable
@@ -20,8 +21,6 @@ MIN_TEXT = 5
 MAX_TEXT = 5000
 MAX_NAME = 64
 MAX_LOCATION = 200
-# The largest id an INTEGER column holds.
-MAX_ID = 2**31 - 1
 CHANNELS = {"web", "api", "import"}
 _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,30}$")
 
@@ -55,7 +54,7 @@ def find_station(session: Session, value: Any) -> Station | None:
         raise SubmissionError("station", "联络站应为编号或名称。")
     if isinstance(value, int) or (value.strip().isascii() and value.strip().isdigit()):
         # An id beyond any row's is no station (and beyond the column's range a database error).
-        station = session.get(Station, int(value)) if 0 < int(value) <= MAX_ID else None
+        station = session.get(Station, int(value)) if 0 < int(value) <= MAX_INTEGER else None
     else:
         station = session.scalar(select(Station).where(Station.name == value.strip()))
     if station is None or not station.active:

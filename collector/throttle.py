@@ -30,11 +30,12 @@ class FailureThrottle:
 
     strategy: RateLimiter
     scope: str
-    limits: str
+    items: tuple[RateLimitItem, ...]
 
-    @property
-    def items(self) -> list[RateLimitItem]:
-        return parse_many(self.limits)
+    @classmethod
+    def of(cls, strategy: RateLimiter, scope: str, limits: str) -> FailureThrottle:
+        """From a setting in Flask-Limiter's syntax ("10 per 10 minutes;50 per day")."""
+        return cls(strategy, scope, tuple(parse_many(limits)))
 
     def wait(self, key: str) -> int:
         """Seconds until ``key`` may try again; 0 if it may now."""

@@ -7,6 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
+# Years a date asked for (a filter, a report's month) may lie in: far enough
+# either way, and date arithmetic on them (the day after) never overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def now() -> datetime:

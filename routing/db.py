@@ -57,6 +57,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 # have restarted or a firewall dropped it); a busy one is not, which saves
 # a round trip on every request.
 IDLE_BEFORE_PING = 10.0  # seconds
+# The largest id an INTEGER column holds: an id read from a request beyond it
+# names no row, and asking the database for it would be an error, not a miss.
+MAX_INTEGER = 2**31 - 1
 
 
 def _ping_when_idle(engine: Engine) -> None:

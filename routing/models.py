@@ -296,7 +296,8 @@ class User(Base):
         self.end_sessions()
 
     def end_sessions(self) -> None:
-        """Log this person out everywhere (on logout, a new password, deactivation)."""
+        """Log this person out everywhere (on logout and a new password; a
+        deactivated account is refused at every request anyway)."""
         self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:

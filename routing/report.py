@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from . import stats
+from .clock import FIRST_YEAR, LAST_YEAR
 from .models import Ticket
 from .overdue import overdue_tickets
 from .texts import N_, DomainError
@@ -33,7 +34,7 @@ def parse_month(text: str | None, today: date) -> date:
     match = MONTH.match(text.strip())
     if match is None:
         raise DomainError(N_("月份格式应为 YYYY-MM，例如 2026-10。"))
-    if not 2000 <= int(match.group(1)) <= 2100:
+    if not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
         raise DomainError(N_("月份应在 2000 年至 2100 年之间。"))
     return date(int(match.group(1)), int(match.group(2)), 1)
 

@@ -81,7 +81,8 @@ def open_message(config: Mapping[str, Any], args: Mapping[str, str], body: bytes
 
 # WeChat's identifiers are short; the message table keeps the sender in 128 characters.
 MAX_SENDER = 128
-MAX_ID = 2**63 - 1
+# MsgId and CreateTime are 64-bit numbers on WeChat's side.
+MAX_WECHAT_NUMBER = 2**63 - 1
 
 
 def well_formed(msg: Any) -> bool:
@@ -97,9 +98,9 @@ def well_formed(msg: Any) -> bool:
     try:
         if not (isinstance(msg.source, str) and 0 < len(msg.source) <= MAX_SENDER):
             return False
-        if not 0 <= int(msg.time) <= MAX_ID:
+        if not 0 <= int(msg.time) <= MAX_WECHAT_NUMBER:
             return False
-        if msg.type != "event" and "MsgId" in data and not 0 <= int(data["MsgId"]) <= MAX_ID:
+        if msg.type != "event" and "MsgId" in data and not 0 <= int(data["MsgId"]) <= MAX_WECHAT_NUMBER:
             return False
         if msg.type == "location":
             latitude, longitude = (float(value) for value in msg.location)

@@ -1,4 +1,4 @@
-"""user session version: logging out, a new password or deactivation ends every session
+"""user session version: logging out or a new password ends every session
 
 Revision ID: 0012
 Revises: 0011
