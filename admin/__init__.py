@@ -62,7 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     policy = escalation_policy(app)
     services.jobs.register_periodic(
-        sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"], policy), sweep.schedule
+        sweep.SWEEP, sweep.make_sweep(app.config["SATISFACTION_DAYS"], policy, app.config["IDEMPOTENCY_HOURS"]),
+        sweep.schedule,
     )
     escalation.register_jobs(services.jobs, policy)
 

@@ -65,6 +65,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         # The public status pages: lookups per address, and wrong codes per ticket.
         "RATELIMIT_LOOKUP": env("RATELIMIT_LOOKUP", "30 per minute;300 per day"),
         "RATELIMIT_LOOKUP_TICKET": env("RATELIMIT_LOOKUP_TICKET", "20 per hour"),
+        # Hours an API caller's Idempotency-Key is remembered (and may not name another body).
+        "IDEMPOTENCY_HOURS": int(env("IDEMPOTENCY_HOURS", "24")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),

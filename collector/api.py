@@ -11,26 +11,23 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter import RequestLimit
 from werkzeug.exceptions import HTTPException
 
 from routing.api_clients import find_client
 from routing.clock import now
+from routing.idempotency import MAX_KEY, KeyReused, Request, body_hash
 from routing.tickets import public_status
 
 from .context import db_session, services
-from .intake import submit
+from .intake import submit, submit_once
 from .submissions import SubmissionError, parse_submission
 from .throttle import TooManyGuesses, find_with_code
 from .web import status_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-MAX_IDEMPOTENCY_KEY = 128
-
 
 def error(status: int, message: str, field: str | None = None):
     body = {"error": message}
@@ -96,20 +93,31 @@ def create_submission():
     if data is None:
         return error(400, "请求体应为 JSON（Content-Type: application/json）。", "body")
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
-        return error(400, f"Idempotency-Key 应为 1–{MAX_IDEMPOTENCY_KEY} 个字符。", "Idempotency-Key")
+    if key is not None and not (0 < len(key) <= MAX_KEY):
+        return error(400, f"Idempotency-Key 应为 1–{MAX_KEY} 个字符。", "Idempotency-Key")
     session = db_session()
     try:
         inbound = parse_submission(session, data)
     except SubmissionError as exc:
         return error(400, exc.message, exc.field)
-    if key is not None:
-        inbound = replace(inbound, external_id=key)
     app_services = services()
-    receipt = submit(
-        session, inbound, app_services.classifier.current(), now(),
-        threshold=app_services.threshold, agency_threshold=app_services.agency_threshold,
-    )
+    classifier, thresholds = app_services.classifier.current(), {
+        "threshold": app_services.threshold, "agency_threshold": app_services.agency_threshold,
+    }
+    if key is None:
+        receipt = submit(session, inbound, classifier, now(), **thresholds)
+    else:
+        retry = Request(client_identity(), key, body_hash(data))
+        try:
+            receipt = submit_once(
+                session, inbound, retry, classifier, now(), hours=current_app.config["IDEMPOTENCY_HOURS"], **thresholds
+            )
+        except KeyReused:
+            return error(
+                422,
+                "这个 Idempotency-Key 已用于另一份内容：重试请发送与第一次相同的请求体，新的反映请换一个新的 Idempotency-Key。",
+                "Idempotency-Key",
+            )
     ticket = receipt.ticket
     body = {
         "ticket": ticket.number,

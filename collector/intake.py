@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session, joinedload
 from classifier import Classifier, Prediction
 from classifier.similar import fingerprint, fingerprints
 from routing.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
+from routing.idempotency import DEFAULT_HOURS as DEFAULT_IDEMPOTENCY_HOURS
+from routing.idempotency import Request as IdempotentRequest
+from routing.idempotency import remember, remembered
 from routing.jobs import QUEUED, BatchHandler, Handler, Job, enqueue, next_slot
 from routing.matters import count_unindexed, index_matters, unindexed_open
 from routing.models import Kind, Message, Status, Ticket, Urgency
@@ -222,15 +225,19 @@ def submit(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     agency_threshold: float = DEFAULT_AGENCY_THRESHOLD,
+    before_commit: Callable[[Ticket], None] | None = None,
 ) -> Receipt:
     """Take one inbound message; commits. Safe to call again with the same
-    ``external_id``: the first delivery's ticket is returned."""
+    ``external_id``: the first delivery's ticket is returned. ``before_commit``
+    writes what must be stored with the new ticket or not at all."""
     existing = find_delivered(session, inbound.channel, inbound.external_id)
     if existing is not None:
         return Receipt(existing, created=False)
     labels = read(classifier, inbound.text, inbound.location.text, threshold, agency_threshold)
     try:
         ticket = open_ticket(session, inbound, labels, now)
+        if before_commit is not None:
+            before_commit(ticket)
         session.commit()
     except IntegrityError:
         # The same delivery arrived at the same moment on another worker and won.
@@ -240,3 +247,34 @@ def submit(
             raise
         return Receipt(existing, created=False)
     return Receipt(ticket, created=True)
+
+
+def submit_once(
+    session: Session,
+    inbound: Inbound,
+    request: IdempotentRequest,
+    classifier: Classifier,
+    now: datetime,
+    *,
+    hours: int = DEFAULT_IDEMPOTENCY_HOURS,
+    threshold: float = DEFAULT_THRESHOLD,
+    agency_threshold: float = DEFAULT_AGENCY_THRESHOLD,
+) -> Receipt:
+    """Take a submission that came with an idempotency key; commits. The
+    caller's retry of the same body gets the first attempt's ticket; the
+    same key with another body raises ``KeyReused`` and stores nothing."""
+    earlier = remembered(session, request, now, hours)
+    if earlier is not None:
+        return Receipt(earlier, created=False)
+    try:
+        return submit(
+            session, inbound, classifier, now, threshold=threshold, agency_threshold=agency_threshold,
+            before_commit=lambda ticket: remember(session, request, ticket, now, hours),
+        )
+    except IntegrityError:
+        # The same key arrived at the same moment and won: its answer is ours
+        # (or, for another body, the refusal).
+        earlier = remembered(session, request, now, hours)
+        if earlier is None:
+            raise
+        return Receipt(earlier, created=False)

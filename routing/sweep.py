@@ -5,7 +5,8 @@ key is the slot, so however many processes start it, each slot's sweep runs
 once. On the embedded default the in-process worker runs it; in production,
 the job workers do — no separate scheduler to keep alive.
 
-Each run closes answers nobody rated, sends reminders (催办) and notices
+Each run closes answers nobody rated, forgets the API's expired idempotency
+keys, sends reminders (催办) and notices
 (通报) that have come due, and from a working day's opening on asks once for
 that day's agency digests (see ``escalation``).
 """
@@ -20,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import escalation, workflow
+from . import escalation, idempotency, workflow
 from .deadlines import load_calendar
 from .jobs import enqueue, next_slot
 from .models import Status, Ticket
@@ -53,11 +54,14 @@ def schedule(session: Session, now: datetime, every: timedelta = EVERY) -> None:
 
 
 def make_sweep(
-    satisfaction_days: int, policy: escalation.EscalationPolicy = escalation.EscalationPolicy()
+    satisfaction_days: int,
+    policy: escalation.EscalationPolicy = escalation.EscalationPolicy(),
+    idempotency_hours: int = idempotency.DEFAULT_HOURS,
 ) -> Callable[[Session, dict[str, Any], datetime], None]:
     def sweep(session: Session, payload: dict[str, Any], now: datetime) -> None:
         # The job runner commits the sweep together with marking the job done.
         closed = close_unrated(session, now, satisfaction_days)
+        idempotency.forget_expired(session, now, idempotency_hours)
         reminders, notices = escalation.escalate(session, now, policy)
         escalation.schedule_digests(session, now, load_calendar(session))
         schedule(session, now)
