@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from routing.api_clients import find_client
 from routing.clock import now
-from routing.idempotency import MAX_KEY, KeyReused, Request, body_hash
+from routing.idempotency import MAX_KEY, KeyReused, request_of
 from routing.tickets import public_status
 
 from .context import db_session, services
@@ -107,7 +107,7 @@ def create_submission():
     if key is None:
         receipt = submit(session, inbound, classifier, now(), **thresholds)
     else:
-        retry = Request(client_identity(), key, body_hash(data))
+        retry = request_of(client_identity(), key, data)
         try:
             receipt = submit_once(
                 session, inbound, retry, classifier, now(), hours=current_app.config["IDEMPOTENCY_HOURS"], **thresholds

@@ -30,6 +30,7 @@ from .models import Ticket
 
 DEFAULT_HOURS = 24
 MAX_KEY = 128
+MAX_CALLER = 80
 
 
 class IdempotencyKey(Base):
@@ -42,7 +43,7 @@ class IdempotencyKey(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    caller: Mapped[str] = mapped_column(String(80))
+    caller: Mapped[str] = mapped_column(String(MAX_CALLER))
     key: Mapped[str] = mapped_column(String(MAX_KEY))
     body_hash: Mapped[str] = mapped_column(String(64))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
@@ -62,6 +63,14 @@ class Request:
     caller: str
     key: str
     body_hash: str
+
+
+def request_of(caller: str, key: str, body: Any) -> Request:
+    """The request as remembered: a caller's name longer than its column
+    (an address as a proxy wrote it) is kept as its hash."""
+    if len(caller) > MAX_CALLER:
+        caller = hashlib.sha256(caller.encode("utf-8", "surrogatepass")).hexdigest()
+    return Request(caller, key, body_hash(body))
 
 
 def body_hash(body: Any) -> str:

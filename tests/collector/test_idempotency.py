@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 import collector.api
 import collector.intake
 from routing.api_clients import issue_key
-from routing.idempotency import IdempotencyKey, body_hash, forget_expired
+from routing.idempotency import MAX_CALLER, IdempotencyKey, body_hash, forget_expired, request_of
 from routing.models import Message, Ticket
 
 LAMP = "西湖区文新街道竞舟路的路灯坏了一个多星期，晚上很黑，请尽快修好。"
@@ -143,3 +143,11 @@ def test_a_simultaneous_request_with_another_body_is_refused(client, demo, monke
     blind_first_look(monkeypatch)
     assert post(client, {"text": PARKING}, "race").status_code == 422
     assert (tickets(demo), messages(demo)) == before
+
+
+def test_a_caller_name_longer_than_its_column_is_kept_as_its_hash():
+    long_address = "address:" + "f" * 200
+    assert len(request_of(long_address, "k", {}).caller) <= MAX_CALLER
+    assert request_of(long_address, "k", {}) == request_of(long_address, "k", {})
+    assert request_of(long_address, "k", {}) != request_of(long_address + "0", "k", {})
+    assert request_of("client:7", "k", {}).caller == "client:7"
