@@ -48,8 +48,8 @@ from sklearn.utils.validation import check_is_fitted
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from classifier.model import build_pipeline  # noqa: E402
-from classifier.model import subject as project_subject  # noqa: E402
+from classifier.estimators import build_pipeline  # noqa: E402
+from classifier.estimators import subject as project_subject  # noqa: E402
 from classifier.text import normalise, tokenize  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/gov-messages-7class/data.csv"
@@ -250,7 +250,7 @@ def project() -> Pipeline:
 
 
 CANDIDATES: dict[str, Callable[[], Pipeline]] = {
-    # (a) the project's own pipeline (classifier/model.py build_pipeline)
+    # (a) the project's own pipeline (classifier/estimators.py build_pipeline)
     "project": project,
     # (b) word 1-2 + char 1-3 TF-IDF, LinearSVC (C 0.1 / 0.3 / 1 explored; 1 best)
     "svc_w12_c13": lambda: pipe(word_char(), LinearSVC(C=1.0)),

@@ -38,7 +38,7 @@ balanced 0.9305 ± 0.0069, per fold 0.936 0.927 0.931 0.920 0.939):
 
 - Kept: the SVM's temperature-calibrated probabilities averaged with a
   complement naive Bayes's (α 0.3, calibrated the same way), weight w beside
-  the SVM's 1 (``svc_chi2_nb``; SvmWithNaiveBayes in classifier/model.py):
+  the SVM's 1 (``svc_chi2_nb``; SvmWithNaiveBayes in classifier/estimators.py):
   w 0.2 0.9321, 0.35 0.9325 ± 0.0063, 0.5 0.9320, 0.75 0.9320, 1 0.9282;
   w chosen per fold by an inner grouped 3-fold CV (0.2–0.5, always > 0)
   0.9325 ± 0.0073. MultinomialNB or CNB α 1 or CNB on all features in its
@@ -137,7 +137,7 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from classifier.model import KeepBestFeatures, SvmWithNaiveBayes  # noqa: E402
+from classifier.estimators import KeepBestFeatures, SvmWithNaiveBayes  # noqa: E402
 from classifier.text import normalise, tokenize  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "classifier_explore.json"

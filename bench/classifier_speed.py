@@ -80,7 +80,7 @@ def main() -> None:
     before = rss_mb()
     started = time.perf_counter()
     from classifier import Classifier, ModelStore, read_dataset
-    from classifier.model import pipeline_proba
+    from classifier.estimators import pipeline_proba
     from classifier.text import normalise, warm_up
 
     import_seconds = time.perf_counter() - started

@@ -5,7 +5,8 @@ Knows nothing of Flask or the database: callers hand it texts and labels.
 
 from .agency import AgencyModel
 from .dataset import Dataset, DatasetError, read_dataset, shipped_corpus
-from .model import TopicModel, build_pipeline
+from .estimators import build_pipeline
+from .model import TopicModel
 from .predict import Classifier, LiveClassifier, Prediction
 from .store import ActiveModel, ModelStore, UntrustedModel
 

@@ -24,8 +24,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from .lean import LeanPipeline, compile_pipeline
-from .model import SMALL_DATA, build_features, lean_proba
+from .estimators import SMALL_DATA, build_features
+from .lean import LeanPipeline, compile_pipeline, lean_proba
 from .text import normalise
 
 # Enough to learn an agency from: fewer examples than this and the agency is

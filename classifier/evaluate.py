@@ -9,7 +9,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from .dataset import Dataset
-from .model import LEVEL_SEPARATOR, TopicModel
+from .estimators import LEVEL_SEPARATOR
+from .model import TopicModel
 
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .kind import guess_kind
-from .model import LEVEL_SEPARATOR, TopicModel
+from .estimators import LEVEL_SEPARATOR
+from .model import TopicModel
 from .place import Gazetteer, Place
 from .store import ActiveModel, ModelStore
 from .urgency import assess_urgency

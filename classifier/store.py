@@ -19,9 +19,29 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+from joblib.numpy_pickle import NumpyUnpickler
+from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
+from . import estimators, model as model_module
 from .agency import AgencyModel
 from .model import TopicModel
+
+
+class _StoredModel(NumpyUnpickler):
+    """joblib's unpickler, knowing where the model's building blocks lived
+    when older versions were stored: they moved from ``classifier.model`` to
+    ``classifier.estimators``, and a city's trained model must still load."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == model_module.__name__ and not hasattr(model_module, name) and hasattr(estimators, name):
+            module = estimators.__name__
+        return super().find_class(module, name)
+
+
+def _read(path: Path) -> Any:
+    """``joblib.load(path)``, through ``_StoredModel``."""
+    with open(path, "rb") as raw, _validate_fileobject_and_memmap(raw, str(path), None) as (stream, _):
+        return _StoredModel(str(path), stream, ensure_native_byte_order=True).load()
 
 
 def _agency_part(model: TopicModel) -> dict[str, Any] | None:
@@ -138,7 +158,7 @@ class ModelStore:
     def _load(self, path: Path, expected_sha256: str) -> TopicModel:
         if _sha256(path) != expected_sha256:
             raise UntrustedModel(f"{path} has changed since it was trained; refusing to load it")
-        stored = joblib.load(path)
+        stored = _read(path)
         agency = stored.get("agency")
         model = TopicModel(
             stored["pipeline"],

@@ -15,7 +15,7 @@ from sklearn.svm import LinearSVC
 
 from classifier import AgencyModel, Classifier, ModelStore, TopicModel, shipped_corpus
 from classifier.lean import LeanPipeline, compile_pipeline
-from classifier.model import KeepBestFeatures, SvmWithNaiveBayes, TwoLevelClassifier, build_features
+from classifier.estimators import KeepBestFeatures, SvmWithNaiveBayes, TwoLevelClassifier, build_features
 from classifier.text import normalise
 
 from .test_agency import TOY

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import json
 
+import joblib
 import numpy as np
 import pytest
 from openpyxl import Workbook
 
 from classifier import Classifier, DatasetError, ModelStore, TopicModel, UntrustedModel, read_dataset
 from classifier.evaluate import evaluate
-from classifier.model import pipeline_proba
+from classifier.estimators import pipeline_proba
 from classifier.store import ActiveModel
 from classifier.text import normalise
 
@@ -94,6 +95,27 @@ def test_the_store_loads_only_what_this_installation_wrote(tmp_path, model):
     outside.write_bytes(outside.read_bytes() + b"tampered")
     with pytest.raises(UntrustedModel):
         store.load_file(outside)
+
+
+def test_a_model_stored_before_its_building_blocks_moved_still_loads(tmp_path, model, monkeypatch):
+    """Older versions pickled the estimators as ``classifier.model.…``: a
+    city's trained model must load after the move to ``classifier.estimators``."""
+    import classifier.model
+    from classifier import estimators
+
+    moved = ("TwoLevelClassifier", "SvmWithNaiveBayes", "KeepBestFeatures")
+    with monkeypatch.context() as old_layout:
+        for name in moved:
+            old_layout.setattr(getattr(estimators, name), "__module__", "classifier.model")
+            old_layout.setattr(classifier.model, name, getattr(estimators, name), raising=False)
+        store = ModelStore(tmp_path)
+        version = store.save(model)
+    with pytest.raises(AttributeError, match="classifier.model"):  # as plain joblib sees the file now
+        joblib.load(tmp_path / "versions" / f"{version}.joblib")
+    loaded = store.load_version(version)
+    texts = ["小区物业乱收停车费", "工厂晚上排放废气"]
+    assert loaded.predict(texts)[0] == model.predict(texts)[0]
+    assert type(loaded.pipeline.named_steps["model"]) is estimators.TwoLevelClassifier
 
 
 def test_a_running_process_picks_up_a_newly_activated_model(tmp_path, model):
@@ -179,7 +201,7 @@ def test_the_lean_path_applies_the_steps_between_features_and_model(model):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    from classifier.model import build_features
+    from classifier.estimators import build_features
 
     texts, labels = zip(*TRAINING, strict=True)
     pipeline = Pipeline(
@@ -192,7 +214,7 @@ def test_the_lean_path_applies_the_steps_between_features_and_model(model):
 def test_keeping_the_best_features_keeps_chi_squares_choice_and_all_when_there_are_few():
     from sklearn.feature_selection import SelectKBest, chi2
 
-    from classifier.model import KeepBestFeatures, build_features
+    from classifier.estimators import KeepBestFeatures, build_features
 
     texts, labels = zip(*TRAINING, strict=True)
     X = build_features(min_df=1).fit_transform([normalise(t) for t in texts])
@@ -204,7 +226,7 @@ def test_keeping_the_best_features_keeps_chi_squares_choice_and_all_when_there_a
 def test_with_five_examples_of_every_label_both_levels_are_calibrated_svms_and_stay_consistent():
     from sklearn.calibration import CalibratedClassifierCV
 
-    from classifier.model import SvmWithNaiveBayes
+    from classifier.estimators import SvmWithNaiveBayes
 
     texts, labels = zip(*TRAINING, strict=True)
     more = [f"{t}，{suffix}" for t in texts for suffix in ("请尽快处理", "谢谢")]
@@ -232,7 +254,7 @@ def test_the_naive_bayes_beside_the_svm_gives_scikit_learns_calibrated_probabili
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.naive_bayes import ComplementNB
 
-    from classifier.model import NAIVE_BAYES_ALPHA, KeepBestFeatures, SvmWithNaiveBayes, build_features
+    from classifier.estimators import NAIVE_BAYES_ALPHA, KeepBestFeatures, SvmWithNaiveBayes, build_features
 
     texts, labels = zip(*TRAINING, strict=True)
     texts = [normalise(t) for t in texts] + [normalise(f"{t}，请尽快处理") for t in texts]
