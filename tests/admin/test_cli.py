@@ -7,7 +7,16 @@ import json
 
 from sqlalchemy import func, select
 
-from routing.models import Agency, District, HistoricalTicket, RoutingRule, Station, Street, Ticket, User
+from routing.models import (
+    Agency,
+    District,
+    HistoricalTicket,
+    RoutingRule,
+    Station,
+    Street,
+    Ticket,
+    User,
+)
 
 HANGZHOU = {"上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区", "富阳区", "临安区", "桐庐县", "淳安县", "建德市"}
 

@@ -13,7 +13,8 @@ from routing.models import Agency, Status, Ticket, User
 from routing.tickets import Inbound, Labels, open_ticket
 
 from ..conftest import post_form
-from ..helpers import agency_login, ticket as reload
+from ..helpers import agency_login
+from ..helpers import ticket as reload
 from .test_wechat import COMPLAINT, app_config, fake, post, reply_text, settle, xml  # noqa: F401 - fixtures
 
 ANSWER = "路灯已由我局更换灯具，恢复照明。"
