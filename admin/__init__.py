@@ -157,6 +157,7 @@ EVENT_LABELS = {
     "classify": N_("自动分类"),
     "notify": N_("通知群众"),
     "absorb": N_("合并进来"),
+    "remerge": N_("改为合并到另一工单"),
     "locate": N_("按位置确定地点"),
     "answer_merged": N_("随合并工单答复"),
     "remind": N_("催办"),

@@ -24,7 +24,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.AGENCY)
 # As on the desk: a matter is hot when at least three residents raised it.
-HOT_MIN_SIZE = 3
+HOT_MIN_RESIDENTS = 3
 
 
 def scope_of(user: User) -> stats.Scope:
@@ -46,18 +46,18 @@ def _period() -> int:
 def hot(scope: stats.Scope) -> list[dict[str, Any]]:
     """热点 as the dashboard lists them; for an agency, only what it holds itself."""
     # An agency's own share of each group decides whether it is hot for it: all groups are read.
-    groups = hot_issues(db_session(), now(), limit=None if scope.agency_id is not None else HOT_LIMIT)
+    issues = hot_issues(db_session(), now(), limit=None if scope.agency_id is not None else HOT_LIMIT)
     if scope.agency_id is not None:
-        groups = [[t for t in group if t.agency_id == scope.agency_id] for group in groups]
-        groups = [group for group in groups if len(group) >= HOT_MIN_SIZE]
+        issues = [issue.only(lambda t: t.agency_id == scope.agency_id) for issue in issues]
+        issues = [issue for issue in issues if issue.residents >= HOT_MIN_RESIDENTS]
     return [
         {
-            "count": len(group),
-            "text": group[0].text[:80],
-            "districts": sorted({t.district.name for t in group if t.district}),
-            "numbers": [t.number for t in group],
+            "count": issue.residents,
+            "text": issue.tickets[0].text[:80],
+            "districts": sorted({t.district.name for t in issue.tickets if t.district}),
+            "numbers": [t.number for t in issue.tickets],
         }
-        for group in groups[:HOT_LIMIT]
+        for issue in issues[:HOT_LIMIT]
     ]
 
 
@@ -82,7 +82,7 @@ def script_texts() -> dict[str, str]:
         "other": gettext("其他"),
         "none": gettext("没有。"),
         "no_hot": gettext("暂无热点。"),
-        "count": gettext("%(n)s 件"),
+        "count": gettext("%(n)s 人"),
         "longitude": gettext("经度"),
         "latitude": gettext("纬度"),
         "districts": gettext("区县"),

@@ -17,7 +17,7 @@ from collector.submissions import SubmissionError
 from collector.transcription import of_ticket
 from routing import workflow
 from routing.clock import now
-from routing.models import Deputy, Kind, Role, Station, Status
+from routing.models import Deputy, Kind, Role, Station
 
 from .auth import current_staff, roles_required
 from .i18n import error_text
@@ -145,9 +145,10 @@ def _ticket_page(submission, rating_form: RatingForm, status: int = 200):
     return render_template(
         "deputy/ticket.html",
         rating_form=rating_form,
-        may_rate=submission.ticket.status is Status.ANSWERED and submission.ticket.kind is Kind.DEPUTY_SUGGESTION,
+        may_rate=workflow.awaiting_rating(submission.ticket) and submission.ticket.kind is Kind.DEPUTY_SUGGESTION,
         submission=submission,
         ticket=submission.ticket,
+        agency=workflow.answering_agency(submission.ticket),
         transcriptions=of_ticket(db_session(), submission.ticket_id),
         now=now(),
         is_late=deputies.is_late,

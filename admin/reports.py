@@ -62,8 +62,8 @@ def hot_in_month(report: MonthlyReport, scope: Scope) -> list[dict[str, Any]]:
     )
     pool = [t for t in find_tickets(db_session(), chosen, size=POOL) if t.status is not Status.INVALID and t.text]
     return [
-        {"count": len(group), "text": group[0].text[:120], "numbers": [t.number for t in group]}
-        for group in hot_issues_among(db_session(), pool)[:HOT_LIMIT]
+        {"count": issue.residents, "text": issue.tickets[0].text[:120], "numbers": [t.number for t in issue.tickets]}
+        for issue in hot_issues_among(db_session(), pool)[:HOT_LIMIT]
     ]
 
 

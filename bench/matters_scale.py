@@ -526,8 +526,8 @@ def hot(session: Session, now: datetime, runs: int) -> dict:
         "grouping_ms_p50": median_ms(grouping),
         "open_tickets_in_window": window,
         "groups": len(groups),
-        "largest": max((len(g) for g in groups), default=0),
-        "tickets_in_groups": sum(len(g) for g in groups),
+        "largest": max((len(g.tickets) for g in groups), default=0),
+        "tickets_in_groups": sum(len(g.tickets) for g in groups),
     }
 
 

@@ -27,7 +27,7 @@ the group's centre.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -174,38 +174,62 @@ def most_similar(
 
 
 def hot_groups_of(
-    prints: Sequence[Fingerprint], *, threshold: float = HOT, min_size: int = 3
+    prints: Sequence[Fingerprint],
+    *,
+    residents: Sequence[Hashable] | None = None,
+    threshold: float = HOT,
+    min_size: int = 3,
 ) -> list[list[int]]:
-    """Groups of at least ``min_size`` fingerprints about one matter, largest
-    first (indices into ``prints``; the one the others are close to first).
+    """Groups of fingerprints about one matter that at least ``min_size``
+    residents raised, most residents first (indices into ``prints``; the one
+    the others are close to first). ``residents[i]`` is whoever raised
+    ``prints[i]`` — one resident's several tickets on a matter make it no
+    more raised by many; without it, each print is a resident of its own.
     No text is read again: a fortnight of tickets is grouped in one sparse product."""
     if len(prints) < min_size:
         return []
-    return _groups(fingerprint_matrix(prints), threshold, min_size)
+    who = _codes(residents if residents is not None else range(len(prints)))
+    return _groups(fingerprint_matrix(prints), who, threshold, min_size)
 
 
-def _groups(matrix: sp.csr_matrix, threshold: float, min_size: int) -> list[list[int]]:
-    """Star groups: the row with the most close rows not yet grouped, first,
-    then them; again, while a group of ``min_size`` is left."""
+def _codes(residents: Sequence[Hashable] | range) -> np.ndarray:
+    """Each resident as a small number, the same for the same resident."""
+    index: dict[Hashable, int] = {}
+    return np.asarray([index.setdefault(r, len(index)) for r in residents], dtype=np.int64)
+
+
+def _groups(matrix: sp.csr_matrix, who: np.ndarray, threshold: float, min_size: int) -> list[list[int]]:
+    """Star groups: the row whose close rows not yet grouped come from the
+    most residents, first, then them; again, while a group of ``min_size``
+    residents is left."""
     close = (matrix @ matrix.T).tocsr()
     close.setdiag(1.0)  # a row is its own star's member, whatever its norm
     close.data[close.data < threshold] = 0
     close.eliminate_zeros()
     free = np.ones(matrix.shape[0], dtype=bool)
-    sizes = np.diff(close.indptr)
+
+    def residents(members: np.ndarray) -> int:
+        return len(np.unique(who[members]))
+
+    def star(row: int) -> np.ndarray:
+        return close.indices[close.indptr[row] : close.indptr[row + 1]]
+
     # Largest first; a star whose rows were taken meanwhile goes back, smaller.
-    heap = [(-int(n), row) for row, n in enumerate(sizes) if n >= min_size]
+    # Fewer rows than min_size cannot come from min_size residents: not counted.
+    sizes = np.diff(close.indptr)
+    heap = [(-n, row) for row in np.flatnonzero(sizes >= min_size).tolist() if (n := residents(star(row))) >= min_size]
     heapq.heapify(heap)
     groups = []
     while heap:
         size, row = heapq.heappop(heap)
         if not free[row]:
             continue
-        members = close.indices[close.indptr[row] : close.indptr[row + 1]]
+        members = star(row)
         members = members[free[members]]
-        if len(members) < -size:
-            if len(members) >= min_size:
-                heapq.heappush(heap, (-len(members), row))
+        n = residents(members)
+        if n < -size:
+            if n >= min_size:
+                heapq.heappush(heap, (-n, row))
             continue
         groups.append([row, *sorted(m for m in members.tolist() if m != row)])
         free[members] = False

@@ -3,8 +3,9 @@ so the agency model starts from the city's own history.
 
 Columns: ``text`` and ``agency`` are required, ``topic``, ``created`` and
 ``number`` optional (the Chinese headers of a hotline export are understood
-too). A file with a bad row imports nothing: every error names its row and
-column, so it can be fixed and the file imported again. Importing is
+too). A file with a bad row or an agency the system does not know imports
+nothing, and one run names all of it — every bad row and column, every
+unknown agency with its rows — so the file can be fixed and imported again. Importing is
 idempotent: a row whose text and agency are already stored is skipped.
 """
 
@@ -68,6 +69,17 @@ class HistoryRow:
     number: str | None
 
 
+@dataclass(frozen=True)
+class CheckedFile:
+    """What checking a file found: its good rows, the errors of its bad ones,
+    and every agency it names with its rows (bad rows too), so that one run
+    reports everything wrong with the file."""
+
+    rows: list[HistoryRow]
+    errors: list[str]
+    agencies: dict[str, list[int]]
+
+
 def clean(value: str | None) -> str:
     """Full-width letters and spaces to half-width, trimmed: how names are compared."""
     return unicodedata.normalize("NFKC", value or "").strip()
@@ -99,10 +111,15 @@ def _columns(header: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def _check_row(number: int, raw: dict[str, str], columns: dict[str, str], errors: list[str]) -> HistoryRow | None:
+def _check_row(
+    number: int, raw: dict[str, str], columns: dict[str, str], errors: list[str], agencies: dict[str, list[int]]
+) -> HistoryRow | None:
     values = {column: clean(raw.get(header)) for column, header in columns.items()}
     if not any(values.values()):
         return None  # an empty line: spreadsheets end with them
+    if values["agency"]:
+        # Also of a bad row: an unknown agency is reported with the row's other errors.
+        agencies.setdefault(values["agency"], []).append(number)
     before = len(errors)
     for column in REQUIRED:
         if not values[column]:
@@ -120,8 +137,11 @@ def _check_row(number: int, raw: dict[str, str], columns: dict[str, str], errors
     )
 
 
-def read_history(path: str | Path, progress: Progress = lambda *_: None) -> list[HistoryRow]:
-    """Every row of the file, checked; raises HistoryImportError naming each bad row."""
+def read_history(path: str | Path, progress: Progress = lambda *_: None) -> CheckedFile:
+    """Every row of the file, checked. Raises HistoryImportError only for the
+    file as a whole (unreadable, no data, a required column missing); the
+    errors of its rows are in the result, to be reported together with its
+    unknown agencies."""
     path = Path(path)
     try:
         raw_rows = list(read_rows(path))
@@ -141,20 +161,31 @@ def read_history(path: str | Path, progress: Progress = lambda *_: None) -> list
             f"{path.name} 缺少列 {', '.join(missing)}（必需 text 和 agency，可选 topic、created、number）；"
             f"文件的列为 {sorted(k for k in raw_rows[0] if k)}"
         )
-    rows: list[HistoryRow] = []
-    errors: list[str] = []
+    checked = CheckedFile(rows=[], errors=[], agencies={})
     for i, raw in enumerate(raw_rows):
-        row = _check_row(i + 2, raw, columns, errors)
+        row = _check_row(i + 2, raw, columns, checked.errors, checked.agencies)
         if row is not None:
-            rows.append(row)
+            checked.rows.append(row)
         progress("check", i + 1, len(raw_rows))
-    if errors:
-        shown = errors[:MAX_ERRORS_SHOWN]
-        more = f"，另有 {len(errors) - len(shown)} 处" if len(errors) > len(shown) else ""
-        raise HistoryImportError(f"{path.name} 有 {len(errors)} 处错误{more}，未导入任何数据", shown)
-    if not rows:
+    if not checked.rows and not checked.errors:
         raise HistoryImportError(f"{path.name} 没有数据行")
-    return rows
+    return checked
+
+
+def refuse(name: str, errors: list[str], unknown: dict[str, list[int]]) -> HistoryImportError:
+    """One error for everything wrong with the file: its bad rows and columns
+    (the first MAX_ERRORS_SHOWN of them) and its unknown agencies, then what to do."""
+    shown = errors[:MAX_ERRORS_SHOWN]
+    problems = []
+    if errors:
+        more = f"，另有 {len(errors) - len(shown)} 处未列出" if len(errors) > len(shown) else ""
+        problems.append(f"有 {len(errors)} 处错误{more}")
+    if unknown:
+        problems.append(f"{len(unknown)} 个承办单位不在系统中")
+    lines = shown + (unknown_help(unknown) if unknown else [])
+    return HistoryImportError(
+        f"{name} {'，'.join(problems)}，未导入任何数据：请按所列各处改正文件后重新导入", lines
+    )
 
 
 def _agencies(session: Session) -> dict[str, Agency]:
@@ -169,14 +200,6 @@ def _stored(session: Session, digests: list[str]) -> set[str]:
     return found
 
 
-def unknown_agencies(rows: list[HistoryRow], agencies: dict[str, Agency]) -> dict[str, list[int]]:
-    unknown: dict[str, list[int]] = {}
-    for row in rows:
-        if row.agency not in agencies:
-            unknown.setdefault(row.agency, []).append(row.row)
-    return unknown
-
-
 def import_history(
     session: Session,
     path: str | Path,
@@ -187,16 +210,18 @@ def import_history(
 ) -> ImportReport:
     """Store the file's tickets; commits once, so a failed import stores nothing.
 
-    An agency name that is not in the agency table stops the import (the
-    report's ``unknown`` names them and their rows) unless ``skip_unknown``:
-    then those rows are left out and the rest imported.
+    Bad rows, and agency names that are not in the agency table, stop the
+    import, reported together in one HistoryImportError; with
+    ``skip_unknown`` the rows of unknown agencies are left out (the report's
+    ``unknown`` names them and their rows) and the rest imported.
     """
-    rows = read_history(path, progress)
+    checked = read_history(path, progress)
     agencies = _agencies(session)
-    report = ImportReport(read=len(rows), unknown=unknown_agencies(rows, agencies))
-    if report.unknown and not skip_unknown:
-        raise HistoryImportError(f"{len(report.unknown)} 个承办单位不在系统中，未导入任何数据", unknown_help(report.unknown))
-    known = [row for row in rows if row.agency in agencies]
+    unknown = {name: rows for name, rows in checked.agencies.items() if name not in agencies}
+    if checked.errors or (unknown and not skip_unknown):
+        raise refuse(Path(path).name, checked.errors, {} if skip_unknown else unknown)
+    report = ImportReport(read=len(checked.rows), unknown=unknown)
+    known = [row for row in checked.rows if row.agency in agencies]
     digests = [digest(row.text, row.agency) for row in known]
     seen = _stored(session, digests)
     source = Path(path).name[:200]

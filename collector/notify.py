@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from routing.escalation import DEADLINE_LABELS, DEADLINE_VERBS
 from routing.models import DeputyNotice, DeputySubmission, Ticket
-from routing.workflow import SUGGESTION_GRADES, answer_grade, record
+from routing.workflow import SUGGESTION_GRADES, answer_grade, answering_agency, record
 
 MESSAGES = {
     "accept": "您反映的问题（工单 {number}）已由{agency}签收办理，答复时限 {answer_by}。",
@@ -29,10 +29,17 @@ def _question(ticket: Ticket) -> str:
     return asked[-1].reason or "" if asked else ""
 
 
+def agency_name(ticket: Ticket) -> str:
+    """Who answers, as the resident or deputy is told: for a merged ticket,
+    the agency of the ticket it joined."""
+    agency = answering_agency(ticket)
+    return agency.name if agency else "承办单位"
+
+
 def notice(ticket: Ticket, action: str, status_url: str = "") -> str:
     text = MESSAGES[action].format(
         number=ticket.number,
-        agency=ticket.agency.name if ticket.agency else "承办单位",
+        agency=agency_name(ticket),
         answer_by=f"{ticket.answer_by:%Y-%m-%d}" if ticket.answer_by else "—",
         answer=ticket.answer or "",
         question=_question(ticket) if action == "ask" else "",
@@ -79,7 +86,7 @@ def deputy_notice(ticket: Ticket, payload: dict[str, Any]) -> str:
     due = payload.get("due", "")
     return DEPUTY_MESSAGES[payload["event"]].format(
         number=ticket.number,
-        agency=ticket.agency.name if ticket.agency else "承办单位",
+        agency=agency_name(ticket),
         answer=ticket.answer or "",
         grade=f"\n（{SUGGESTION_GRADES[grade]}）" if grade else "",
         deadline=DEADLINE_LABELS.get(deadline, "时限"),

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from routing import workflow
 from routing.clock import now
-from routing.models import Station, Status
+from routing.models import Station
 from routing.tickets import Contact, Inbound, Location, public_status
 
 from .context import db_session, services
@@ -163,7 +163,7 @@ def status(number: str):
     ticket = _find_with_code(db_session(), number, code)
     if ticket is None:
         abort(404, description="没有找到这张工单，请核对工单号和查询码。")
-    form = RatingForm(code=code) if ticket.status is Status.ANSWERED else None
+    form = RatingForm(code=code) if workflow.awaiting_rating(ticket) else None
     return render_template("station/status.html", status=public_status(ticket), rating_form=form)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import workflow
@@ -276,9 +276,11 @@ def make_digest(
     calendar: WorkCalendar | None = None,
 ) -> AgencyDigest:
     """The digest of one agency for one working day, made once: tickets newly
-    assigned and reminders and notices raised from the start of the previous
-    working day to the start of this one (so consecutive digests neither miss
-    nor repeat a weekend), and the open tickets due soon (yellow) and overdue
+    assigned and reminders and notices raised since just after the agency's
+    previous digest (the first: since the previous working day began) up to
+    ``now``, the moment it is made — so consecutive digests neither miss nor
+    repeat anything, and the reminders and notices of the sweep that asks for
+    the digest are in it; and the open tickets due soon (yellow) and overdue
     (red) as of ``now``."""
     existing = session.scalar(
         select(AgencyDigest).where(AgencyDigest.agency_id == agency_id, AgencyDigest.day == day)
@@ -286,10 +288,17 @@ def make_digest(
     if existing is not None:
         return existing
     calendar = calendar or load_calendar(session)
-    since, until = datetime.combine(previous_workday(calendar, day), time()), datetime.combine(day, time())
+    previous = session.scalar(
+        select(func.max(AgencyDigest.created_at)).where(AgencyDigest.agency_id == agency_id, AgencyDigest.day < day)
+    )
+    since = previous or datetime.combine(previous_workday(calendar, day), time())
+
+    def in_period(column: Any) -> ColumnElement[bool]:
+        # The previous digest counted up to the moment it was made: from just after it.
+        return and_(column > since if previous else column >= since, column <= now)
+
     new = session.scalars(
-        select(Ticket.number).where(Ticket.agency_id == agency_id, Ticket.assigned_at >= since,
-                                    Ticket.assigned_at < until).order_by(Ticket.id)
+        select(Ticket.number).where(Ticket.agency_id == agency_id, in_period(Ticket.assigned_at)).order_by(Ticket.id)
     ).all()
     open_tickets = session.scalars(
         select(Ticket).where(Ticket.agency_id == agency_id, Ticket.status.in_(workflow.OPEN)).order_by(Ticket.id)
@@ -299,7 +308,7 @@ def make_digest(
         select(Escalation).where(
             or_(Escalation.agency_id == agency_id,
                 and_(Escalation.kind == EscalationKind.NOTICE, Escalation.recipient_id == agency_id)),
-            Escalation.created_at >= since, Escalation.created_at < until,
+            in_period(Escalation.created_at),
         ).order_by(Escalation.id).options(selectinload(Escalation.ticket))
     ).all()
     detail: dict[str, Any] = {

@@ -11,6 +11,7 @@ their shared terms' weight products: their cosine.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -18,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from .models import MatterTerm, Ticket
+from .models import MatterTerm, Message, Ticket
 from .rules import OPEN
 
 # (term, weight) pairs, as the classifier makes them.
@@ -134,6 +135,28 @@ def open_fingerprints_since(session: Session, since: datetime, *, limit: int) ->
         .order_by(MatterTerm.ticket_id.desc(), MatterTerm.weight.desc())
     )
     return _by_ticket(rows)
+
+
+def residents_of(session: Session, ticket_ids: Sequence[int]) -> dict[int, str]:
+    """Who raised each ticket, as hot issues count people: the sender of its
+    first message on its channel (a WeChat openid, a deputy's account), else
+    its contact phone, else the ticket itself — one resident's several
+    tickets are one resident."""
+    residents: dict[int, str] = {}
+    for start in range(0, len(ticket_ids), 5000):
+        chunk = ticket_ids[start : start + 5000]
+        senders = session.execute(
+            select(Message.ticket_id, Message.channel, Message.sender)
+            .where(Message.ticket_id.in_(chunk), Message.sender.is_not(None), Message.sender != "")
+            .order_by(Message.id)
+        )
+        for ticket_id, channel, sender in senders:
+            residents.setdefault(ticket_id, f"{channel}:{sender}")
+        phones = session.execute(select(Ticket.id, Ticket.contact_phone).where(Ticket.id.in_(chunk)))
+        for ticket_id, phone in phones:
+            digits = re.sub(r"\D", "", phone or "")
+            residents.setdefault(ticket_id, f"phone:{digits}" if digits else f"ticket:{ticket_id}")
+    return residents
 
 
 def _by_ticket(rows) -> dict[int, list[tuple[int, float]]]:

@@ -541,7 +541,8 @@ def public_status(ticket: Ticket) -> dict[str, Any]:
         "kind": ticket.kind.value,
         "topic": ticket.topic,
         "subtopic": ticket.subtopic,
-        "agency": ticket.agency.name if ticket.agency else None,
+        # A merged ticket's resident is answered by the agency of the ticket it joined.
+        "agency": agency.name if (agency := workflow.answering_agency(ticket)) else None,
         "district": ticket.district.name if ticket.district else None,
         "created_at": iso(ticket.created_at),
         "accept_by": iso(ticket.accept_by),

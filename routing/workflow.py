@@ -61,6 +61,9 @@ DISPATCH = (Role.DISPATCHER, Role.ADMIN)
 UNROUTED = (Status.RECEIVED, Status.TRIAGE)
 AGENCY = (Role.AGENCY,)
 IN_HAND = (Status.ACCEPTED, Status.WAITING)
+# An answer stands to be rated or closed: the ticket's own, or one it got by
+# its merge (see ``awaiting_rating``).
+ANSWER_STANDS = (Status.ANSWERED, Status.MERGED)
 
 STEPS = {
     step.name: step
@@ -77,11 +80,13 @@ STEPS = {
         Step("consult", N_("面商"), IN_HAND, None, AGENCY),
         Step("approve_extension", N_("批准延期"), IN_HAND, None, DISPATCH),
         Step("refuse_extension", N_("不予延期"), IN_HAND, None, DISPATCH),
-        Step("rate", N_("群众评价"), (Status.ANSWERED,), None, (None,)),
-        Step("deputy_rate", N_("代表评价"), (Status.ANSWERED,), None, (Role.DEPUTY,)),
-        Step("close", N_("办结"), (Status.ANSWERED,), Status.CLOSED, (None, *DISPATCH)),
+        Step("rate", N_("群众评价"), ANSWER_STANDS, None, (None,)),
+        Step("deputy_rate", N_("代表评价"), ANSWER_STANDS, None, (Role.DEPUTY,)),
+        Step("close", N_("办结"), ANSWER_STANDS, Status.CLOSED, (None, *DISPATCH)),
         Step("reopen", N_("重新办理"), (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
         Step("merge", N_("合并"), OPEN, Status.MERGED, DISPATCH),
+        # Not satisfied with the answer a merged ticket got: it is handled on its own again.
+        Step("unmerge", N_("移出合并"), (Status.MERGED,), Status.ANSWERED, (None,)),
         Step("invalidate", N_("标记无效"), (*UNROUTED, Status.ASSIGNED), Status.INVALID, DISPATCH),
         Step("correct", N_("更正分类"), OPEN, None, DISPATCH),
     )
@@ -112,6 +117,27 @@ def is_assisting(actor: User, ticket: Ticket) -> bool:
         and actor.agency_id is not None
         and any(a.id == actor.agency_id for a in ticket.assisting)
     )
+
+
+def handled_with(ticket: Ticket) -> Ticket:
+    """The ticket that carries the work of ``ticket``: itself, or for a
+    merged one the ticket it was merged into, to the end of the chain (merges
+    re-point their chains, but older data may still hold one)."""
+    while ticket.status is Status.MERGED and ticket.merged_into is not None:
+        ticket = ticket.merged_into
+    return ticket
+
+
+def answering_agency(ticket: Ticket) -> Agency | None:
+    """The agency that answers ``ticket``'s resident: for a merged ticket,
+    that of the ticket carrying its work, not the one it had before the merge."""
+    return handled_with(ticket).agency
+
+
+def awaiting_rating(ticket: Ticket) -> bool:
+    """Whether an answer stands for the resident (or deputy) to rate: the
+    ticket's own, or the one a merged ticket got with the ticket it joined."""
+    return ticket.status is Status.ANSWERED or (ticket.status is Status.MERGED and ticket.answer is not None)
 
 
 def _check(step: Step, ticket: Ticket, actor: User | None) -> None:
@@ -379,7 +405,9 @@ def answer(
     ticket.answered_at = now
     notify_resident(session, ticket, "answer", now)
     notify_deputy(session, ticket, "answer", now.isoformat(), now)
-    for duplicate in session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id)):
+    # Only those still merged: one rated meanwhile is closed, or handled on its own.
+    merged = select(Ticket).where(Ticket.merged_into_id == ticket.id, Ticket.status == Status.MERGED)
+    for duplicate in session.scalars(merged):
         duplicate.answer = text
         duplicate.answered_at = now
         record(session, duplicate, "answer_merged", actor, now, detail={"ticket": ticket.number, "answer": text})
@@ -444,7 +472,8 @@ def decide_extension(
 
 
 def close(session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str | None = None) -> None:
-    """办结: the matter is done."""
+    """办结: the matter is done — for a merged ticket, once the answer came."""
+    _answer_stands(STEPS["close"], ticket)
     transition(session, ticket, "close", actor, now, reason=reason)
     ticket.closed_at = now
 
@@ -477,7 +506,9 @@ def merge(
     session: Session, ticket: Ticket, into: Ticket, actor: User, now: datetime, reason: str | None = None
 ) -> None:
     """合并: ``ticket`` raises the same matter as ``into``; it is handled there,
-    and its resident gets that ticket's answer."""
+    and its resident gets that ticket's answer. Tickets merged into
+    ``ticket`` before are re-pointed to ``into``: they are answered with it,
+    not with a ticket that is no longer answered itself."""
     if into.id == ticket.id:
         raise WorkflowError(N_("不能把工单合并到它自己。"))
     if into.status in (Status.MERGED, Status.INVALID):
@@ -485,6 +516,17 @@ def merge(
             N_("工单 %(number)s 状态为“%(status)s”，不能合并到它。"), number=into.number, status=Label(into.status.label)
         )
     transition(session, ticket, "merge", actor, now, reason=reason, detail={"into": into.number})
+    _join(session, ticket, into, actor, now, reason)
+    for earlier in session.scalars(
+        select(Ticket).where(Ticket.merged_into_id == ticket.id, Ticket.status == Status.MERGED)
+    ):
+        record(session, earlier, "remerge", actor, now, reason=reason,
+               detail={"from": ticket.number, "into": into.number})
+        _join(session, earlier, into, actor, now, reason)
+
+
+def _join(session: Session, ticket: Ticket, into: Ticket, actor: User, now: datetime, reason: str | None) -> None:
+    """A merged ticket joins ``into``: handled there, and answered at once if it is."""
     ticket.merged_into, ticket.merged_into_id = into, into.id
     ticket.accept_by = ticket.answer_by = None
     record(session, into, "absorb", actor, now, reason=reason, detail={"ticket": ticket.number})
@@ -500,12 +542,12 @@ RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsati
 
 def rate(session: Session, ticket: Ticket, now: datetime, rating: str, comment: str | None = None) -> None:
     """The resident rates the answer: 满意 or 基本满意 closes the ticket;
-    不满意 sends it back to the same agency with new deadlines."""
+    不满意 sends it back to the agency that answered, with new deadlines —
+    for a merged ticket, out of the merge (see ``_rated``)."""
     if rating not in RATINGS:
         raise WorkflowError(N_("请选择“满意”“基本满意”或“不满意”。"))
     comment = (comment or "").strip()[:500] or None
-    transition(session, ticket, "rate", None, now, reason=comment, detail={"rating": rating, "label": RATINGS[rating]})
-    ticket.rating, ticket.rated_at = rating, now
+    _rated(session, ticket, "rate", None, now, rating, comment)
     if rating == "unsatisfied":
         reopen(session, ticket, None, now, reason="群众不满意" + (f"：{comment}" if comment else ""))
     else:
@@ -520,8 +562,9 @@ def rate_by_deputy(
     session: Session, ticket: Ticket, actor: User, now: datetime, rating: str, reason: str | None = None
 ) -> None:
     """代表评价: the deputy rates the answer to their suggestion. 满意 or 基本满意
-    closes it; 不满意 (with a reason) sends it back to the same agency, to be
-    answered again within one month. The caller checks that it is the deputy's own."""
+    closes it; 不满意 (with a reason) sends it back to the agency that
+    answered (for a merged suggestion, out of the merge), to be answered
+    again within one month. The caller checks that it is the deputy's own."""
     if ticket.kind is not Kind.DEPUTY_SUGGESTION:
         raise WorkflowError(N_("代表评价只用于代表建议。"))
     if rating not in RATINGS:
@@ -529,13 +572,46 @@ def rate_by_deputy(
     reason = (reason or "").strip()[:500] or None
     if rating == "unsatisfied":
         reason = _required(reason, N_("不满意的理由"))
-    transition(session, ticket, "deputy_rate", actor, now, reason=reason,
-               detail={"rating": rating, "label": RATINGS[rating]})
-    ticket.rating, ticket.rated_at = rating, now
+    _rated(session, ticket, "deputy_rate", actor, now, rating, reason)
     if rating == "unsatisfied":
         reopen(session, ticket, None, now, reason=f"代表不满意：{reason}", months=DEPUTY_REOPEN_MONTHS)
     else:
         close(session, ticket, None, now, reason=f"代表评价：{RATINGS[rating]}")
+
+
+def _answer_stands(step: Step, ticket: Ticket) -> None:
+    """A merged ticket may be rated or closed only once the answer reached it."""
+    if ticket.status is Status.MERGED and not awaiting_rating(ticket):
+        raise WorkflowError(
+            N_("工单当前状态为“%(status)s”，不能%(step)s。"), status=Label(ticket.status.label), step=Label(step.label)
+        )
+
+
+def _rated(
+    session: Session, ticket: Ticket, name: str, actor: User | None, now: datetime, rating: str, reason: str | None
+) -> None:
+    """The rating (``name``: "rate" or "deputy_rate") on the ticket's timeline.
+
+    A merged ticket's answer is the answering agency's work: the ticket takes
+    that agency first, so the rating counts for it (scorecards read the
+    event's agency) and a closed ticket teaches the agency model the agency
+    that answered. Not satisfied, it then leaves the merge (移出合并) and
+    stands answered on its own, for ``reopen`` to hand back to that agency;
+    satisfied, it stays with the ticket it joined, and is closed."""
+    step = STEPS[name]
+    _check(step, ticket, actor)
+    _answer_stands(step, ticket)
+    merged_with = handled_with(ticket) if ticket.status is Status.MERGED else None
+    detail: dict[str, Any] = {"rating": rating, "label": RATINGS[rating]}
+    if merged_with is not None and merged_with.agency is not None:
+        ticket.agency, ticket.agency_id = merged_with.agency, merged_with.agency_id
+        detail |= {"answered_with": merged_with.number, "agency": merged_with.agency.name}
+    transition(session, ticket, name, actor, now, reason=reason, detail=detail)
+    ticket.rating, ticket.rated_at = rating, now
+    if merged_with is not None and rating == "unsatisfied":
+        transition(session, ticket, "unmerge", None, now, reason=reason,
+                   detail={"ticket": merged_with.number, "agency": ticket.agency.name if ticket.agency else None})
+        ticket.merged_into, ticket.merged_into_id = None, None
 
 
 def invalidate(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:

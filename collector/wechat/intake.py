@@ -351,7 +351,7 @@ def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
 
 def _rate(session: Session, sender: str, rating: str, now: datetime) -> str:
     """满意 / 基本满意 / 不满意 sent on WeChat rates the sender's latest answered ticket."""
-    ticket = next((t for t in tickets_of_sender(session, CHANNEL, sender) if t.status is Status.ANSWERED), None)
+    ticket = next((t for t in tickets_of_sender(session, CHANNEL, sender) if workflow.awaiting_rating(t)), None)
     if ticket is None:
         return "您没有等待评价的工单。发送“查询”可以查看您反映的问题。"
     workflow.rate(session, ticket, now, rating)
@@ -499,8 +499,8 @@ def _status_reply(session: Session, sender: str, content: str, settings: Setting
     lines = ["您的工单："]
     for t in tickets:
         line = f"· {t.number}  {t.status.label}"
-        if t.agency:
-            line += f"  {t.agency.name}"
+        if agency := workflow.answering_agency(t):
+            line += f"  {agency.name}"
         if t.answer:
             line += f"\n  答复：{t.answer[:120]}"
         link = settings.status_url(t)

@@ -7,7 +7,16 @@ import json
 
 from sqlalchemy import func, select
 
-from routing.models import Agency, District, RoutingRule, Station, Street, Ticket, User
+from routing.models import (
+    Agency,
+    District,
+    HistoricalTicket,
+    RoutingRule,
+    Station,
+    Street,
+    Ticket,
+    User,
+)
 
 HANGZHOU = {"上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区", "富阳区", "临安区", "桐庐县", "淳安县", "建德市"}
 
@@ -120,3 +129,17 @@ def test_an_administrator_sets_who_supervises_an_agency(runner, demo):
     assert runner.invoke(args=["agency", "supervisor", "市住房公积金管理中心"]).exit_code == 0
     demo.expire_all()
     assert demo.get(Agency, fund.id).supervisor_id is None
+
+
+def test_import_history_reports_a_bad_date_and_an_unknown_agency_in_one_run(runner, session, tmp_path):
+    session.add(Agency(name="市人社局"))
+    session.commit()
+    path = tmp_path / "hotline.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["text", "agency", "created"], ["公司拖欠工资", "市人社局", "去年"],
+                                 ["井盖丢了", "市城市管理局", "2024-05-01"]])
+    result = runner.invoke(args=["classifier", "import-history", "--data", str(path)])
+    assert result.exit_code == 1
+    assert "第 2 行 created 列“去年”不是日期" in result.output and "“市城市管理局”：1 行（第 3 行）" in result.output
+    assert "1 处错误，1 个承办单位不在系统中，未导入任何数据" in result.output
+    assert session.scalar(select(func.count()).select_from(HistoricalTicket)) == 0

@@ -21,13 +21,14 @@ STREETLIGHT = [
 
 
 def test_duplicates_and_hot_issues_on_the_desk(client, auth, demo):
-    numbers = [submit_on_the_station_page(client, demo, text)[0] for text in STREETLIGHT]
+    numbers = [
+        submit_on_the_station_page(client, demo, text, phone=f"1380000000{i}")[0] for i, text in enumerate(STREETLIGHT)
+    ]
     other, _ = submit_on_the_station_page(client, demo, "公司拖欠工资三个月了，老板一直推脱不发。")
     auth.login("dispatcher")
 
-    desk = client.get("/desk/").get_data(as_text=True)
-    hot = desk.split("热点", 1)[1].split("最近受理", 1)[0]
-    assert "3 件" in hot and all(n in hot for n in numbers) and other not in hot
+    hot = hot_on_the_desk(client)
+    assert "3 人" in hot and all(n in hot for n in numbers) and other not in hot
 
     page = client.get(f"/desk/tickets/{numbers[0]}").get_data(as_text=True)
     listed = page.split("可能重复", 1)[1].split("</ul>", 1)[0]
@@ -37,8 +38,29 @@ def test_duplicates_and_hot_issues_on_the_desk(client, auth, demo):
     # Merged, two are left: no longer a hot issue, on the very next look.
     post_form(client, f"/desk/tickets/{numbers[2]}/merge", {"into": numbers[0]}, page=f"/desk/tickets/{numbers[2]}")
     assert ticket(demo, numbers[2]).merged_into_id == ticket(demo, numbers[0]).id
-    desk = client.get("/desk/").get_data(as_text=True)
-    assert numbers[1] not in desk.split("热点", 1)[1].split("最近受理", 1)[0]
+    assert numbers[1] not in hot_on_the_desk(client)
+
+
+def hot_on_the_desk(client) -> str:
+    return client.get("/desk/").get_data(as_text=True).split("热点", 1)[1].split("最近受理", 1)[0]
+
+
+def test_a_hot_issue_is_one_at_least_three_residents_raised_and_counts_them(client, auth, demo):
+    # Three tickets from two residents: the same one twice (by phone), another once.
+    numbers = [
+        submit_on_the_station_page(client, demo, text, phone=phone)[0]
+        for text, phone in zip(STREETLIGHT, ("13800000001", "138-0000-0001", "13800000002"), strict=True)
+    ]
+    auth.login("dispatcher")
+    assert not any(n in hot_on_the_desk(client) for n in numbers)
+    assert client.get("/dashboard/data?days=7").get_json()["hot"] == []
+
+    # A third resident: four tickets, three residents — and three is what is shown.
+    numbers.append(submit_on_the_station_page(client, demo, "米市巷街道大关路的路灯坏了好几天，晚上很黑。", phone="13800000003")[0])
+    hot = hot_on_the_desk(client)
+    assert "3 人" in hot and all(n in hot for n in numbers)
+    [issue] = client.get("/dashboard/data?days=7").get_json()["hot"]
+    assert issue["count"] == 3 and sorted(issue["numbers"]) == sorted(numbers)
 
 
 def test_an_emergency_is_shown_at_the_top_of_the_desk_with_the_words_that_made_it_one(client, auth, demo):

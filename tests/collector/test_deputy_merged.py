@@ -85,3 +85,25 @@ def test_a_suggestion_merged_after_the_answer_gets_it_and_is_told(app, client, a
     [notice] = notices_of(demo, li)
     assert notice.ticket.number == late.number and "B 类" in notice.text
     assert len(notices_of(demo, wang)) == 1
+
+
+def test_a_deputy_not_satisfied_with_a_merged_suggestion_has_it_handled_again_on_its_own(app, client, auth, demo):
+    register(demo, "deputy-li", "李代表", "市", ["文新街道人大代表联络站"], DEMO_PASSWORD)
+    wang, li = deputy_named(demo, "deputy"), deputy_named(demo, "deputy-li")
+    lead = submit(demo, wang, DeputyInput(text=SUGGESTION, mode="suggestion"), fixed_reading, now())
+    same = submit(demo, li, DeputyInput(text=SUGGESTION + "（李代表）", mode="suggestion"), fixed_reading, now())
+    merge_on_the_desk(client, auth, same.number, lead.number)
+    lead = reload(demo, lead.number)
+    staff = demo.scalar(select(User).where(User.username == agency_login(demo, lead.agency)))
+    workflow.accept(demo, lead, staff, now())
+    workflow.answer(demo, lead, staff, now(), ANSWER, grade="C")
+    demo.commit()
+
+    auth.login("deputy-li")
+    page = f"/deputy/tickets/{same.number}"
+    assert "评价答复" in client.get(page).get_data(as_text=True)
+    post_form(client, f"{page}/rate", {"rating": "unsatisfied", "reason": "站台选址离小区太远"}, page=page)
+    same = reload(demo, same.number)
+    assert same.status is Status.ASSIGNED and same.merged_into_id is None and same.agency_id == lead.agency_id
+    assert [e.action for e in same.events[-3:]] == ["deputy_rate", "unmerge", "reopen"]
+    assert reload(demo, lead.number).status is Status.ANSWERED

@@ -121,3 +121,31 @@ def test_unknown_agencies_stop_the_import_unless_skipped(session, agencies, tmp_
     report = import_history(session, path, NOW, skip_unknown=True)
     assert report.added == 1 and sorted(report.unknown) == ["区环保局", "市城市管理局"]
     assert [r.text for r in stored(session)] == ["公司拖欠工资"]
+
+
+def refusal(session, path, **options) -> HistoryImportError:
+    """The error an import of ``path`` stops with."""
+    with pytest.raises(HistoryImportError) as failed:
+        import_history(session, path, NOW, **options)
+    return failed.value
+
+
+def test_one_run_names_every_bad_row_and_every_unknown_agency_and_says_what_to_do(session, agencies, tmp_path):
+    # A bad date at a known agency, an unknown agency on a good row, and both on one row.
+    rows = [("公司拖欠工资", "市人社局", "去年"), ("井盖丢了", "市城市管理局", "2024-05-01"), ("噪音扰民", "区环保局", "上个月")]
+    path = write_csv(tmp_path / "h.csv", ["text", "agency", "created"], rows)
+    error = refusal(session, path)
+    assert "2 处错误" in str(error) and "2 个承办单位不在系统中" in str(error) and "未导入任何数据" in str(error)
+    assert "改正" in str(error) and "重新导入" in str(error)
+    assert error.errors[:4] == [
+        "第 2 行 created 列“去年”不是日期（写作 2024-05-01）",
+        "第 4 行 created 列“上个月”不是日期（写作 2024-05-01）",
+        "“区环保局”：1 行（第 4 行）",
+        "“市城市管理局”：1 行（第 3 行）",
+    ]
+    assert "--skip-unknown" in error.errors[-1]
+    assert stored(session) == []
+    # Skipping the unknown agencies does not let the bad dates through.
+    skipped = refusal(session, path, skip_unknown=True)
+    assert "2 处错误" in str(skipped) and "承办单位" not in str(skipped)
+    assert stored(session) == []

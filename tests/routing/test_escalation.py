@@ -222,6 +222,27 @@ def test_the_digest_counts_new_due_soon_overdue_reminders_and_notices(demo, hous
     assert again.id == digest.id
 
 
+def test_the_digest_counts_what_the_sweep_that_asks_for_it_raised_and_never_twice(app, demo, housing):  # noqa: F811
+    t = new_ticket(demo)  # assigned 30 September 10:00, to be accepted by 8 October 17:30
+    database, jobs = app.extensions["tingjian"].db, app.extensions["tingjian"].jobs
+
+    def digest_of(day: date) -> AgencyDigest:
+        demo.expire_all()
+        return demo.scalar(select(AgencyDigest).where(AgencyDigest.agency_id == housing.id, AgencyDigest.day == day))
+
+    # Friday 9 October, 08:30: one sweep raises the reminder and asks for the day's digests.
+    ensure_periodic(database, jobs, datetime(2026, 10, 9, 8, 20))
+    run_pending(database, jobs, lambda: datetime(2026, 10, 9, 8, 30))
+    friday = digest_of(date(2026, 10, 9))
+    assert (friday.reminders, friday.notices, friday.detail["reminders"]) == (1, 0, [t.number])
+    # Monday 12 October, 08:30: two working days overdue, the sweep raises the notice;
+    # the reminder was in Friday's digest and is not counted again.
+    run_pending(database, jobs, lambda: datetime(2026, 10, 12, 8, 30))
+    monday = digest_of(date(2026, 10, 12))
+    assert (monday.reminders, monday.notices, monday.detail["notices"]) == (0, 1, [t.number])
+    assert monday.detail["since"] == friday.created_at.isoformat()
+
+
 def open_for(session, at: datetime) -> Ticket:
     t = open_ticket(session, Inbound(channel="api", text="楼道灯坏了。"),
                     Labels(topic="城乡建设", subtopic=None, confidence=0.9), at)

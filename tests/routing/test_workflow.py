@@ -228,6 +228,19 @@ def test_a_merged_ticket_gets_the_answer_of_the_ticket_it_joined(demo, housing):
         workflow.merge(demo, third, duplicate, dispatcher, NOW)
 
 
+def test_merging_a_ticket_others_were_merged_into_re_points_them_to_the_ticket_that_answers(demo, housing):
+    first, staff = accepted_ticket(demo, housing)
+    middle, earlier = new_ticket(demo), new_ticket(demo)
+    dispatcher = user(demo, Role.DISPATCHER, name="disp")
+    workflow.merge(demo, earlier, middle, dispatcher, NOW)
+    workflow.merge(demo, middle, first, dispatcher, NOW)
+    assert earlier.merged_into_id == first.id and workflow.handled_with(earlier) is first
+    assert earlier.events[-1].action == "remerge" and earlier.events[-1].detail == {"from": middle.number, "into": first.number}
+    workflow.answer(demo, first, staff, NOW, "已修好。")
+    assert earlier.answer == "已修好。" and workflow.awaiting_rating(earlier)
+    assert workflow.answering_agency(earlier) is housing
+
+
 def test_spam_is_marked_invalid_with_a_reason_and_kept(demo):
     t = new_ticket(demo, needs_triage=True)
     dispatcher = user(demo, Role.DISPATCHER, name="disp")
