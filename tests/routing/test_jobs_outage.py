@@ -4,7 +4,6 @@ its jobs no longer than a short lease."""
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
@@ -12,7 +11,17 @@ import pytest
 from sqlalchemy import event, select, text
 
 from routing.clock import now as city_now
-from routing.jobs import DONE, QUEUED, Job, Registry, Shift, Worker, claim, run_one, run_pending
+from routing.jobs import (
+    DONE,
+    QUEUED,
+    Job,
+    Registry,
+    Shift,
+    Worker,
+    claim,
+    run_one,
+    run_pending,
+)
 
 from .test_jobs import enqueue_all, statuses
 
