@@ -208,9 +208,10 @@ def notify_resident(session: Session, ticket: Ticket, action: str, now: datetime
     """Tell the resident, through the outbox: the job is stored with the
     change, so a channel that is down delays the news and never loses it."""
     session.flush()
-    enqueue(session, "notify.resident", {"ticket_id": ticket.id, "action": action}, now)
+    enqueue(session, NOTIFY_RESIDENT, {"ticket_id": ticket.id, "action": action}, now)
 
 
+NOTIFY_RESIDENT = "notify.resident"
 NOTIFY_DEPUTY = "notify.deputy"
 
 

@@ -24,6 +24,8 @@ class FakeWeChat:
     # Tokens WeChat no longer accepts (as after another process refreshed).
     revoked: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set: WeChat refuses every message with this errcode (e.g. 43004, the resident unsubscribed).
+    refuse: int | None = None
     # Called with each message before it is delivered (something else happening meanwhile).
     on_send: Callable[[dict], None] | None = None
 
@@ -70,6 +72,8 @@ class FakeWeChat:
             return self.json({"errcode": 40001, "errmsg": "invalid credential"})
         if self._failing("send"):
             return Response("bad gateway", status=502)
+        if self.refuse is not None:
+            return self.json({"errcode": self.refuse, "errmsg": "refused"})
         message = json.loads(request.get_data())
         if self.on_send is not None:
             self.on_send(message)

@@ -109,3 +109,36 @@ def test_a_crash_between_the_send_and_its_record_sends_again_and_records_once(
     assert len(accept_notices(fake)) == 2
     assert recorded(demo, ticket) == 1
     assert demo.scalar(select(Job.status).where(Job.kind == "notify.resident")) == DONE
+
+
+# -- a channel that is down delays, and never loses ------------------------------
+
+
+def notice_job(session) -> Job:
+    session.expire_all()
+    return session.scalar(select(Job).where(Job.kind == "notify.resident"))
+
+
+def test_a_notice_is_retried_past_any_outage_at_most_half_an_hour_apart(client, demo, fake, accepted):
+    fake.fake.fail_next["send"] = 14  # hours of WeChat being down
+    clock = city_now()
+    waits = []
+    for _ in range(15):
+        run_pending(app_db(client), app_jobs(client), lambda: clock)
+        job = notice_job(demo)
+        if job.status != "queued":
+            break
+        waits.append(job.run_after - clock)
+        clock = job.run_after
+    assert (job.status, job.attempts, len(fake.fake.sent)) == (DONE, 15, 1)
+    assert max(waits) == timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("errcode", [40003, 43004, 43019, 45015, 45047])
+def test_a_refusal_for_good_fails_the_notice_at_once_with_the_reason(client, demo, fake, accepted, errcode):
+    fake.fake.refuse = errcode
+    run_pending(app_db(client), app_jobs(client), city_now)
+    job = notice_job(demo)
+    assert (job.status, job.attempts) == ("failed", 1)
+    assert str(errcode) in job.last_error
+    assert fake.fake.sent == []
