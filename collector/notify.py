@@ -10,6 +10,7 @@ between the send and that commit sends it twice (at least once, never lost).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.escalation import DEADLINE_LABELS, DEADLINE_VERBS
-from routing.jobs import effect
+from routing.jobs import QUEUED, Job, effect
 from routing.models import DeputyNotice, DeputySubmission, Ticket
-from routing.workflow import SUGGESTION_GRADES, answer_grade, note
+from routing.workflow import NOTIFY_DEPUTY, NOTIFY_RESIDENT, SUGGESTION_GRADES, answer_grade, note
 
 MESSAGES = {
     "accept": "您反映的问题（工单 {number}）已由{agency}签收办理，答复时限 {answer_by}。",
@@ -132,3 +133,30 @@ def make_deputy_notify_handler(
              detail={"deputy": submission.deputy.name, "event": event, "channels": channels})
 
     return notify_deputy
+
+
+# -- what is waiting (待发通知) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingNotice:
+    job: Job
+    ticket: Ticket | None
+    to_deputy: bool
+
+    @property
+    def channel(self) -> str:
+        return "wechat" if self.to_deputy or self.ticket is None else self.ticket.channel
+
+
+def pending_notices(session: Session, status: str, limit: int = 200) -> list[PendingNotice]:
+    """Notices not delivered: ``QUEUED`` (waiting, the longest waiting first)
+    or ``FAILED`` (refused for good, the latest first), with their tickets."""
+    order = Job.created_at if status == QUEUED else Job.finished_at.desc()
+    jobs = session.scalars(
+        select(Job).where(Job.kind.in_((NOTIFY_RESIDENT, NOTIFY_DEPUTY)), Job.status == status)
+        .order_by(order, Job.id).limit(limit)
+    ).all()
+    ids = {job.payload.get("ticket_id") for job in jobs}
+    tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    return [PendingNotice(job, tickets.get(job.payload.get("ticket_id")), job.kind == NOTIFY_DEPUTY) for job in jobs]
