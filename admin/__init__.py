@@ -109,7 +109,7 @@ def _start_worker_on_first_request(app: Flask, services: Services) -> None:
     def _ensure_worker() -> None:
         if services.worker is None:
             ensure_periodic(services.db, services.jobs, now())
-            services.worker = Worker(services.db, services.jobs, now)
+            services.worker = Worker(services.db, services.jobs, now, lease=app.config["JOB_LEASE"])
             services.worker.start()
             atexit.register(services.worker.stop)
 

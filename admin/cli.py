@@ -257,7 +257,7 @@ def jobs_work(poll: float) -> None:
     """Run background jobs until stopped (a worker process in production)."""
     app_services = services()
     ensure_periodic(app_services.db, app_services.jobs, now())
-    worker = Worker(app_services.db, app_services.jobs, now, poll=poll)
+    worker = Worker(app_services.db, app_services.jobs, now, poll=poll, lease=current_app.config["JOB_LEASE"])
     click.echo(f"后台任务进程已启动（{len(app_services.jobs.handlers)} 类任务），Ctrl-C 停止。")
     worker.start()
     try:
@@ -273,7 +273,7 @@ def jobs_run() -> None:
     """Run every job that is due now, then stop."""
     app_services = services()
     ensure_periodic(app_services.db, app_services.jobs, now())
-    ran = run_pending(app_services.db, app_services.jobs, now)
+    ran = run_pending(app_services.db, app_services.jobs, now, lease=current_app.config["JOB_LEASE"])
     click.echo(f"已运行 {ran} 个任务。")
 
 

@@ -11,11 +11,14 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session, services
+from collector.notify import pending_notices
 from collector.transcription import of_ticket as transcriptions_of
 from routing import workflow
 from routing.clock import now
 from routing.deadlines import load_calendar
 from routing.escalation import count_open, open_escalations
+from routing.jobs import FAILED, QUEUED
+from routing.stats import CHANNEL_LABELS
 from routing.models import Agency, Role
 from routing.texts import N_
 from routing.tickets import find_by_number, recent_tickets, triage_queue, urgent_unaccepted
@@ -94,6 +97,21 @@ def escalations():
         records=open_escalations(db_session()),
         escalation_days=current_app.config["ESCALATION_DAYS"],
         now=now(),
+    )
+
+
+@bp.get("/notices")
+@roles_required(*DISPATCH)
+def notices():
+    """待发通知: notices to residents and deputies not yet delivered, and why;
+    those WeChat refused for good, which a person must pass on another way."""
+    session = db_session()
+    return render_template(
+        "desk/notices.html",
+        waiting=pending_notices(session, QUEUED),
+        failed=pending_notices(session, FAILED),
+        channels=CHANNEL_LABELS,
+        retry_minutes=int(current_app.config["NOTICE_RETRY"].total_seconds() // 60),
     )
 
 

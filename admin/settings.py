@@ -76,6 +76,11 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         # Jobs run in a thread of the web process on the embedded default;
         # with PostgreSQL, run `flask --app admin jobs work` processes instead.
         "JOBS_IN_PROCESS": env("JOBS_IN_PROCESS", "1" if database_url.startswith("sqlite") else "0") == "1",
+        # How long a job stays a worker's without a renewal (renewed three times a
+        # lease while it runs): how long the jobs of a worker that died wait.
+        "JOB_LEASE": timedelta(seconds=int(env("JOB_LEASE_SECONDS", "30"))),
+        # Longest wait between attempts to deliver a notice while its channel is down.
+        "NOTICE_RETRY": timedelta(minutes=int(env("NOTICE_RETRY_MINUTES", "30"))),
         # Working days a resident has to rate an answer before the ticket closes itself.
         "SATISFACTION_DAYS": int(env("SATISFACTION_DAYS", "5")),
         # Share of a deadline's working time after which a ticket shows 临期 (yellow).

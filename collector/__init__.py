@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from routing.workflow import NOTIFY_DEPUTY
+from routing.jobs import Retry
+from routing.workflow import NOTIFY_DEPUTY, NOTIFY_RESIDENT
 
 from .context import Services
 
@@ -28,14 +29,16 @@ def init_app(app: Flask, services: Services) -> None:
         with app.app_context():
             return web.status_url(ticket)
 
-    services.jobs.register("notify.resident", make_notify_handler(senders, status_url))
+    # A notice waits out any outage of its channel: only a refusal for good ends it.
+    until_told = Retry(forever=True, cap=app.config["NOTICE_RETRY"])
+    services.jobs.register(NOTIFY_RESIDENT, make_notify_handler(senders, status_url), retry=until_told)
 
     def deputy_url(ticket):
         # Jobs run without a request: the link only where PUBLIC_URL says where the portal is.
         base = (app.config.get("PUBLIC_URL") or "").rstrip("/")
         return f"{base}/deputy/tickets/{quote(ticket.number)}" if base else ""
 
-    services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url))
+    services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url), retry=until_told)
     services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))
     services.jobs.register_periodic(INDEX_MATTERS, index_matters_job, schedule_indexing)
     backends = backends_from(app.config)

@@ -1,11 +1,16 @@
 """Telling residents (回复群众): the outbox's deliveries, by channel.
 
-Runs as a job: a channel that fails raises, and the job runs again later.
+Runs as a job: a channel that fails raises, and the job runs again later; a
+refusal for good (``jobs.Permanent``) ends it. The send is the job's effect
+(``jobs.effect``): the notice's record on the timeline commits with the job's
+completion, so a notice recorded is never sent again, and only a crash
+between the send and that commit sends it twice (at least once, never lost).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.escalation import DEADLINE_LABELS, DEADLINE_VERBS
+from routing.jobs import QUEUED, Job, effect
 from routing.models import DeputyNotice, DeputySubmission, Ticket
-from routing.workflow import SUGGESTION_GRADES, answer_grade, answering_agency, record
+from routing.workflow import NOTIFY_DEPUTY, NOTIFY_RESIDENT, SUGGESTION_GRADES, answer_grade, answering_agency, note
 
 MESSAGES = {
     "accept": "您反映的问题（工单 {number}）已由{agency}签收办理，答复时限 {answer_by}。",
@@ -65,9 +71,9 @@ def make_notify_handler(
         recipient = resident_of(ticket)
         if send is None or recipient is None:
             return  # web and API residents read the status page
-        send(recipient, notice(ticket, payload["action"], status_url(ticket)))
-        record(session, ticket, "notify", None, now, detail={"channel": ticket.channel, "action": payload["action"]})
-        session.commit()
+        text = notice(ticket, payload["action"], status_url(ticket))
+        effect(session, lambda: send(recipient, text))
+        note(session, ticket, "notify", now, detail={"channel": ticket.channel, "action": payload["action"]})
 
     return notify_resident
 
@@ -123,17 +129,41 @@ def make_deputy_notify_handler(
         channels = ["portal"]
         openid = submission.deputy.wechat_openid
         send = senders.get("wechat")
-        # Sent before this job writes anything: the WeChat client may store a
-        # fresh access token on its own connection, which on SQLite must not
-        # wait behind this transaction's lock.
         if send is not None and openid and not _told_as_resident(ticket, openid, event):
             link = ticket_url(ticket)
-            send(openid, f"{text}\n查看详情：{link}" if link else text)
+            message = f"{text}\n查看详情：{link}" if link else text
+            effect(session, lambda: send(openid, message))
             channels.append("wechat")
         session.add(DeputyNotice(deputy_id=submission.deputy_id, ticket_id=ticket.id, event=event, stamp=stamp,
                                  text=text, created_at=now))
-        record(session, ticket, "notify_deputy", None, now,
-               detail={"deputy": submission.deputy.name, "event": event, "channels": channels})
-        session.commit()
+        note(session, ticket, "notify_deputy", now,
+             detail={"deputy": submission.deputy.name, "event": event, "channels": channels})
 
     return notify_deputy
+
+
+# -- what is waiting (待发通知) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingNotice:
+    job: Job
+    ticket: Ticket | None
+    to_deputy: bool
+
+    @property
+    def channel(self) -> str:
+        return "wechat" if self.to_deputy or self.ticket is None else self.ticket.channel
+
+
+def pending_notices(session: Session, status: str, limit: int = 200) -> list[PendingNotice]:
+    """Notices not delivered: ``QUEUED`` (waiting, the longest waiting first)
+    or ``FAILED`` (refused for good, the latest first), with their tickets."""
+    order = Job.created_at if status == QUEUED else Job.finished_at.desc()
+    jobs = session.scalars(
+        select(Job).where(Job.kind.in_((NOTIFY_RESIDENT, NOTIFY_DEPUTY)), Job.status == status)
+        .order_by(order, Job.id).limit(limit)
+    ).all()
+    ids = {job.payload.get("ticket_id") for job in jobs}
+    tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    return [PendingNotice(job, tickets.get(job.payload.get("ticket_id")), job.kind == NOTIFY_DEPUTY) for job in jobs]

@@ -184,6 +184,27 @@ def record(
     return event
 
 
+def note(
+    session: Session, ticket: Ticket, action: str, now: datetime, *, detail: dict[str, Any] | None = None
+) -> TicketEvent:
+    """Add the system's own bookkeeping (a notice sent) to the ticket's
+    timeline without touching the ticket's row: its version stays, so staff
+    changing the ticket meanwhile neither fail this write nor are failed by it."""
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=now,
+        agency_id=ticket.agency_id,
+        actor_id=None,
+        actor=SYSTEM,
+        action=action,
+        from_status=None,
+        to_status=ticket.status.value,
+        detail=detail,
+    )
+    session.add(event)
+    return event
+
+
 def transition(
     session: Session,
     ticket: Ticket,
@@ -213,9 +234,10 @@ def notify_resident(session: Session, ticket: Ticket, action: str, now: datetime
     """Tell the resident, through the outbox: the job is stored with the
     change, so a channel that is down delays the news and never loses it."""
     session.flush()
-    enqueue(session, "notify.resident", {"ticket_id": ticket.id, "action": action}, now)
+    enqueue(session, NOTIFY_RESIDENT, {"ticket_id": ticket.id, "action": action}, now)
 
 
+NOTIFY_RESIDENT = "notify.resident"
 NOTIFY_DEPUTY = "notify.deputy"
 
 

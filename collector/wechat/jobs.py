@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from routing.jobs import Permanent
 from routing.models import Attachment, Message
 
 from .. import transcription
@@ -47,10 +48,25 @@ def _recognised(session: Session, attachment: Attachment) -> bool:
     return bool((raw.get("Recognition") or "").strip())
 
 
+# WeChat's answers that no retry can change: the message fails at once, saying why.
+REFUSALS = {
+    40003: "openid 无效",
+    43004: "对方未关注公众号",
+    43019: "对方已将公众号拉黑",
+    45015: "超过 48 小时回复时限",
+    45047: "客服消息条数超过上限",
+}
+
+
 def make_send_text(client: Callable[[], WeChatClient]) -> Callable[[str, str], None]:
     """A customer-service text message (客服消息) to one resident."""
 
     def send_text(openid: str, text: str) -> None:
-        client().message.send_text(openid, text)
+        try:
+            client().message.send_text(openid, text)
+        except WeChatClientException as exc:
+            if exc.errcode in REFUSALS:
+                raise Permanent(f"微信拒绝发送（{exc.errcode}，{REFUSALS[exc.errcode]}）：{exc.errmsg}") from exc
+            raise
 
     return send_text

@@ -115,6 +115,7 @@ STAFF_PAGES = {
                          ("全市工单办理月报", "一、总体情况")),
     "/desk/escalations": (("<h1>Reminders and notices", "longest overdue first", "Back to the desk"),
                           ("<h1>催办与通报", "返回分拨台")),
+    "/desk/notices": (("<h1>Notices waiting", "No failed notices.", "never lost"), ("<h1>待发通知", "没有发送失败的通知。")),
     "/desk/transcribe/": (("<h1>Transcription（", "No voice notes waiting for transcription."), ("没有等待转写的语音。",)),
     "/no-such-page": (("Page not found", "There is no such page.", "Back to the home page"), ("页面不存在", "返回首页")),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from werkzeug.serving import make_server
@@ -23,6 +24,10 @@ class FakeWeChat:
     # Tokens WeChat no longer accepts (as after another process refreshed).
     revoked: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set: WeChat refuses every message with this errcode (e.g. 43004, the resident unsubscribed).
+    refuse: int | None = None
+    # Called with each message before it is delivered (something else happening meanwhile).
+    on_send: Callable[[dict], None] | None = None
 
     def _token_ok(self, request: Request) -> bool:
         token = request.args.get("access_token", "")
@@ -67,8 +72,13 @@ class FakeWeChat:
             return self.json({"errcode": 40001, "errmsg": "invalid credential"})
         if self._failing("send"):
             return Response("bad gateway", status=502)
+        if self.refuse is not None:
+            return self.json({"errcode": self.refuse, "errmsg": "refused"})
+        message = json.loads(request.get_data())
+        if self.on_send is not None:
+            self.on_send(message)
         with self.lock:
-            self.sent.append(json.loads(request.get_data()))
+            self.sent.append(message)
         return self.json({"errcode": 0, "errmsg": "ok"})
 
     def media_get(self, request: Request) -> Response:

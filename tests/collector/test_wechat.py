@@ -413,13 +413,19 @@ def test_the_resident_hears_on_wechat_when_the_agency_accepts_and_answers(client
     assert [e.action for e in demo.get(Ticket, ticket.id).events].count("notify") == 2
 
 
-def test_a_failing_wechat_delays_a_notification_and_never_loses_it(client, demo, fake):
-    post(client, xml("text", 91, Content=COMPLAINT))
+def accepted_on_wechat(client, demo, msg_id: int) -> tuple[Ticket, User]:
+    """A WeChat resident's ticket just accepted, its notice due; and the agency's staff who accepted it."""
+    post(client, xml("text", msg_id, Content=COMPLAINT))
     settle(client, demo)
     ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))
     staff = demo.scalar(select(User).where(User.username == agency_login(demo, ticket.agency)))
     workflow.accept(demo, ticket, staff, city_now())
     demo.commit()
+    return ticket, staff
+
+
+def test_a_failing_wechat_delays_a_notification_and_never_loses_it(client, demo, fake):
+    accepted_on_wechat(client, demo, 91)
 
     fake.fake.fail_next["send"] = 1
     run_pending(app_db(client), app_jobs(client), city_now)
