@@ -89,9 +89,16 @@ class Outcome:
 
 
 def delivery_key(msg: Any) -> str:
-    """The idempotency key WeChat's retries share."""
+    """The idempotency key WeChat's retries share: a message's MsgId; for an
+    event, which has none, its sender, CreateTime and event, as WeChat advises."""
     if msg.type == "event":
         return f"event:{msg.source}:{msg.time}:{getattr(msg, 'event', '')}"
+    if "MsgId" not in msg._data:
+        # An event wechatpy does not know (or a message without MsgId) is an
+        # UnknownMessage whose id reads 0: keyed by that, every such delivery
+        # from anyone would be taken for a repeat of the first one.
+        kind = msg._data.get("Event") or msg._data.get("MsgType") or ""
+        return f"event:{msg.source}:{msg.time}:{kind.lower()}"
     return f"msg:{msg.id}"
 
 
