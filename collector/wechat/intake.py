@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Select, String, bindparam, exists, literal, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -113,9 +113,10 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
     """Handle one message; commits. Safe to call again with the same message.
 
     A round lost to a race — the same delivery stored by another worker, the
-    ticket changed since it was read (its version check) — is rolled back
-    and the message handled again on what is stored now: a stored delivery
-    gets its first reply, anything else is read afresh."""
+    ticket changed since it was read (its version check), a connection that
+    died with its answer — is rolled back and the message handled again on
+    what is stored now: a stored delivery gets its first reply, anything
+    else is read afresh."""
     key = delivery_key(msg)
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -126,7 +127,9 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
             outcome.session = session
             session.commit()
             return outcome
-        except (IntegrityError, StaleDataError):
+        except (DBAPIError, StaleDataError) as exc:
+            if not lost_round(exc):
+                raise
             session.rollback()
             stored = _stored(session, key)
             if stored is not None:
@@ -134,6 +137,15 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
             if attempt == ATTEMPTS:
                 raise
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def lost_round(exc: BaseException) -> bool:
+    """Whether a round that raised ``exc`` was lost to something other than
+    the work itself: another writer came first, or the connection died
+    (whether the work was stored is then read again, not guessed)."""
+    if isinstance(exc, (IntegrityError, StaleDataError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def answer_at_once(connection: Connection, msg: Any, now: datetime, settings: Settings) -> Outcome | None:
@@ -234,19 +246,24 @@ def _new_matter_at_once(
 ) -> Outcome | None:
     """A text that opens a new matter unless the sender has a current one
     (PostgreSQL). The ticket's id is drawn before, so that the reply naming
-    its number is stored with the message in the same statement; an id not
-    used goes back."""
+    its number is stored with the message in the same statement; an id
+    certainly not used goes back."""
     ids = settings.ticket_ids
     ticket_id = ids.take(connection)
     try:
         received, values = received_values(
             _inbound(msg, key, text), now, CLASSIFY, _new_matter_reply(msg, text, settings), ticket_id
         )
+    except BaseException:
+        ids.give_back(ticket_id)  # nothing was sent
+        raise
+    try:
         row = connection.execute(
             _new_matter_statement(), values | {"key": key, "sender": msg.source, "since": now - settings.window}
         ).one()
-    except BaseException:
-        ids.give_back(ticket_id)
+    except BaseException as failure:
+        # Once sent, the statement may have committed though its answer was lost.
+        ids.failed(ticket_id, failure)
         raise
     payload, stored_ticket, busy = row
     if payload is not None or busy:

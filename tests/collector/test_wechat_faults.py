@@ -1,21 +1,27 @@
 """The WeChat callback under faults: deliveries racing each other or the
-jobs on the same ticket. Every delivery gets an answer, and no message is
-stored twice."""
+jobs on the same ticket, answers the database lost. Every delivery gets an
+answer, no message is stored twice, and no ticket id is used twice."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from wechatpy import parse_message
 
+from collector.wechat.intake import Settings, answer_at_once
 from routing.clock import now as city_now
 from routing.jobs import run_pending
 from routing.models import Message, Ticket
 
 from .test_wechat import COMPLAINT, app_config, fake, post, reply_text, stored, xml  # noqa: F401 - fixtures
-from .test_wechat_quick import deliver_together
+from .test_wechat_quick import OTHER, deliver_together
 
 MORE = "补充：路灯杆也歪了，快倒了。"
 
@@ -115,3 +121,116 @@ def test_a_join_while_the_classify_job_changes_the_ticket_joins_the_ticket_as_th
     assert ticket.topic is not None and ticket.agency is not None  # the job's reading stands
     assert ticket.text.endswith(MORE) and messages_on(demo, ticket.id) == ["msg:5301", "msg:5302"]
     assert [e.action for e in ticket.events].count("add_message") == 1
+
+
+# -- 2. an answer the database lost -------------------------------------------
+
+
+@pytest.fixture
+def postgresql(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("ticket ids are drawn ahead on PostgreSQL only")
+
+
+@contextmanager
+def answer_lost(engine, statement: str, kill: Callable[[int], None]) -> Iterator[list]:
+    """The first ``statement`` on ``engine`` runs and commits (autocommit),
+    then its connection dies before the answer is read: ``kill`` ends the
+    server's process, and the client learns it as a lost connection."""
+    lost: list = []
+
+    def after_cursor_execute(_conn, cursor, sql, _parameters, _context, _many) -> None:
+        if not lost and sql.lstrip().startswith(statement):
+            lost.append(sql)
+            kill(cursor.connection.info.backend_pid)
+            cursor.connection.execute("SELECT 1")  # raises: the server hung up
+
+    event.listen(engine, "after_cursor_execute", after_cursor_execute)
+    try:
+        yield lost
+    finally:
+        event.remove(engine, "after_cursor_execute", after_cursor_execute)
+
+
+@pytest.fixture
+def kill(app) -> Callable[[int], None]:
+    """Ends a server process from a connection of its own, as an operator or a failover would."""
+
+    def terminate(pid: int) -> None:
+        with tingjian(app).db.engine.connect() as connection:
+            assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    return terminate
+
+
+def new_matters(client, first_id: int, senders: int = 3) -> list[str]:
+    bodies = [xml("text", first_id + i, sender=f"oAfter{i}", Content=f"{OTHER}（{i}）") for i in range(senders)]
+    return [reply_text(post(client, body)) for body in bodies]
+
+
+def wechat_ids(session) -> list[int]:
+    session.expire_all()
+    return session.scalars(select(Ticket.id).where(Ticket.channel == "wechat").order_by(Ticket.id)).all()
+
+
+def test_after_a_lost_answer_the_next_new_matters_get_new_ids(app, client, demo, postgresql, kill):
+    services = tingjian(app)
+    settings = Settings(ticket_ids=services.ticket_ids)  # the process's own, as the lane's
+    msg = parse_message(xml("text", 5401, Content=COMPLAINT))
+    lane = services.db.autocommit
+    with answer_lost(lane, "WITH", kill) as lost, pytest.raises(OperationalError), lane.connect() as connection:
+        answer_at_once(connection, msg, city_now(), settings)
+    assert lost
+    replies = new_matters(client, 5410)
+    ids = wechat_ids(demo)
+    assert len(ids) == 4 and len(set(ids)) == 4  # the lost one was stored, and kept its id alone
+    numbers = demo.scalars(select(Ticket.number).where(Ticket.id.in_(ids[1:])).order_by(Ticket.id)).all()
+    assert all(number in reply for number, reply in zip(numbers, replies, strict=True))
+
+
+def test_a_delivery_whose_answer_was_lost_gets_the_reply_that_was_stored(app, client, demo, postgresql, kill):
+    with answer_lost(tingjian(app).db.autocommit, "WITH", kill) as lost:
+        response = post(client, xml("text", 5501, Content=COMPLAINT))
+    assert lost and response.status_code == 200
+    ticket = wechat_ticket(demo)
+    assert reply_text(response) == demo.scalar(select(Message.payload).where(Message.ticket_id == ticket.id))["reply"]
+    assert ticket.number in reply_text(response)
+    new_matters(client, 5510)
+    assert len(set(wechat_ids(demo))) == 4
+
+
+def test_a_connection_killed_between_deliveries_loses_no_new_matter(app, client, demo, postgresql, kill):
+    post(client, xml("text", 5601, Content=COMPLAINT))
+    with tingjian(app).db.autocommit.connect() as connection:  # the pooled connection the lane used
+        pid = connection.connection.dbapi_connection.info.backend_pid
+    kill(pid)
+    replies = new_matters(client, 5610)
+    ids = wechat_ids(demo)
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert all("工单号" in reply for reply in replies)
+
+
+def test_an_answer_lost_after_commit_on_sqlite_costs_no_later_matter(app, client, demo, monkeypatch, database_url):
+    """SQLite numbers a ticket in its own INSERT; a commit whose answer is
+    lost leaves the ticket stored, the next matters take the next ids."""
+    if database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's own faults are the tests above")
+    commit = Session.commit
+    lost: list = []
+
+    def commit_then_lose(self) -> None:
+        commit(self)
+        if not lost:
+            lost.append(self)
+            # As SQLAlchemy raises it when the connection turns out dead.
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"), connection_invalidated=True)
+
+    monkeypatch.setattr(Session, "commit", commit_then_lose)
+    response = post(client, xml("text", 5701, Content=COMPLAINT))
+    assert lost and response.status_code == 200
+    assert reply_text(response) == demo.scalar(select(Message.payload).where(Message.external_id == "msg:5701"))["reply"]
+    new_matters(client, 5710)
+    ids = wechat_ids(demo)
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert demo.scalar(select(func.count()).select_from(Message).where(Message.channel == "wechat")) == 4
+
