@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -326,10 +327,12 @@ class TicketIds:
     """Ticket ids drawn ahead from the table's sequence (PostgreSQL), a few
     at a time, so that a new ticket's number — and the reply that names it —
     is known before the one statement that stores it. An id whose ticket was
-    not written (a retry, a join) goes back for the next ticket, so numbers
-    are not spent on them; the ids a process holds when it stops are skipped,
-    as a rolled-back INSERT skips one. Thread-safe; a process forked from
-    this one (gunicorn's workers) draws its own."""
+    certainly not written (a retry, a join, an error the server answered)
+    goes back for the next ticket, so numbers are not spent on them; an id
+    whose fate is unknown (``unused_after``) is skipped, as are the ids a
+    process holds when it stops, as a rolled-back INSERT skips one.
+    Thread-safe; a process forked from this one (gunicorn's workers) draws
+    its own."""
 
     def __init__(self, block: int = 32) -> None:
         self.block = block
@@ -347,8 +350,32 @@ class TicketIds:
             return self._ids.popleft()
 
     def give_back(self, ticket_id: int) -> None:
+        """For an id certainly not used: the next ticket takes it first."""
         with self._lock:
             self._ids.appendleft(ticket_id)
+
+    def failed(self, ticket_id: int, failure: BaseException) -> None:
+        """The statement that was to write ``ticket_id`` raised ``failure``:
+        the id goes back only where ``failure`` proves it unused. Given back
+        after a commit whose answer was lost, it would be taken again and
+        again, each time refused as a duplicate key."""
+        if unused_after(failure):
+            self.give_back(ticket_id)
+
+
+def unused_after(failure: BaseException) -> bool:
+    """Whether a statement that raised ``failure`` certainly wrote no ticket
+    with its id: the server answered with an error, so the statement rolled
+    back (in autocommit by itself, in a transaction with it) — unless the
+    error says that id is taken already. A lost connection, an
+    OperationalError or anything raised while waiting for the answer leaves
+    unknown whether the statement committed."""
+    if not isinstance(failure, DBAPIError) or isinstance(failure, OperationalError):
+        return False
+    if failure.connection_invalidated:
+        return False
+    diag = getattr(failure.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) != Ticket.__table__.primary_key.name
 
 
 _DRAW_IDS = sql_text("SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FROM generate_series(1, :block)")

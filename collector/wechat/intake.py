@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Select, String, bindparam, exists, literal, or_, select
+from sqlalchemy import DateTime, Select, String, bindparam, exists, literal, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.exc import StaleDataError
 
 from classifier import Classifier
 from classifier.similar import fingerprint
@@ -89,30 +90,62 @@ class Outcome:
 
 
 def delivery_key(msg: Any) -> str:
-    """The idempotency key WeChat's retries share."""
+    """The idempotency key WeChat's retries share: a message's MsgId; for an
+    event, which has none, its sender, CreateTime and event, as WeChat advises."""
     if msg.type == "event":
         return f"event:{msg.source}:{msg.time}:{getattr(msg, 'event', '')}"
+    if "MsgId" not in msg._data:
+        # An event wechatpy does not know (or a message without MsgId) is an
+        # UnknownMessage whose id reads 0: keyed by that, every such delivery
+        # from anyone would be taken for a repeat of the first one.
+        kind = msg._data.get("Event") or msg._data.get("MsgType") or ""
+        return f"event:{msg.source}:{msg.time}:{kind.lower()}"
     return f"msg:{msg.id}"
 
 
+# How often one delivery is handled before its error is let through. Each
+# round lost means another writer got on (a twin stored, a join or a job
+# committed), so rounds run out only under a storm of writes to one ticket.
+ATTEMPTS = 5
+
+
 def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, settings: Settings) -> Outcome:
-    """Handle one message; commits. Safe to call again with the same message."""
+    """Handle one message; commits. Safe to call again with the same message.
+
+    A round lost to a race — the same delivery stored by another worker, the
+    ticket changed since it was read (its version check), a connection that
+    died with its answer — is rolled back and the message handled again on
+    what is stored now: a stored delivery gets its first reply, anything
+    else is read afresh."""
     key = delivery_key(msg)
-    try:
-        with _statements(session) as connection:
-            outcome = answer_at_once(connection, msg, now, settings)
-        if outcome is None:
-            outcome = _handle(session, msg, key, classifier, now, settings)
-        outcome.session = session
-        session.commit()
-    except IntegrityError:
-        # The same delivery, at the same moment, on another worker: it won.
-        session.rollback()
-        stored = _stored(session, key)
-        if stored is None:
-            raise
-        return _repeated(session, (stored.payload, stored.ticket_id))
-    return outcome
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with _statements(session) as connection:
+                outcome = answer_at_once(connection, msg, now, settings)
+            if outcome is None:
+                outcome = _handle(session, msg, key, classifier, now, settings, contended=attempt > 1)
+            outcome.session = session
+            session.commit()
+            return outcome
+        except (DBAPIError, StaleDataError) as exc:
+            if not lost_round(exc):
+                raise
+            session.rollback()
+            stored = _stored(session, key)
+            if stored is not None:
+                return _repeated(session, (stored.payload, stored.ticket_id))
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def lost_round(exc: BaseException) -> bool:
+    """Whether a round that raised ``exc`` was lost to something other than
+    the work itself: another writer came first, or the connection died
+    (whether the work was stored is then read again, not guessed)."""
+    if isinstance(exc, (IntegrityError, StaleDataError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def answer_at_once(connection: Connection, msg: Any, now: datetime, settings: Settings) -> Outcome | None:
@@ -213,19 +246,24 @@ def _new_matter_at_once(
 ) -> Outcome | None:
     """A text that opens a new matter unless the sender has a current one
     (PostgreSQL). The ticket's id is drawn before, so that the reply naming
-    its number is stored with the message in the same statement; an id not
-    used goes back."""
+    its number is stored with the message in the same statement; an id
+    certainly not used goes back."""
     ids = settings.ticket_ids
     ticket_id = ids.take(connection)
     try:
         received, values = received_values(
             _inbound(msg, key, text), now, CLASSIFY, _new_matter_reply(msg, text, settings), ticket_id
         )
+    except BaseException:
+        ids.give_back(ticket_id)  # nothing was sent
+        raise
+    try:
         row = connection.execute(
             _new_matter_statement(), values | {"key": key, "sender": msg.source, "since": now - settings.window}
         ).one()
-    except BaseException:
-        ids.give_back(ticket_id)
+    except BaseException as failure:
+        # Once sent, the statement may have committed though its answer was lost.
+        ids.failed(ticket_id, failure)
         raise
     payload, stored_ticket, busy = row
     if payload is not None or busy:
@@ -261,7 +299,12 @@ def _keep(session: Session, msg: Any, key: str, now: datetime, reply: str | None
     return message
 
 
-def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: datetime, settings: Settings) -> Outcome:
+def _handle(
+    session: Session, msg: Any, key: str, classifier: Classifier, now: datetime, settings: Settings,
+    contended: bool = False,
+) -> Outcome:
+    """What ``msg`` means, stored; ``contended`` after a round lost to
+    another writer (a join then claims its ticket first)."""
     if msg.type == "event":
         return _event(session, msg, key, now, settings)
     if msg.type == "text":
@@ -283,11 +326,11 @@ def _handle(session: Session, msg: Any, key: str, classifier: Classifier, now: d
             reply = _status_reply(session, msg.source, content, settings)
             _keep(session, msg, key, now, reply)
             return Outcome(reply)
-        return _matter(session, msg, key, content, classifier, now, settings)
+        return _matter(session, msg, key, content, classifier, now, settings, contended)
     if msg.type == "voice":
-        return _matter(session, msg, key, (msg.recognition or "").strip(), classifier, now, settings)
+        return _matter(session, msg, key, (msg.recognition or "").strip(), classifier, now, settings, contended)
     if msg.type in {"image", "location", "link", "video", "shortvideo"}:
-        return _matter(session, msg, key, "", classifier, now, settings)
+        return _matter(session, msg, key, "", classifier, now, settings, contended)
     reply = "暂不支持这类消息。请发送文字、语音、图片或位置。"
     _keep(session, msg, key, now, reply)
     return Outcome(reply)
@@ -400,7 +443,8 @@ def current_matter(session: Session, sender: str, now: datetime, window: timedel
 
 
 def _matter(
-    session: Session, msg: Any, key: str, text: str, classifier: Classifier, now: datetime, settings: Settings
+    session: Session, msg: Any, key: str, text: str, classifier: Classifier, now: datetime, settings: Settings,
+    contended: bool = False,
 ) -> Outcome:
     """A message about a matter: a new ticket, or more on the current one."""
     location = Location()
@@ -411,6 +455,8 @@ def _matter(
     inbound = Inbound(channel=CHANNEL, text=text, payload=payload, external_id=key, sender=msg.source, location=location)
 
     ticket = current_matter(session, msg.source, now, settings.window)
+    if ticket is not None and contended:
+        ticket = _claimed(session, ticket, msg.source, now, settings.window)
     created = ticket is None
     # Asked before anything is written, so the message is written once, with its reply.
     deputy = deputy_of_wechat(session, msg.source) if created else None
@@ -448,6 +494,20 @@ def _matter(
     reply = _matter_reply(ticket, created, msg.type, text, settings)
     message.payload = {**message.payload, "reply": reply}
     return Outcome(reply, ticket.id, created=created, jobs=jobs)
+
+
+def _claimed(session: Session, ticket: Ticket, sender: str, now: datetime, window: timedelta) -> Ticket | None:
+    """The sender's current matter, read again once ``ticket``'s row is this
+    transaction's: a join that lost a round to another writer of the ticket
+    (the photos of one burst, the classify job) must not lose the next. An
+    UPDATE that changes nothing takes the row's lock on PostgreSQL and the
+    write lock on SQLite, so whoever else would write the ticket waits until
+    this commits, and what is read after it is the latest. Not on the first
+    round: a join that races nobody pays no extra round trip."""
+    tickets = Ticket.__table__
+    session.execute(update(tickets).where(tickets.c.id == ticket.id).values(version=tickets.c.version))
+    session.expire_all()
+    return current_matter(session, sender, now, window)
 
 
 def _attach(session: Session, msg: Any, ticket: Ticket, message: Message, now: datetime) -> list[str]:

@@ -20,14 +20,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from routing.clock import now
 
 from ..context import Services
 from ..web import status_url_outside_flask
 from .callback import Refused, content_type, open_message, sealed_reply, verified
-from .intake import Settings, answer_at_once, is_new_matter
+from .intake import Settings, answer_at_once, is_new_matter, lost_round
 
 PATH = "/wechat"
 
@@ -90,8 +90,12 @@ class QuickLane:
         try:
             with self.engine.connect() as connection:
                 outcome = answer_at_once(connection, msg, now(), settings)
-        except IntegrityError:
-            return None  # the same delivery, stored by another worker a moment ago
+        except DBAPIError as exc:
+            if lost_round(exc):
+                # The same delivery, stored by another worker a moment ago, or
+                # a connection lost with the answer: the view reads what was stored.
+                return None
+            raise
         if outcome is None:
             return None
         if outcome.jobs:

@@ -248,6 +248,21 @@ def test_events_are_kept_once_by_sender_and_time(client, demo):
     assert post(client, xml("event", None, created=1700000124, Event="unsubscribe")).get_data(as_text=True) == "success"
 
 
+def test_unrecognised_events_are_kept_by_sender_time_and_event(client, demo):
+    # wechatpy reads an event it does not know as a message without MsgId (id 0).
+    first = xml("event", None, sender="oFirst", created=1700000500, Event="subscribe_msg_popup_event")
+    other = xml("event", None, sender="oSecond", created=1700000501, Event="publishjobfinish")
+    same_moment = xml("event", None, sender="oFirst", created=1700000500, Event="publishjobfinish")
+    for body in (first, other, same_moment, first):
+        assert post(client, body).status_code == 200
+    keys = demo.scalars(select(Message.external_id).where(Message.channel == "wechat").order_by(Message.id)).all()
+    assert keys == [
+        "event:oFirst:1700000500:subscribe_msg_popup_event",
+        "event:oSecond:1700000501:publishjobfinish",
+        "event:oFirst:1700000500:publishjobfinish",
+    ]
+
+
 # -- every message type, one matter -------------------------------------------
 
 
