@@ -14,12 +14,13 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 import collector
 from classifier import LiveClassifier, ModelStore
 from collector.context import Services, install
-from routing import escalation, sweep
+from routing.flow import escalation, sweep
 from routing.clock import now
-from routing.db import Database
-from routing.jobs import Worker, ensure_periodic
+from routing.store.db import Database
+from routing.store.workers import Worker
+from routing.store.jobs import ensure_periodic
 from routing.texts import N_
-from routing.workflow import STEPS
+from routing.flow.steps import STEPS
 
 csrf = CSRFProtect()
 

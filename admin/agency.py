@@ -13,13 +13,13 @@ from wtforms import DateField, RadioField, SelectChoice, SelectField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
-from routing import workflow
-from routing.calendar import WorkingHours
+from routing.flow import steps, suggestions, workflow
+from routing.flow.calendar import WorkingHours
 from routing.clock import now
-from routing.escalation import latest_digests, open_escalations
-from routing.models import Role
+from routing.flow.escalation import latest_digests, open_escalations
+from routing.store.people import Role
 from routing.texts import N_
-from routing.tickets import agency_queue, assisting_queue
+from routing.reports.queues import agency_queue, assisting_queue
 
 from .auth import current_staff, roles_required
 from .views import carry_out, flash_errors, ticket_for
@@ -32,14 +32,14 @@ class AnswerForm(FlaskForm):
     # Only a deputy's suggestion is answered with its result class; the workflow insists.
     grade = RadioField(
         _l("办理结果分类（代表建议）"),
-        choices=[SelectChoice(value, label) for value, label in workflow.SUGGESTION_GRADES.items()],
+        choices=[SelectChoice(value, label) for value, label in suggestions.SUGGESTION_GRADES.items()],
         validators=[Optional()],
     )
 
 
 class ConsultForm(FlaskForm):
     held_on = DateField(_l("面商日期"), validators=[DataRequired(_l("请选择面商日期。"))])
-    way = SelectField(_l("面商方式"), choices=[SelectChoice(w, w) for w in workflow.CONSULT_WAYS])
+    way = SelectField(_l("面商方式"), choices=[SelectChoice(w, w) for w in suggestions.CONSULT_WAYS])
     note = TextAreaField(_l("面商情况"), validators=[DataRequired(_l("请填写面商情况。")), Length(max=2000)])
 
 
@@ -95,7 +95,7 @@ def digests():
 def ticket(number: str):
     user = current_staff()
     ticket = ticket_for(user, number)
-    if not workflow.is_lead(user, ticket):
+    if not steps.is_lead(user, ticket):
         # 协办: read only, and an opinion for the lead agency.
         return render_template(
             "ticket/detail.html", ticket=ticket, now=now(), opinion_form=OpinionForm(), back=url_for("agency.queue"),
@@ -111,7 +111,7 @@ def ticket(number: str):
         ask_form=AskForm(),
         extension_form=ExtensionForm(),
         consult_form=ConsultForm(),
-        consultations=workflow.consultations(ticket),
+        consultations=suggestions.consultations(ticket),
         back=url_for("agency.queue"),
     )
 
@@ -149,7 +149,7 @@ def answer(number: str):
 @bp.post("/tickets/<number>/consult")
 @roles_required(Role.AGENCY)
 def consult(number: str):
-    _act(number, ConsultForm(), workflow.consult, N_("已记录面商情况。"),
+    _act(number, ConsultForm(), suggestions.consult, N_("已记录面商情况。"),
          lambda f: {"held_on": f.held_on.data, "way": f.way.data, "note": f.note.data})
     return _back(number)
 

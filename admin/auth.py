@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired
 
 from collector.context import db_session
 from collector.deputies import deputy_of
-from routing.models import Role, User
+from routing.store.people import Role, User
 
 from .params import whole_number
 from .security import login_failed, login_wait

@@ -8,11 +8,12 @@ from flask import Flask, current_app, g
 
 from collector.context import db_session
 from routing.clock import now
-from routing.deadlines import load_calendar
-from routing.assisting import OpinionDue, opinion_due
-from routing.calendar import WorkCalendar
-from routing.escalation import Level, warning_level
-from routing.models import Agency, Ticket
+from routing.flow.deadlines import load_calendar
+from routing.flow.assisting import OpinionDue, opinion_due
+from routing.flow.calendar import WorkCalendar
+from routing.flow.escalation import Level, warning_level
+from routing.store.people import Agency
+from routing.store.tickets import Ticket
 
 
 def _clock() -> tuple[datetime, WorkCalendar]:

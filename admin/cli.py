@@ -21,13 +21,14 @@ from collector.context import services
 from collector.deputies import login_exists, register as register_deputy
 from collector.history import HistoryImportError, import_history
 from collector.intake import index_unindexed
-from routing.api_clients import ApiClientError, issue_key, list_clients, revoke
+from routing.store.api_clients import ApiClientError, issue_key, list_clients, revoke
 from routing.clock import now
-from routing.corrections import agency_examples, topic_examples
-from routing.deadlines import calendar_entries, day_range, load_calendar, remove_calendar_day, set_calendar_days
-from routing.escalation import SupervisionError, set_supervisor
-from routing.jobs import Worker, ensure_periodic, run_pending
-from routing.migrate import upgrade
+from routing.dispatch.corrections import agency_examples, topic_examples
+from routing.flow.deadlines import calendar_entries, day_range, load_calendar, remove_calendar_day, set_calendar_days
+from routing.flow.escalation import SupervisionError, set_supervisor
+from routing.store.workers import Worker, run_pending
+from routing.store.jobs import ensure_periodic
+from routing.store.migrate import upgrade
 
 db_cli = AppGroup("db", help="数据库结构 / database schema.")
 jobs_cli = AppGroup("jobs", help="后台任务 / background jobs.")

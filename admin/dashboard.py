@@ -13,9 +13,9 @@ from flask import Blueprint, Flask, abort, jsonify, render_template, request
 from flask_babel import gettext
 
 from collector.context import db_session
-from routing import stats
+from routing.reports import stats
 from routing.clock import now
-from routing.models import Role, User
+from routing.store.people import Role, User
 
 from .auth import current_staff, roles_required
 from .matters import HOT_LIMIT, hot_issues

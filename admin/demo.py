@@ -19,23 +19,13 @@ from classifier.place import Gazetteer
 from collector.deputies import add_deputy
 from collector.intake import submit
 from routing.clock import now
-from routing.deadlines import default_policy
-from routing.models import (
-    Agency,
-    DeadlinePolicy,
-    Deputy,
-    DeputyLevel,
-    District,
-    Kind,
-    Role,
-    RoutingRule,
-    Station,
-    Street,
-    Ticket,
-    Urgency,
-    User,
-)
-from routing.tickets import Inbound
+from routing.flow.deadlines import default_policy
+from routing.store.people import Agency, Role, User
+from routing.store.configuration import DeadlinePolicy, RoutingRule
+from routing.store.deputies import Deputy, DeputyLevel
+from routing.store.areas import District, Station, Street
+from routing.store.tickets import Kind, Ticket, Urgency
+from routing.flow.inbound import Inbound
 
 DEMO_PASSWORD = "tingjian-demo"
 

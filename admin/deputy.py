@@ -15,9 +15,12 @@ from collector import deputies
 from collector.context import db_session, services
 from collector.submissions import SubmissionError
 from collector.transcription import of_ticket
-from routing import workflow
+from routing.flow import ratings, steps, suggestions
 from routing.clock import now
-from routing.models import Deputy, Kind, Role, Station
+from routing.store.deputies import Deputy
+from routing.store.tickets import Kind
+from routing.store.people import Role
+from routing.store.areas import Station
 
 from .auth import current_staff, roles_required
 from .i18n import error_text
@@ -99,7 +102,7 @@ class RatingForm(FlaskForm):
 
     rating = RadioField(
         _l("您对答复是否满意"),
-        choices=[SelectChoice(value, _l(label)) for value, label in workflow.RATINGS.items()],
+        choices=[SelectChoice(value, _l(label)) for value, label in ratings.RATINGS.items()],
         validators=[InputRequired(_l("请选择评价。"))],
     )
     reason = TextAreaField(_l("理由（不满意时必填）"), validators=[Optional()])
@@ -145,17 +148,17 @@ def _ticket_page(submission, rating_form: RatingForm, status: int = 200):
     return render_template(
         "deputy/ticket.html",
         rating_form=rating_form,
-        may_rate=workflow.awaiting_rating(submission.ticket) and submission.ticket.kind is Kind.DEPUTY_SUGGESTION,
+        may_rate=steps.awaiting_rating(submission.ticket) and submission.ticket.kind is Kind.DEPUTY_SUGGESTION,
         submission=submission,
         ticket=submission.ticket,
-        agency=workflow.answering_agency(submission.ticket),
+        agency=steps.answering_agency(submission.ticket),
         transcriptions=of_ticket(db_session(), submission.ticket_id),
         now=now(),
         is_late=deputies.is_late,
         modes=deputies.MODES,
-        consultations=workflow.consultations(submission.ticket),
-        grade=workflow.answer_grade(submission.ticket),
-        grades=workflow.SUGGESTION_GRADES,
+        consultations=suggestions.consultations(submission.ticket),
+        grade=suggestions.answer_grade(submission.ticket),
+        grades=suggestions.SUGGESTION_GRADES,
     ), status
 
 
@@ -171,8 +174,8 @@ def rate(number: str):
     form = RatingForm()
     if form.validate_on_submit():
         try:
-            workflow.rate_by_deputy(session, submission.ticket, current_staff(), now(), form.rating.data, form.reason.data)
-        except workflow.WorkflowError as exc:
+            ratings.rate_by_deputy(session, submission.ticket, current_staff(), now(), form.rating.data, form.reason.data)
+        except steps.WorkflowError as exc:
             session.rollback()
             form.reason.errors = [error_text(exc)]
         else:

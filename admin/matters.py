@@ -15,8 +15,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from classifier.similar import fingerprint, fingerprints, hot_groups_of, most_similar
-from routing.matters import fingerprints_of, open_fingerprints_since, open_since_state, residents_of, similar_open
-from routing.models import Ticket
+from routing.dispatch.matters import (
+    fingerprints_of,
+    open_fingerprints_since,
+    open_since_state,
+    residents_of,
+    similar_open,
+)
+from routing.store.tickets import Ticket
 
 DUPLICATE_WINDOW = timedelta(days=365)
 HOT_WINDOW = timedelta(days=14)

@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
 from routing.clock import FIRST_YEAR, LAST_YEAR
-from routing.db import MAX_INTEGER
+from routing.store.db import MAX_INTEGER
 
 
 def whole_number(raw: str, high: int = MAX_INTEGER) -> int:

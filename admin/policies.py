@@ -14,9 +14,9 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from collector.context import db_session
-from routing.audit import changes
+from routing.store.audit import changes
 from routing.clock import now
-from routing.deadlines import (
+from routing.flow.deadlines import (
     PolicyError,
     Terms,
     calendar_entries,
@@ -27,7 +27,7 @@ from routing.deadlines import (
     set_calendar_days,
     update_policy,
 )
-from routing.models import Kind, Urgency
+from routing.store.tickets import Kind, Urgency
 from routing.texts import N_
 
 from .agency import EmptyForm

@@ -15,10 +15,12 @@ from sqlalchemy import select
 
 from collector.context import db_session
 from routing.clock import now
-from routing.listing import TicketFilter, find_tickets
-from routing.models import Agency, District, Role, Status
-from routing.report import MonthlyReport, monthly_report, parse_month
-from routing.stats import Scope
+from routing.reports.listing import TicketFilter, find_tickets
+from routing.store.people import Agency, Role
+from routing.store.areas import District
+from routing.store.tickets import Status
+from routing.reports.report import MonthlyReport, monthly_report, parse_month
+from routing.reports.stats import Scope
 
 from .auth import current_staff, roles_required
 from .params import id_arg

@@ -18,10 +18,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from classifier import Prediction
 from collector.context import db_session, services
 from collector.intake import labels_from
-from routing.audit import changes
+from routing.store.audit import changes
 from routing.clock import now
-from routing.models import Agency, District, RoutingRule, Street
-from routing.rules import (
+from routing.store.people import Agency
+from routing.store.areas import District, Street
+from routing.store.configuration import RoutingRule
+from routing.dispatch.rules import (
     RuleError,
     RuleFields,
     RuleOutcome,
@@ -34,7 +36,7 @@ from routing.rules import (
     set_active,
 )
 from routing.texts import N_
-from routing.tickets import case_for
+from routing.flow.tickets import case_for
 
 from .agency import EmptyForm
 from .auth import current_staff, roles_required

@@ -16,16 +16,25 @@ from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
-from routing import bulk
-from routing.listing import (
-    PAGE_SIZE, SORT_KEYS, TicketFilter, TicketOrder, count_tickets, export_rows, export_tickets, find_tickets,
+from routing.flow import bulk
+from routing.reports.listing import (
+    PAGE_SIZE,
+    SORT_KEYS,
+    TicketFilter,
+    TicketOrder,
+    count_tickets,
+    export_rows,
+    export_tickets,
+    find_tickets,
 )
 from routing.clock import now
-from routing.models import Agency, District, Role, Status, Ticket
+from routing.store.people import Agency, Role
+from routing.store.areas import District
+from routing.store.tickets import Status, Ticket
 from routing.texts import N_
-from routing.tickets import find_by_number
-from routing.workflow import DISPATCH, WorkflowError
-from routing.stats import CHANNEL_LABELS
+from routing.flow.lookup import find_by_number
+from routing.flow.steps import DISPATCH, WorkflowError
+from routing.reports.stats import CHANNEL_LABELS
 
 from .auth import current_staff, roles_required
 from .params import in_range, whole_number

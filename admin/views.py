@@ -12,10 +12,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from collector.context import db_session
 from routing.clock import now
-from routing.models import Ticket, User
-from routing.tickets import find_by_number
+from routing.store.tickets import Ticket
+from routing.store.people import User
+from routing.flow.lookup import find_by_number
 from routing.texts import N_
-from routing.workflow import WorkflowError, can_see
+from routing.flow.steps import WorkflowError, can_see
 
 from .i18n import error_text
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from routing.db import Database
+from routing.store.db import Database
 
 
 def fresh_database(folder: Path | str) -> str:

@@ -38,8 +38,8 @@ from admin import create_app  # noqa: E402
 from admin.demo import load_demo  # noqa: E402
 from classifier import ModelStore  # noqa: E402
 from routing.clock import now  # noqa: E402
-from routing.jobs import run_pending  # noqa: E402
-from routing.migrate import upgrade  # noqa: E402
+from routing.store.workers import run_pending
+from routing.store.migrate import upgrade
 
 
 def top(profile: cProfile.Profile, limit: int) -> str:

@@ -24,12 +24,14 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from routing import stats  # noqa: E402
-from routing.db import Database  # noqa: E402
-from routing.listing import TicketFilter, count_tickets, find_tickets  # noqa: E402
-from routing.migrate import upgrade  # noqa: E402
-from routing.models import Agency, District, Status, Ticket  # noqa: E402
-from routing.places import DISTRICT_CENTRES  # noqa: E402
+from routing.reports import stats
+from routing.store.db import Database
+from routing.reports.listing import TicketFilter, count_tickets, find_tickets
+from routing.store.migrate import upgrade
+from routing.store.people import Agency
+from routing.store.areas import District
+from routing.store.tickets import Status, Ticket
+from routing.dispatch.places import DISTRICT_CENTRES
 from _database import fresh_database  # noqa: E402
 
 TOPICS = ["城乡建设", "交通运输", "环境保护", "劳动和社会保障", "教育文体", "卫生计生",

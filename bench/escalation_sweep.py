@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from routing import escalation  # noqa: E402
-from routing.db import Database  # noqa: E402
-from routing.migrate import upgrade  # noqa: E402
-from routing.models import Agency, Kind, Status, Ticket, Urgency  # noqa: E402
+from routing.flow import escalation
+from routing.store.db import Database
+from routing.store.migrate import upgrade
+from routing.store.people import Agency
+from routing.store.tickets import Kind, Status, Ticket, Urgency
 from _database import fresh_database  # noqa: E402
 
 START = datetime(2026, 1, 5, 9, 0)

@@ -17,21 +17,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from routing.models import (
-    Attachment,
-    Deputy,
-    DeputyLevel,
-    DeputyNotice,
-    DeputyStation,
-    DeputySubmission,
-    Kind,
-    Role,
-    Station,
-    Ticket,
-    User,
-)
+from routing.store.tickets import Attachment, Kind, Ticket
+from routing.store.deputies import Deputy, DeputyLevel, DeputyNotice, DeputyStation, DeputySubmission
+from routing.store.people import Role, User
+from routing.store.areas import Station
 from routing.texts import N_
-from routing.tickets import Contact, Inbound, Labels, Location, open_ticket
+from routing.flow.inbound import Contact, Inbound, Labels, Location
+from routing.flow.tickets import open_ticket
 
 from . import audio, transcription
 from .submissions import MAX_LOCATION, MAX_TEXT, SubmissionError

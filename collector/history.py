@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from classifier.dataset import DatasetError, read_rows
-from routing.models import Agency, HistoricalTicket
+from routing.store.people import Agency
+from routing.store.tickets import HistoricalTicket
 
 # Column → the headers it may have in a file.
 COLUMNS: dict[str, tuple[str, ...]] = {

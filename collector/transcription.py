@@ -19,10 +19,12 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from routing import workflow
-from routing.jobs import Handler, enqueue
-from routing.models import Attachment, Message, Ticket, Transcription, User
-from routing.tickets import Labels, relabel
+from routing.flow import steps
+from routing.store.jobs import Handler, enqueue
+from routing.store.tickets import Attachment, Message, Ticket, Transcription
+from routing.store.people import User
+from routing.flow.inbound import Labels
+from routing.flow.tickets import relabel
 
 from . import audio
 
@@ -203,11 +205,11 @@ def apply_text(
     ticket = session.get(Ticket, transcription.ticket_id)
     had_text = bool(ticket.text.strip())
     ticket.text = f"{ticket.text}\n（语音）{text}" if had_text else text
-    workflow.record(
+    steps.record(
         session, ticket, "transcribe", actor, now,
         detail={"source": source, "attachment_id": transcription.attachment_id},
     )
-    if not had_text and ticket.status in workflow.UNROUTED:
+    if not had_text and ticket.status in steps.UNROUTED:
         with session.no_autoflush:
             relabel(session, ticket, read(ticket.text, ticket.location_text), now)
 

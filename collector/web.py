@@ -15,10 +15,11 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from routing import workflow
+from routing.flow import ratings, steps
 from routing.clock import now
-from routing.models import Station
-from routing.tickets import Contact, Inbound, Location, public_status
+from routing.store.areas import Station
+from routing.flow.inbound import Contact, Inbound, Location
+from routing.flow.lookup import public_status
 
 from .context import db_session, services
 from .intake import submit
@@ -55,7 +56,7 @@ class RatingForm(FlaskForm):
     code = HiddenField()
     rating = RadioField(
         _l("您对答复满意吗？"),
-        choices=[SelectChoice(value, label) for value, label in workflow.RATINGS.items()],
+        choices=[SelectChoice(value, label) for value, label in ratings.RATINGS.items()],
         validators=[DataRequired(_l("请选择满意程度。"))],
     )
     comment = TextAreaField(_l("意见（选填）"), validators=[Optional(), Length(max=500)])
@@ -163,7 +164,7 @@ def status(number: str):
     ticket = _find_with_code(db_session(), number, code)
     if ticket is None:
         abort(404, description="没有找到这张工单，请核对工单号和查询码。")
-    form = RatingForm(code=code) if workflow.awaiting_rating(ticket) else None
+    form = RatingForm(code=code) if steps.awaiting_rating(ticket) else None
     return render_template("station/status.html", status=public_status(ticket), rating_form=form)
 
 
@@ -177,10 +178,10 @@ def rate(number: str):
         abort(404, description="没有找到这张工单，请核对工单号和查询码。")
     if form.validate_on_submit():
         try:
-            workflow.rate(session_, ticket, now(), form.rating.data, form.comment.data)
+            ratings.rate(session_, ticket, now(), form.rating.data, form.comment.data)
             session_.commit()
             flash("感谢您的评价。" if form.rating.data != "unsatisfied" else "已收到您的意见，承办单位将重新办理。")
-        except workflow.WorkflowError as exc:
+        except steps.WorkflowError as exc:
             session_.rollback()
             flash(str(exc), "error")
     else:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from admin import create_app
 from admin.demo import DEMO_PASSWORD, load_demo
 from classifier import ModelStore, TopicModel, shipped_corpus
-from routing.db import Base, Database
-from routing.migrate import upgrade
+from routing.store.db import Base, Database
+from routing.store.migrate import upgrade
 
 from .helpers import unavailable
 

@@ -25,6 +25,8 @@ PACKAGES = {
 # before it (and itself).
 ROOMS = {
     "classifier": ["text", "ngrams", "estimators", "lean", "agency", "model"],
+    # routing's shared basics, then its rooms (see routing/__init__.py).
+    "routing": ["clock", "texts", "store", "dispatch", "flow", "reports"],
 }
 
 

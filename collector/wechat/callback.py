@@ -23,7 +23,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from routing.clock import now
-from routing.places import valid_coordinates
+from routing.dispatch.places import valid_coordinates
 
 from ..context import db_session, services
 from ..web import status_url

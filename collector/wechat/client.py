@@ -15,8 +15,8 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
-from routing.db import Database
-from routing.models import SharedValue
+from routing.store.db import Database
+from routing.store.configuration import SharedValue
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
 

@@ -23,25 +23,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from classifier import Classifier
 from classifier.similar import fingerprint
-from routing import workflow
-from routing.jobs import enqueue
-from routing.matters import index_ticket
-from routing.models import Attachment, Deputy, Message, Status, Ticket
-from routing.tickets import (
-    Inbound,
-    Labels,
-    Location,
-    Received,
-    TicketIds,
-    add_message,
-    locate,
-    open_received,
-    open_ticket,
-    received_values,
-    received_when,
-    relabel,
-    tickets_of_sender,
-)
+from routing.flow import ratings, steps, workflow
+from routing.dispatch import rules
+from routing.store.jobs import enqueue
+from routing.dispatch.matters import index_ticket
+from routing.store.tickets import Attachment, Message, Status, Ticket
+from routing.store.deputies import Deputy
+from routing.flow.inbound import Inbound, Labels, Location
+from routing.flow.received import Received, TicketIds, open_received, received_values, received_when
+from routing.flow.tickets import add_message, locate, open_ticket, relabel
+from routing.flow.lookup import tickets_of_sender
 
 from ..deputies import BIND_COMMAND, bind_wechat, deputy_of_wechat, record_wechat_submission
 from ..intake import CLASSIFY, read, read_later, with_place_of_location
@@ -49,7 +40,7 @@ from ..intake import CLASSIFY, read, read_later, with_place_of_location
 CHANNEL = "wechat"
 NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
 QUERY = {"查询", "查进度", "进度", "我的工单"}
-RATING_WORDS = {label: rating for rating, label in workflow.RATINGS.items()}
+RATING_WORDS = {label: rating for rating, label in ratings.RATINGS.items()}
 TICKET_NUMBER = re.compile(r"^\s*(\d{14,})\s*$")
 MEDIA_TYPES = {"image", "voice", "video", "shortvideo"}
 
@@ -394,10 +385,10 @@ def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
 
 def _rate(session: Session, sender: str, rating: str, now: datetime) -> str:
     """满意 / 基本满意 / 不满意 sent on WeChat rates the sender's latest answered ticket."""
-    ticket = next((t for t in tickets_of_sender(session, CHANNEL, sender) if workflow.awaiting_rating(t)), None)
+    ticket = next((t for t in tickets_of_sender(session, CHANNEL, sender) if steps.awaiting_rating(t)), None)
     if ticket is None:
         return "您没有等待评价的工单。发送“查询”可以查看您反映的问题。"
-    workflow.rate(session, ticket, now, rating)
+    ratings.rate(session, ticket, now, rating)
     if rating == "unsatisfied":
         return f"已收到您的意见，工单 {ticket.number} 将由{ticket.agency.name}重新办理。"
     return f"感谢您对工单 {ticket.number} 的评价。"
@@ -438,7 +429,7 @@ def current_matter(session: Session, sender: str, now: datetime, window: timedel
         if message.payload.get("command") == "new":
             return None
         if message.ticket is not None:
-            return message.ticket if message.ticket.status in workflow.OPEN else None
+            return message.ticket if message.ticket.status in rules.OPEN else None
     return None  # only events and queries lately
 
 
@@ -559,7 +550,7 @@ def _status_reply(session: Session, sender: str, content: str, settings: Setting
     lines = ["您的工单："]
     for t in tickets:
         line = f"· {t.number}  {t.status.label}"
-        if agency := workflow.answering_agency(t):
+        if agency := steps.answering_agency(t):
             line += f"  {agency.name}"
         if t.answer:
             line += f"\n  答复：{t.answer[:120]}"

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from routing.jobs import Permanent
-from routing.models import Attachment, Message
+from routing.store.jobs import Permanent
+from routing.store.tickets import Attachment, Message
 
 from .. import transcription
 

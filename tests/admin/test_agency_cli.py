@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from classifier import ModelStore
-from routing.models import HistoricalTicket
+from routing.store.tickets import HistoricalTicket
 
 PLACES = ("西湖区", "拱墅区", "滨江区")
 TEMPLATES = {

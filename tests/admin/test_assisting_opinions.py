@@ -10,12 +10,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from collector.deputies import DeputyInput, deputy_of, submit
-from routing import workflow
-from routing.assisting import opinion_due, opinion_dues
+from routing.flow import workflow
+from routing.flow.assisting import opinion_due, opinion_dues
 from routing.clock import now
-from routing.deadlines import add_months, load_calendar, months_later
-from routing.escalation import Level
-from routing.models import Agency, User
+from routing.flow.deadlines import add_months, load_calendar, months_later
+from routing.flow.escalation import Level
+from routing.store.people import Agency, User
 
 from ..conftest import post_form
 from ..helpers import agency_login, fixed_reading, ticket as reload

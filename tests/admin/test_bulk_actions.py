@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from routing.models import Agency, Status
+from routing.store.people import Agency
+from routing.store.tickets import Status
 
 from ..conftest import post_form
 from ..helpers import agency_login, ticket

@@ -7,16 +7,10 @@ import json
 
 from sqlalchemy import func, select
 
-from routing.models import (
-    Agency,
-    District,
-    HistoricalTicket,
-    RoutingRule,
-    Station,
-    Street,
-    Ticket,
-    User,
-)
+from routing.store.people import Agency, User
+from routing.store.areas import District, Station, Street
+from routing.store.tickets import HistoricalTicket, Ticket
+from routing.store.configuration import RoutingRule
 
 HANGZHOU = {"上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区", "富阳区", "临安区", "桐庐县", "淳安县", "建德市"}
 
@@ -92,8 +86,8 @@ def test_train_explains_a_bad_file(runner, tmp_path):
 def test_an_administrator_enters_next_years_holidays_and_deadlines_follow(runner, session):
     from datetime import datetime
 
-    from routing.deadlines import compute_deadlines
-    from routing.models import Kind, Urgency
+    from routing.flow.deadlines import compute_deadlines
+    from routing.store.tickets import Kind, Urgency
 
     before = runner.invoke(args=["calendar", "show", "2027"])
     assert before.exit_code == 0 and "暂按周一至周五" in before.output

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from collector.deputies import DeputyInput, deputy_of, submit
-from routing import workflow
+from routing.flow import ratings, suggestions, workflow
 from routing.clock import now
-from routing.deputy_stats import suggestion_scores, total
-from routing.models import Agency, User
+from routing.reports.deputy_stats import suggestion_scores, total
+from routing.store.people import Agency, User
 
 from ..helpers import agency_login, fixed_reading
 
@@ -56,10 +56,10 @@ def the_year(session):
     def handle(ticket, staff, *, consult: bool, rating: str | None) -> None:
         workflow.accept(session, ticket, staff, at)
         if consult:
-            workflow.consult(session, ticket, staff, at, held_on=at.date(), way="当面", note="现场查看")
+            suggestions.consult(session, ticket, staff, at, held_on=at.date(), way="当面", note="现场查看")
         workflow.answer(session, ticket, staff, at, "已研究，将逐步解决。", grade="B")
         if rating:
-            workflow.rate_by_deputy(session, ticket, deputy.user, at, rating, "理由")
+            ratings.rate_by_deputy(session, ticket, deputy.user, at, rating, "理由")
 
     a_staff, b_staff = staff_of(session, lead), staff_of(session, traffic)
     handle(a1, a_staff, consult=True, rating="satisfied")

@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from admin.demo import DEMO_PASSWORD
 from collector.deputies import DeputyInput, deputy_of, register, submit
-from routing import workflow
+from routing.flow import ratings, steps, suggestions, workflow
 from routing.clock import now
-from routing.deadlines import add_months, load_calendar, months_later
-from routing.models import DeputySubmission, Kind, Status, User
+from routing.flow.deadlines import add_months, load_calendar, months_later
+from routing.store.deputies import DeputySubmission
+from routing.store.tickets import Kind, Status
+from routing.store.people import User
 
 from ..conftest import post_form
 from ..helpers import agency_login, fixed_reading, ticket as reload
@@ -41,7 +43,7 @@ def test_an_agency_consults_the_deputy_and_grades_its_answer(client, auth, demo)
     post_form(client, f"{page}/answer", {"answer": "已会同公交集团研究，明年增设站台。", "grade": "B"}, page=page)
     ticket = reload(demo, number)
     assert ticket.status is Status.ANSWERED
-    assert workflow.answer_grade(ticket) == "B" and workflow.consultations(ticket)[0].detail["way"] == "当面"
+    assert suggestions.answer_grade(ticket) == "B" and suggestions.consultations(ticket)[0].detail["way"] == "当面"
 
     auth.logout()
     auth.login("deputy")
@@ -55,15 +57,15 @@ def test_consultation_is_for_suggestions_and_never_dated_ahead(demo):
     complaint = submit(demo, deputy, DeputyInput(text="文新街道路灯坏了很多天了"), fixed_reading, at)
     staff = demo.scalar(select(User).where(User.username == agency_login(demo, complaint.agency)))
     workflow.accept(demo, complaint, staff, at)
-    with pytest.raises(workflow.WorkflowError, match="只有代表建议"):
-        workflow.consult(demo, complaint, staff, at, held_on=at.date(), way="电话", note="电话沟通")
+    with pytest.raises(steps.WorkflowError, match="只有代表建议"):
+        suggestions.consult(demo, complaint, staff, at, held_on=at.date(), way="电话", note="电话沟通")
     suggestion = submit(demo, deputy, DeputyInput(text=SUGGESTION, mode="suggestion"), fixed_reading, at)
     workflow.accept(demo, suggestion, staff, at)
-    with pytest.raises(workflow.WorkflowError, match="不能晚于今天"):
-        workflow.consult(demo, suggestion, staff, at, held_on=at.date() + timedelta(days=1), way="电话", note="沟通")
-    with pytest.raises(workflow.WorkflowError, match="面商方式"):
-        workflow.consult(demo, suggestion, staff, at, held_on=at.date(), way="飞鸽传书", note="沟通")
-    with pytest.raises(workflow.WorkflowError, match="A、B 或 C"):
+    with pytest.raises(steps.WorkflowError, match="不能晚于今天"):
+        suggestions.consult(demo, suggestion, staff, at, held_on=at.date() + timedelta(days=1), way="电话", note="沟通")
+    with pytest.raises(steps.WorkflowError, match="面商方式"):
+        suggestions.consult(demo, suggestion, staff, at, held_on=at.date(), way="飞鸽传书", note="沟通")
+    with pytest.raises(steps.WorkflowError, match="A、B 或 C"):
         workflow.answer(demo, suggestion, staff, at, "研究中", grade="D")
 
 
@@ -127,5 +129,5 @@ def test_only_the_deputy_who_raised_it_rates_and_only_a_suggestion(client, auth,
     staff = demo.scalar(select(User).where(User.username == agency_login(demo, complaint.agency)))
     workflow.accept(demo, complaint, staff, now())
     workflow.answer(demo, complaint, staff, now(), "已修复。")
-    with pytest.raises(workflow.WorkflowError, match="只用于代表建议"):
-        workflow.rate_by_deputy(demo, complaint, deputy.user, now(), "satisfied")
+    with pytest.raises(steps.WorkflowError, match="只用于代表建议"):
+        ratings.rate_by_deputy(demo, complaint, deputy.user, now(), "satisfied")

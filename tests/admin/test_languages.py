@@ -10,7 +10,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from routing.models import User
+from routing.store.people import User
 
 from ..conftest import post_form
 from ..helpers import agency_login, ticket

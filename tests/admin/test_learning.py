@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from classifier import ModelStore
 from classifier.learning import is_held_out
-from routing.models import Correction
+from routing.store.tickets import Correction
 
 from ..conftest import post_form
 from .test_flow import submit_on_the_station_page

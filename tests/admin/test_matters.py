@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from routing import workflow
-from routing.models import MatterTerm, Ticket, User
+from routing.flow import steps
+from routing.store.tickets import MatterTerm, Ticket
+from routing.store.people import User
 
 from ..conftest import post_form
 from ..helpers import ticket
@@ -89,7 +90,7 @@ def test_a_duplicate_is_found_among_a_year_of_open_tickets_but_not_older_or_clos
     raised_days_ago(demo, older, 400)
     auth.login("dispatcher")
     invalid = ticket(demo, closed)
-    workflow.transition(demo, invalid, "invalidate", demo.scalar(select(User).where(User.username == "dispatcher")),
+    steps.transition(demo, invalid, "invalidate", demo.scalar(select(User).where(User.username == "dispatcher")),
                         invalid.created_at, reason="测试")
     demo.commit()
     new, _ = submit_on_the_station_page(client, demo, "大关路的路灯还是不亮，米市巷街道这边晚上走路很危险。")

@@ -7,7 +7,8 @@ import re
 from sqlalchemy import func, select
 
 from routing.clock import now
-from routing.models import District, Status, Ticket
+from routing.store.areas import District
+from routing.store.tickets import Status, Ticket
 
 from ..helpers import agency_login, ticket
 from .test_flow import submit_on_the_station_page

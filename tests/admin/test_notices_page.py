@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
 
-from routing import workflow
+from routing.flow import steps
 from routing.clock import now
-from routing.jobs import FAILED, Job, enqueue
-from routing.models import Ticket
-from routing.tickets import Inbound, Labels, open_ticket
+from routing.store.jobs import FAILED, enqueue
+from routing.store.tickets import Ticket
+from routing.flow.inbound import Inbound, Labels
+from routing.flow.tickets import open_ticket
 
 
 def notices(session) -> tuple[Ticket, Ticket]:
@@ -21,10 +21,10 @@ def notices(session) -> tuple[Ticket, Ticket]:
         for text, sender in (("小区电梯坏了三个星期没人修。", "oWaiting"), ("路灯不亮。", "oGone"))
     ]
     session.flush()
-    waiting = enqueue(session, workflow.NOTIFY_RESIDENT, {"ticket_id": tickets[0].id, "action": "accept"}, now())
+    waiting = enqueue(session, steps.NOTIFY_RESIDENT, {"ticket_id": tickets[0].id, "action": "accept"}, now())
     waiting.attempts, waiting.run_after = 12, now() + timedelta(minutes=30)
     waiting.last_error = "WeChatClientException: Error code: None, message: None (HTTP 502)"
-    failed = enqueue(session, workflow.NOTIFY_RESIDENT, {"ticket_id": tickets[1].id, "action": "answer"}, now())
+    failed = enqueue(session, steps.NOTIFY_RESIDENT, {"ticket_id": tickets[1].id, "action": "answer"}, now())
     failed.attempts, failed.status, failed.finished_at = 1, FAILED, now()
     failed.last_error = "Permanent: 微信拒绝发送（43004，对方未关注公众号）：require subscribe"
     session.commit()

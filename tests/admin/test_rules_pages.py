@@ -8,19 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from routing.models import (
-    Agency,
-    CalendarOverride,
-    ConfigChange,
-    DeadlinePolicy,
-    Kind,
-    Message,
-    RoutingRule,
-    Status,
-    Ticket,
-    TicketEvent,
-    Urgency,
-)
+from routing.store.people import Agency
+from routing.store.configuration import CalendarOverride, ConfigChange, DeadlinePolicy, RoutingRule
+from routing.store.tickets import Kind, Message, Status, Ticket, TicketEvent, Urgency
 
 from ..conftest import post_form
 from ..helpers import agency_login, ticket

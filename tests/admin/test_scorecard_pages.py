@@ -1,6 +1,6 @@
 """The scorecards page and its exports: who sees what, and files that read back.
 
-The figures are March 2026's hand-counted set (tests/routing/test_scorecard.py),
+The figures are March 2026's hand-counted set (tests/routing/reports/test_scorecard.py),
 read today: C, F and G are still overdue.
 """
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from admin import create_app
 from admin.security import LAST_SEEN
 from admin.settings import from_environment
-from routing.models import Agency
+from routing.store.people import Agency
 
 from ..conftest import post_form
 from ..helpers import agency_login, ticket

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from admin.demo import DEMO_PASSWORD
-from routing.models import User
+from routing.store.people import User
 
 from ..conftest import AuthActions, post_form
 

@@ -9,9 +9,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from routing.jobs import run_pending
+from routing.store.workers import run_pending
 from routing.clock import now as city_now
-from routing.models import Status, Ticket, Transcription
+from routing.store.tickets import Status, Ticket, Transcription
 
 from ..conftest import post_form
 

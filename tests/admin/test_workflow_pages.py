@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from routing.models import Status
+from routing.store.tickets import Status
 
 from ..conftest import post_form
 from ..helpers import agency_login, ticket

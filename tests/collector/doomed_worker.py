@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 
 from routing.clock import now
-from routing.db import Database
-from routing.jobs import claim
+from routing.store.db import Database
+from routing.store.jobs import claim
 
 
 def claim_and_hang(url: str) -> None:

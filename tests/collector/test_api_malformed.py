@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from routing.models import Message, Ticket
+from routing.store.tickets import Message, Ticket
 
 from .test_api import COMPLAINT, count
 

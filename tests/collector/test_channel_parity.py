@@ -14,9 +14,13 @@ from sqlalchemy import select
 
 from collector.intake import CLASSIFY, read_later
 from routing.clock import now as city_now
-from routing.jobs import run_pending
-from routing.models import Agency, RoutingRule, Status, Street, Ticket
-from routing.tickets import Inbound, open_ticket
+from routing.store.workers import run_pending
+from routing.store.people import Agency
+from routing.store.configuration import RoutingRule
+from routing.store.tickets import Status, Ticket
+from routing.store.areas import Street
+from routing.flow.inbound import Inbound
+from routing.flow.tickets import open_ticket
 
 from ..conftest import AuthActions, post_form
 # The WeChat channel configured against the fake API, as in the callback's own tests.

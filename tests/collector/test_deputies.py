@@ -10,22 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from routing.jobs import Job
-from routing.models import (
-    Attachment,
-    DeputyLevel,
-    DeputySubmission,
-    Kind,
-    Station,
-    Status,
-    Ticket,
-    Transcription,
-    User,
-)
+from routing.store.jobs import Job
+from routing.store.tickets import Attachment, Kind, Status, Ticket, Transcription
+from routing.store.deputies import DeputyLevel, DeputySubmission
+from routing.store.areas import Station
+from routing.store.people import User
 from collector.deputies import register
 
 from ..conftest import post_form
-from ..helpers import agency_login, ticket as reload
+from ..helpers import ticket as reload
 
 COMPLAINT = "西湖区文新街道某小区门口的路灯坏了两个星期，晚上一片漆黑，老人出门很不安全。"
 SUGGESTION = "建议在西湖区文新街道学院路增设公交站台，方便周边居民出行。"
@@ -202,6 +195,6 @@ def test_deputies_are_added_on_the_command_line(runner, demo):
     assert user.role.value == "deputy"
     result = runner.invoke(args=["deputy", "add", "zhao", "--name", "赵代表", "--level", "省", "--station", "没有的站"])
     assert result.exit_code != 0 and "没有这些联络站" in result.output
-    from routing.models import Deputy
+    from routing.store.deputies import Deputy
 
     assert demo.scalar(select(Deputy).where(Deputy.user_id == user.id)).level is DeputyLevel.PROVINCE

@@ -8,10 +8,12 @@ from sqlalchemy import select
 
 from admin.demo import DEMO_PASSWORD
 from collector.deputies import DeputyInput, deputy_of, register, submit
-from routing import workflow
+from routing.flow import workflow
 from routing.clock import now
-from routing.jobs import run_pending
-from routing.models import DeputyNotice, Status, User
+from routing.store.workers import run_pending
+from routing.store.deputies import DeputyNotice
+from routing.store.tickets import Status
+from routing.store.people import User
 
 from ..conftest import post_form
 from ..helpers import agency_login, fixed_reading, ticket as reload

@@ -9,11 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from collector.deputies import DeputyInput, deputy_of, submit
-from routing import workflow
+from routing.flow import steps, workflow
 from routing.clock import now as city_now
-from routing.escalation import send_reminders
-from routing.jobs import Job, run_pending
-from routing.models import DeputyNotice, Ticket, User
+from routing.flow.escalation import send_reminders
+from routing.store.jobs import Job
+from routing.store.workers import run_pending
+from routing.store.deputies import DeputyNotice
+from routing.store.tickets import Ticket
+from routing.store.people import User
 
 from ..helpers import agency_login, fixed_reading
 from .test_wechat import app_config, fake  # noqa: F401  (the same official account, faked)
@@ -50,7 +53,7 @@ def test_an_answer_reaches_a_bound_deputy_on_wechat_and_in_the_portal_once(app, 
     workflow.accept(demo, ticket, staff, at)
     workflow.answer(demo, ticket, staff, at, "已会同公交集团研究，明年增设站台。", grade="B")
     # The same news enqueued again (a retried request) is the same job.
-    workflow.notify_deputy(demo, ticket, "answer", at.isoformat(), at)
+    steps.notify_deputy(demo, ticket, "answer", at.isoformat(), at)
     demo.commit()
 
     run_jobs(app)
@@ -77,10 +80,10 @@ def test_a_job_run_again_tells_nobody_twice(app, demo, fake):
     workflow.accept(demo, ticket, staff, at)
     workflow.answer(demo, ticket, staff, at, "已答复。", grade="A")
     demo.commit()
-    job = demo.scalar(select(Job).where(Job.kind == workflow.NOTIFY_DEPUTY))
+    job = demo.scalar(select(Job).where(Job.kind == steps.NOTIFY_DEPUTY))
     run_jobs(app)
     # As a worker whose lease ran out would run it, after the first one finished.
-    app.extensions["tingjian"].jobs.handlers[workflow.NOTIFY_DEPUTY](demo, dict(job.payload), at)
+    app.extensions["tingjian"].jobs.handlers[steps.NOTIFY_DEPUTY](demo, dict(job.payload), at)
     assert len(notices(demo)) == 1
     assert len([m for m in fake.fake.sent if m["touser"] == DEPUTY_OPENID]) == 1
 
@@ -106,9 +109,9 @@ def test_tickets_no_deputy_raised_make_no_deputy_jobs(demo):
     at = city_now()
     ticket, staff = raise_suggestion(demo, at)
     demo.commit()
-    workflow.notify_deputy(demo, ticket, "answer", "x", at)
+    steps.notify_deputy(demo, ticket, "answer", "x", at)
     residents = demo.scalars(select(Ticket).where(Ticket.id != ticket.id)).all()
     assert residents
     for other in residents:
-        workflow.notify_deputy(demo, other, "answer", "x", at)
-    assert demo.scalar(select(func.count()).select_from(Job).where(Job.kind == workflow.NOTIFY_DEPUTY)) == 1
+        steps.notify_deputy(demo, other, "answer", "x", at)
+    assert demo.scalar(select(func.count()).select_from(Job).where(Job.kind == steps.NOTIFY_DEPUTY)) == 1

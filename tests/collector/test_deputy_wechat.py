@@ -12,7 +12,8 @@ from wechatpy import parse_message
 
 from collector.wechat.intake import Settings, receive
 from routing.clock import now as city_now
-from routing.models import Deputy, DeputySubmission, Ticket
+from routing.store.deputies import Deputy, DeputySubmission
+from routing.store.tickets import Ticket
 
 from ..conftest import post_form
 

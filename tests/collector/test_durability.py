@@ -19,8 +19,9 @@ import requests
 from sqlalchemy import func, select
 
 from routing.clock import now as city_now
-from routing.jobs import DONE, Job, Registry, enqueue, run_pending
-from routing.models import Message
+from routing.store.jobs import DONE, Job, Registry, enqueue
+from routing.store.workers import run_pending
+from routing.store.tickets import Message
 
 from .doomed_worker import claim_and_hang
 from .test_wechat import APPID, AES_KEY, TOKEN, post, xml  # noqa: F401  (the same signing rules)

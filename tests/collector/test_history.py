@@ -10,7 +10,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from collector.history import HistoryImportError, import_history
-from routing.models import Agency, HistoricalTicket
+from routing.store.people import Agency
+from routing.store.tickets import HistoricalTicket
 
 NOW = datetime(2026, 11, 26, 9, 0)
 

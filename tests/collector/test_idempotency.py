@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 import collector.api
 import collector.intake
-from routing.api_clients import issue_key
-from routing.idempotency import MAX_CALLER, IdempotencyKey, body_hash, forget_expired, request_of
-from routing.models import Message, Ticket
+from routing.store.api_clients import issue_key
+from routing.store.idempotency import MAX_CALLER, IdempotencyKey, body_hash, forget_expired, request_of
+from routing.store.tickets import Message, Ticket
 
 LAMP = "西湖区文新街道竞舟路的路灯坏了一个多星期，晚上很黑，请尽快修好。"
 PARKING = "西湖区文新街道的小区物业擅自上调停车费，每月涨到三百元，业主们都不同意，请有关部门调查处理。"

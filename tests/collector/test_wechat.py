@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from routing import workflow
+from routing.flow import workflow
 from routing.clock import now as city_now
-from routing.jobs import Job, run_pending
-from routing.models import Attachment, Message, Status, Ticket, User
+from routing.store.jobs import Job
+from routing.store.workers import run_pending
+from routing.store.tickets import Attachment, Message, Status, Ticket
+from routing.store.people import User
 
 from ..helpers import agency_login
 from .fake_wechat import FakeWeChat, FakeWeChatServer
@@ -210,7 +212,7 @@ def test_the_answer_comes_at_once_and_the_classifier_reads_the_ticket_in_a_job(c
 
 
 def test_a_ticket_left_unread_reaches_the_dispatcher(client, demo):
-    from routing.tickets import CLASSIFY_GRACE, triage_queue
+    from routing.reports.queues import CLASSIFY_GRACE, triage_queue
 
     post(client, xml("text", 1502, Content=COMPLAINT))
     ticket = demo.scalar(select(Ticket).where(Ticket.channel == "wechat"))

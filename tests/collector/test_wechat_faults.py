@@ -17,8 +17,8 @@ from wechatpy import parse_message
 
 from collector.wechat.intake import Settings, answer_at_once
 from routing.clock import now as city_now
-from routing.jobs import run_pending
-from routing.models import Message, Ticket
+from routing.store.workers import run_pending
+from routing.store.tickets import Message, Ticket
 
 from .test_wechat import COMPLAINT, app_config, fake, post, reply_text, stored, xml  # noqa: F401 - fixtures
 from .test_wechat_quick import OTHER, deliver_together

@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from collector.wechat import callback as callback_view
 from collector.wechat.lane import QuickLane
-from routing.models import Message, Ticket
+from routing.store.tickets import Message, Ticket
 
 from .test_wechat import COMPLAINT, app_config, fake, post, reply_text, stored, xml  # noqa: F401 - fixtures
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from routing.models import Message, Ticket
+from routing.store.tickets import Message, Ticket
 
 from .test_wechat import COMPLAINT, OPENID, app_config, fake, post, stored, xml  # noqa: F401 (fixtures)
 

@@ -11,9 +11,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from wechatpy import parse_message
 
-from routing.jobs import Job
-from routing.models import Message, Status, Ticket, TicketEvent
-from routing.tickets import CODE_LENGTH, Inbound, open_ticket
+from routing.store.jobs import Job
+from routing.store.tickets import Message, Status, Ticket, TicketEvent
+from routing.flow.inbound import CODE_LENGTH, Inbound
+from routing.flow.tickets import open_ticket
 
 from .test_wechat import COMPLAINT, app_config, fake, post, reply_text, stored, xml  # noqa: F401 - fixtures
 

@@ -1,0 +1,93 @@
+"""Finding a ticket from outside (查询): by its number, by the resident's
+lookup code, a sender's recent tickets, and the public status with no
+personal data in it.
+"""
+
+from __future__ import annotations
+import hmac
+from datetime import datetime
+from typing import Any
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from routing.flow import steps
+from routing.store.tickets import Message, Ticket, TicketEvent
+
+
+def tickets_of_sender(session: Session, channel: str, sender: str, limit: int = 5) -> list[Ticket]:
+    """A resident's own tickets on a channel, newest first."""
+    theirs = select(Message.ticket_id).where(Message.channel == channel, Message.sender == sender)
+    query = select(Ticket).where(Ticket.id.in_(theirs)).order_by(Ticket.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def find_by_number(session: Session, number: str) -> Ticket | None:
+    # A number is digits: anything else (a NUL, which PostgreSQL refuses in a
+    # query, or a page of text) names no ticket, without asking the database.
+    if not (number.isascii() and number.isdigit() and len(number) <= 20):
+        return None
+    return session.scalar(select(Ticket).where(Ticket.number == number))
+
+
+def find_for_resident(session: Session, number: str, code: str | None) -> Ticket | None:
+    """The ticket if the lookup code matches; None otherwise, saying nothing of
+    whether the number exists."""
+    ticket = find_by_number(session, (number or "").strip())
+    given = (code or "").strip().upper()
+    # Bytes, not str: compare_digest refuses a str with non-ASCII characters, and a
+    # code typed (or forged) with one must be a wrong code, not a crash.
+    if ticket is None or not given or not hmac.compare_digest(ticket.code.encode(), given.encode()):
+        return None
+    return ticket
+
+
+def public_status(ticket: Ticket) -> dict[str, Any]:
+    """What a resident may see of a ticket: no personal data, no staff names."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "ticket": ticket.number,
+        "status": ticket.status.value,
+        "status_label": ticket.status.label,
+        "kind": ticket.kind.value,
+        "topic": ticket.topic,
+        "subtopic": ticket.subtopic,
+        # A merged ticket's resident is answered by the agency of the ticket it joined.
+        "agency": agency.name if (agency := steps.answering_agency(ticket)) else None,
+        "district": ticket.district.name if ticket.district else None,
+        "created_at": iso(ticket.created_at),
+        "accept_by": iso(ticket.accept_by),
+        "answer_by": iso(ticket.answer_by),
+        "accepted_at": iso(ticket.accepted_at),
+        "answered_at": iso(ticket.answered_at),
+        "answer": ticket.answer,
+        "rating": ticket.rating,
+        "timeline": [
+            {"at": iso(e.at), "action": e.action, "status": e.to_status, "note": _public_note(e)}
+            for e in ticket.events
+            if e.action in PUBLIC_ACTIONS
+        ],
+    }
+PUBLIC_ACTIONS = {
+    "create", "assign", "reassign", "accept", "answer", "return", "triage", "ask_resident", "resume",
+    "approve_extension", "answer_merged", "merge", "rate", "close", "reopen", "invalidate",
+}
+
+
+def _public_note(event: TicketEvent) -> str | None:
+    """What an event says to the resident: the agency's question, the new
+    deadline, the ticket it was merged into — never a staff member's name."""
+    detail = event.detail or {}
+    if event.action == "ask_resident":
+        return event.reason
+    if event.action == "approve_extension":
+        return f"答复时限延至 {detail.get('until', '')[:10]}"
+    if event.action == "merge":
+        return f"与工单 {detail.get('into')} 合并办理"
+    if event.action == "rate":
+        return detail.get("label")
+    return None

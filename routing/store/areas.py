@@ -1,0 +1,53 @@
+"""Where (区划与联络站): districts, streets and the liaison stations residents
+and deputies use.
+"""
+
+from __future__ import annotations
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from routing.store.db import Base
+
+
+class District(Base):
+    """区县: one of the city's county-level divisions."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+
+    streets: Mapped[list[Street]] = relationship(back_populates="district", order_by="Street.name")
+
+
+class Street(Base):
+    """街道 / 乡镇: the level below a district."""
+
+    __tablename__ = "street"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    name: Mapped[str] = mapped_column(String(32))
+
+    district: Mapped[District] = relationship(back_populates="streets")
+
+
+class Station(Base):
+    """代表联络站: a liaison station where deputies meet constituents."""
+
+    __tablename__ = "station"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    district: Mapped[District] = relationship()
+    street: Mapped[Street | None] = relationship()

@@ -1,0 +1,108 @@
+"""Who acts (单位与人员): agencies, staff accounts with their roles, and the
+programs that call the API with a key of their own.
+"""
+
+from __future__ import annotations
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+from routing.store.db import Base, enum_column
+
+if TYPE_CHECKING:  # relationships name these; the mapper finds them by name
+    from routing.store.areas import District, Street
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"  # 分拨员 (liaison office / hotline centre)
+    AGENCY = "agency"  # 承办单位工作人员, bound to one agency
+    DEPUTY = "deputy"  # 人大代表
+
+    @property
+    def label(self) -> str:
+        return {"admin": "管理员", "dispatcher": "分拨员", "agency": "承办单位", "deputy": "人大代表"}[
+            self.value
+        ]
+
+
+class Agency(Base):
+    """承办单位: a body that must answer tickets."""
+
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # Where its writ runs: none for a municipal bureau, a district for a district
+    # government, a street for a street office.
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 上级督办单位: receives the notices (通报) when this agency stays overdue —
+    # a district government for its street offices, the municipal government
+    # office for bureaus. None: the dispatcher centre alone follows it up.
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+
+    district: Mapped[District | None] = relationship()
+    street: Mapped[Street | None] = relationship()
+    supervisor: Mapped[Agency | None] = relationship(remote_side=[id])
+
+
+class User(Base):
+    """A member of staff, a deputy, or an administrator."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language of the pages for this person: "zh" (Simplified Chinese) or "en".
+    locale: Mapped[str] = mapped_column(String(10), default="zh", server_default="zh")
+    # Every session carries the version it was opened under; bumping it ends
+    # them all on the server, also a session cookie someone kept.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    agency: Mapped[Agency | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Log this person out everywhere (on logout and a new password; a
+        deactivated account is refused at every request anyway)."""
+        self.session_version = (self.session_version or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def label(self) -> str:
+        return f"{self.display_name}（{self.role.label}）"
+
+
+class ApiClient(Base):
+    """接口调用方: a program that calls the JSON API with its own key (a
+    hotline system, a district's app). Only the key's SHA-256 is kept: the key
+    is shown once, when issued. Its requests are counted against its own rate
+    limit instead of the address it shares with others."""
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
