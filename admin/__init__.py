@@ -7,20 +7,20 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
-from flask_wtf.csrf import CSRFProtect
 from flask_limiter import RateLimitExceeded
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound, TooManyRequests
 
 import collector
 from classifier import LiveClassifier, ModelStore
 from collector.context import Services, install
-from routing.flow import escalation, sweep
 from routing.clock import now
-from routing.store.db import Database
-from routing.store.workers import Worker
-from routing.store.jobs import ensure_periodic
-from routing.texts import N_
+from routing.flow import escalation, sweep
 from routing.flow.steps import STEPS
+from routing.store.db import Database
+from routing.store.jobs import ensure_periodic
+from routing.store.workers import Worker
+from routing.texts import N_
 
 csrf = CSRFProtect()
 
@@ -28,7 +28,25 @@ csrf = CSRFProtect()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
-    from . import agency, auth, badges, cli, dashboard, deputy, desk, i18n, params, policies, reports, rules, scorecards, security, settings, ticket_list, transcribe
+    from . import (
+        agency,
+        auth,
+        badges,
+        cli,
+        dashboard,
+        deputy,
+        desk,
+        i18n,
+        params,
+        policies,
+        reports,
+        rules,
+        scorecards,
+        security,
+        settings,
+        ticket_list,
+        transcribe,
+    )
 
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = params.RowId  # before any route is added

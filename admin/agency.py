@@ -13,13 +13,13 @@ from wtforms import DateField, RadioField, SelectChoice, SelectField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
+from routing.clock import now
 from routing.flow import steps, suggestions, workflow
 from routing.flow.calendar import WorkingHours
-from routing.clock import now
 from routing.flow.escalation import latest_digests, open_escalations
+from routing.reports.queues import agency_queue, assisting_queue
 from routing.store.people import Role
 from routing.texts import N_
-from routing.reports.queues import agency_queue, assisting_queue
 
 from .auth import current_staff, roles_required
 from .views import carry_out, flash_errors, ticket_for

@@ -8,9 +8,9 @@ from flask import Flask, current_app, g
 
 from collector.context import db_session
 from routing.clock import now
-from routing.flow.deadlines import load_calendar
 from routing.flow.assisting import OpinionDue, opinion_due
 from routing.flow.calendar import WorkCalendar
+from routing.flow.deadlines import load_calendar
 from routing.flow.escalation import Level, warning_level
 from routing.store.people import Agency
 from routing.store.tickets import Ticket

@@ -13,8 +13,8 @@ from flask import Blueprint, Flask, abort, jsonify, render_template, request
 from flask_babel import gettext
 
 from collector.context import db_session
-from routing.reports import stats
 from routing.clock import now
+from routing.reports import stats
 from routing.store.people import Role, User
 
 from .auth import current_staff, roles_required

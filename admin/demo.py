@@ -20,12 +20,12 @@ from collector.deputies import add_deputy
 from collector.intake import submit
 from routing.clock import now
 from routing.flow.deadlines import default_policy
-from routing.store.people import Agency, Role, User
+from routing.flow.inbound import Inbound
+from routing.store.areas import District, Station, Street
 from routing.store.configuration import DeadlinePolicy, RoutingRule
 from routing.store.deputies import Deputy, DeputyLevel
-from routing.store.areas import District, Station, Street
+from routing.store.people import Agency, Role, User
 from routing.store.tickets import Kind, Ticket, Urgency
-from routing.flow.inbound import Inbound
 
 DEMO_PASSWORD = "tingjian-demo"
 

@@ -15,12 +15,12 @@ from collector import deputies
 from collector.context import db_session, services
 from collector.submissions import SubmissionError
 from collector.transcription import of_ticket
-from routing.flow import ratings, steps, suggestions
 from routing.clock import now
-from routing.store.deputies import Deputy
-from routing.store.tickets import Kind
-from routing.store.people import Role
+from routing.flow import ratings, steps, suggestions
 from routing.store.areas import Station
+from routing.store.deputies import Deputy
+from routing.store.people import Role
+from routing.store.tickets import Kind
 
 from .auth import current_staff, roles_required
 from .i18n import error_text

@@ -13,16 +13,16 @@ from wtforms.validators import DataRequired, Length, Optional
 from collector.context import db_session, services
 from collector.notify import pending_notices
 from collector.transcription import of_ticket as transcriptions_of
-from routing.flow import workflow
 from routing.clock import now
+from routing.flow import workflow
 from routing.flow.deadlines import load_calendar
 from routing.flow.escalation import count_open, open_escalations
-from routing.store.jobs import FAILED, QUEUED
-from routing.reports.stats import CHANNEL_LABELS
-from routing.store.people import Agency, Role
-from routing.texts import N_
 from routing.flow.lookup import find_by_number
 from routing.reports.queues import recent_tickets, triage_queue, urgent_unaccepted
+from routing.reports.stats import CHANNEL_LABELS
+from routing.store.jobs import FAILED, QUEUED
+from routing.store.people import Agency, Role
+from routing.texts import N_
 
 from .auth import current_staff, roles_required
 from .matters import HOT_LIMIT, hot_issues, possible_duplicates

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 

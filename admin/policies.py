@@ -14,7 +14,6 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from collector.context import db_session
-from routing.store.audit import changes
 from routing.clock import now
 from routing.flow.deadlines import (
     PolicyError,
@@ -27,14 +26,15 @@ from routing.flow.deadlines import (
     set_calendar_days,
     update_policy,
 )
+from routing.store.audit import changes
 from routing.store.tickets import Kind, Urgency
 from routing.texts import N_
 
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
-from .params import whole_number
 from .desk import DISPATCH
 from .i18n import error_text
+from .params import whole_number
 from .views import flash_errors
 
 bp = Blueprint("policies", __name__, url_prefix="/desk")

@@ -16,16 +16,16 @@ from sqlalchemy import select
 from collector.context import db_session
 from routing.clock import now
 from routing.reports.listing import TicketFilter, find_tickets
-from routing.store.people import Agency, Role
-from routing.store.areas import District
-from routing.store.tickets import Status
 from routing.reports.report import MonthlyReport, monthly_report, parse_month
 from routing.reports.stats import Scope
+from routing.store.areas import District
+from routing.store.people import Agency, Role
+from routing.store.tickets import Status
 
 from .auth import current_staff, roles_required
-from .params import id_arg
 from .i18n import error_text
 from .matters import POOL, hot_issues_among
+from .params import id_arg
 from .scorecards import COLUMNS, table
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -18,11 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from classifier import Prediction
 from collector.context import db_session, services
 from collector.intake import labels_from
-from routing.store.audit import changes
 from routing.clock import now
-from routing.store.people import Agency
-from routing.store.areas import District, Street
-from routing.store.configuration import RoutingRule
 from routing.dispatch.rules import (
     RuleError,
     RuleFields,
@@ -35,14 +31,18 @@ from routing.dispatch.rules import (
     save_rule,
     set_active,
 )
-from routing.texts import N_
 from routing.flow.tickets import case_for
+from routing.store.areas import District, Street
+from routing.store.audit import changes
+from routing.store.configuration import RoutingRule
+from routing.store.people import Agency
+from routing.texts import N_
 
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
-from .params import whole_number
 from .desk import DISPATCH, topic_choices
 from .i18n import error_text
+from .params import whole_number
 from .views import flash_errors
 
 bp = Blueprint("rules", __name__, url_prefix="/desk/rules")

@@ -21,14 +21,14 @@ from sqlalchemy import select
 
 from collector.context import db_session
 from routing.clock import now
-from routing.store.people import Agency, Role
 from routing.reports.deputy_stats import SuggestionScore, suggestion_scores, total
 from routing.reports.scorecard import AgencyScore, Scorecard, month_of, previous_month, quarter_of, scorecard
+from routing.store.people import Agency, Role
 from routing.texts import N_
 
 from .auth import current_staff, roles_required
-from .params import id_arg, plausible_date
 from .exports import CSV, XLSX, attachment, to_csv
+from .params import id_arg, plausible_date
 
 bp = Blueprint("scorecards", __name__)
 

@@ -16,7 +16,10 @@ from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
+from routing.clock import now
 from routing.flow import bulk
+from routing.flow.lookup import find_by_number
+from routing.flow.steps import DISPATCH, WorkflowError
 from routing.reports.listing import (
     PAGE_SIZE,
     SORT_KEYS,
@@ -27,14 +30,11 @@ from routing.reports.listing import (
     export_tickets,
     find_tickets,
 )
-from routing.clock import now
-from routing.store.people import Agency, Role
+from routing.reports.stats import CHANNEL_LABELS
 from routing.store.areas import District
+from routing.store.people import Agency, Role
 from routing.store.tickets import Status, Ticket
 from routing.texts import N_
-from routing.flow.lookup import find_by_number
-from routing.flow.steps import DISPATCH, WorkflowError
-from routing.reports.stats import CHANNEL_LABELS
 
 from .auth import current_staff, roles_required
 from .params import in_range, whole_number

@@ -13,8 +13,8 @@ from wtforms.validators import DataRequired, Length
 from collector import audio, transcription
 from collector.context import db_session, services
 from routing.clock import now
-from routing.store.tickets import Attachment, Transcription
 from routing.store.people import Role
+from routing.store.tickets import Attachment, Transcription
 
 from .auth import current_staff, roles_required
 

@@ -12,14 +12,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from collector.context import db_session
 from routing.clock import now
-from routing.store.tickets import Ticket
-from routing.store.people import User
 from routing.flow.lookup import find_by_number
-from routing.texts import N_
 from routing.flow.steps import WorkflowError, can_see
+from routing.store.people import User
+from routing.store.tickets import Ticket
+from routing.texts import N_
 
 from .i18n import error_text
-
 
 STALE = N_("这张工单刚刚被其他人处理过，请查看最新状态后再操作。")
 

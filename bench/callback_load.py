@@ -38,8 +38,9 @@ from wechatpy.crypto import WeChatCrypto
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from routing.store.tickets import Message, Status, Ticket
 from _database import fresh_database  # noqa: E402
+
+from routing.store.tickets import Message, Status, Ticket
 
 TOKEN, AES_KEY, APPID = "benchtoken", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wxbench0000000001"
 

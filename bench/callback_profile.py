@@ -30,16 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from callback_load import AES_KEY, APPID, TOKEN, database_cpu, named, signed_request  # noqa: E402
 from _database import fresh_database  # noqa: E402
+from callback_load import AES_KEY, APPID, TOKEN, database_cpu, named, signed_request  # noqa: E402
 from wechatpy.crypto import WeChatCrypto  # noqa: E402
 
 from admin import create_app  # noqa: E402
 from admin.demo import load_demo  # noqa: E402
 from classifier import ModelStore  # noqa: E402
 from routing.clock import now  # noqa: E402
-from routing.store.workers import run_pending
 from routing.store.migrate import upgrade
+from routing.store.workers import run_pending
 
 
 def top(profile: cProfile.Profile, limit: int) -> str:

@@ -24,15 +24,16 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _database import fresh_database  # noqa: E402
+
+from routing.dispatch.places import DISTRICT_CENTRES
 from routing.reports import stats
-from routing.store.db import Database
 from routing.reports.listing import TicketFilter, count_tickets, find_tickets
+from routing.store.areas import District
+from routing.store.db import Database
 from routing.store.migrate import upgrade
 from routing.store.people import Agency
-from routing.store.areas import District
 from routing.store.tickets import Status, Ticket
-from routing.dispatch.places import DISTRICT_CENTRES
-from _database import fresh_database  # noqa: E402
 
 TOPICS = ["城乡建设", "交通运输", "环境保护", "劳动和社会保障", "教育文体", "卫生计生",
           "商贸旅游", "公安政法", "民政", "农业农村", "政务服务", "其他"]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _database import fresh_database  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from routing.flow import escalation
@@ -31,7 +32,6 @@ from routing.store.db import Database
 from routing.store.migrate import upgrade
 from routing.store.people import Agency
 from routing.store.tickets import Kind, Status, Ticket, Urgency
-from _database import fresh_database  # noqa: E402
 
 START = datetime(2026, 1, 5, 9, 0)
 NOW = datetime(2026, 11, 26, 10, 0)

@@ -126,12 +126,12 @@ from admin.matters import (  # noqa: E402
 from classifier.similar import HOT, SIMILAR, fingerprint_matrix, fingerprints, hot_groups_of, vectors  # noqa: E402
 from classifier.text import normalise  # noqa: E402
 from routing.clock import now as city_now  # noqa: E402
-from routing.store.db import Database
 from routing.dispatch.matters import fingerprints_of, open_fingerprints_since, similar_open
-from routing.store.migrate import upgrade
-from routing.store.areas import District
-from routing.store.tickets import MatterTerm, Ticket
 from routing.dispatch.rules import OPEN
+from routing.store.areas import District
+from routing.store.db import Database
+from routing.store.migrate import upgrade
+from routing.store.tickets import MatterTerm, Ticket
 
 RESULTS = ROOT / "bench" / "results" / "matters_scale.json"
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35)

@@ -34,8 +34,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import accumulate
 from datetime import datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 import psycopg
@@ -47,16 +47,16 @@ sys.path.insert(0, str(ROOT))
 
 from admin.demo import Report, load_agencies, load_places, load_policies, load_users  # noqa: E402
 from classifier.place import Gazetteer  # noqa: E402
-from routing.flow.calendar import WorkCalendar
 from routing.clock import now as city_now  # noqa: E402
-from routing.store.db import Database
+from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import DEFAULT_POLICIES, add_months, load_calendar
+from routing.flow.sweep import close_unrated, make_sweep
+from routing.reports.overdue import overdue_tickets
+from routing.reports.scorecard import previous_month, quarter_of, scorecard
+from routing.store.db import Database
 from routing.store.migrate import upgrade
 from routing.store.people import Agency
 from routing.store.tickets import Kind, Ticket, TicketEvent, Urgency
-from routing.reports.overdue import overdue_tickets
-from routing.reports.scorecard import previous_month, quarter_of, scorecard
-from routing.flow.sweep import close_unrated, make_sweep
 
 TEXTS = (
     "小区物业擅自涨停车费，业主都不同意，请有关部门管一管。",

@@ -84,10 +84,10 @@ def main() -> None:
     from classifier import ModelStore
     from collector.intake import read
     from routing.clock import now as city_now
-    from routing.store.migrate import upgrade
-    from routing.store.tickets import Status
     from routing.flow.inbound import Inbound
     from routing.flow.tickets import open_ticket
+    from routing.store.migrate import upgrade
+    from routing.store.tickets import Status
 
     folder = Path(tempfile.mkdtemp(prefix="routing-share-"))
     url = fresh_database(folder)

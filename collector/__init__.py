@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from routing.store.jobs import Retry
 from routing.flow.steps import NOTIFY_DEPUTY, NOTIFY_RESIDENT
+from routing.store.jobs import Retry
 
 from .context import Services
 

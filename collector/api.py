@@ -16,10 +16,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter import RequestLimit
 from werkzeug.exceptions import HTTPException
 
-from routing.store.api_clients import find_client
 from routing.clock import now
-from routing.store.idempotency import MAX_KEY, KeyReused, request_of
 from routing.flow.lookup import public_status
+from routing.store.api_clients import find_client
+from routing.store.idempotency import MAX_KEY, KeyReused, request_of
 
 from .context import db_session, services
 from .intake import submit, submit_once

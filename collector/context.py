@@ -10,11 +10,11 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from classifier import LiveClassifier
+from routing.flow.inbound import Labels
+from routing.flow.received import TicketIds
 from routing.store.db import Database
 from routing.store.jobs import Registry
 from routing.store.workers import Worker
-from routing.flow.inbound import Labels
-from routing.flow.received import TicketIds
 
 from .intake import read
 

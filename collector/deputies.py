@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from routing.store.tickets import Attachment, Kind, Ticket
-from routing.store.deputies import Deputy, DeputyLevel, DeputyNotice, DeputyStation, DeputySubmission
-from routing.store.people import Role, User
-from routing.store.areas import Station
-from routing.texts import N_
 from routing.flow.inbound import Contact, Inbound, Labels, Location
 from routing.flow.tickets import open_ticket
+from routing.store.areas import Station
+from routing.store.deputies import Deputy, DeputyLevel, DeputyNotice, DeputyStation, DeputySubmission
+from routing.store.people import Role, User
+from routing.store.tickets import Attachment, Kind, Ticket
+from routing.texts import N_
 
 from . import audio, transcription
 from .submissions import MAX_LOCATION, MAX_TEXT, SubmissionError

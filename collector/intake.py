@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session, joinedload
 from classifier import Classifier, Prediction
 from classifier.similar import fingerprint, fingerprints
 from routing.dispatch.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
+from routing.dispatch.matters import count_unindexed, index_matters, unindexed_open
+from routing.flow.inbound import Inbound, Labels
+from routing.flow.tickets import open_ticket, relabel_many
 from routing.store.idempotency import DEFAULT_HOURS as DEFAULT_IDEMPOTENCY_HOURS
 from routing.store.idempotency import Request as IdempotentRequest
 from routing.store.idempotency import remember, remembered
 from routing.store.jobs import QUEUED, BatchHandler, Handler, Job, enqueue, next_slot
-from routing.dispatch.matters import count_unindexed, index_matters, unindexed_open
 from routing.store.tickets import Kind, Message, Status, Ticket, Urgency
-from routing.flow.inbound import Inbound, Labels
-from routing.flow.tickets import open_ticket, relabel_many
 
 DEFAULT_THRESHOLD = 0.5
 CLASSIFY = "intake.classify"

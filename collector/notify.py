@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.flow.escalation import DEADLINE_LABELS, DEADLINE_VERBS
-from routing.store.jobs import QUEUED, Job, effect
-from routing.store.deputies import DeputyNotice, DeputySubmission
-from routing.store.tickets import Ticket
 from routing.flow.steps import NOTIFY_DEPUTY, NOTIFY_RESIDENT, answering_agency, note
 from routing.flow.suggestions import SUGGESTION_GRADES, answer_grade
+from routing.store.deputies import DeputyNotice, DeputySubmission
+from routing.store.jobs import QUEUED, Job, effect
+from routing.store.tickets import Ticket
 
 MESSAGES = {
     "accept": "您反映的问题（工单 {number}）已由{agency}签收办理，答复时限 {answer_by}。",

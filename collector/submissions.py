@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.store.db import MAX_INTEGER
-from routing.store.areas import Station
-from routing.texts import DomainError
 from routing.flow.inbound import Contact, Inbound, Location, storable
+from routing.store.areas import Station
+from routing.store.db import MAX_INTEGER
+from routing.texts import DomainError
 
 MIN_TEXT = 5
 MAX_TEXT = 5000

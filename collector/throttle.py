@@ -16,8 +16,8 @@ from limits import RateLimitItem, parse_many
 from limits.strategies import RateLimiter
 from sqlalchemy.orm import Session
 
-from routing.store.tickets import Ticket
 from routing.flow.lookup import find_for_resident
+from routing.store.tickets import Ticket
 
 # The app's extension holding the throttles by name (set up by admin.security).
 FAILURES = "tingjian_failures"

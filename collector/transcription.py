@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from routing.flow import steps
-from routing.store.jobs import Handler, enqueue
-from routing.store.tickets import Attachment, Message, Ticket, Transcription
-from routing.store.people import User
 from routing.flow.inbound import Labels
 from routing.flow.tickets import relabel
+from routing.store.jobs import Handler, enqueue
+from routing.store.people import User
+from routing.store.tickets import Attachment, Message, Ticket, Transcription
 
 from . import audio
 

@@ -8,18 +8,30 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, abort, current_app, flash, has_request_context, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from routing.flow import ratings, steps
 from routing.clock import now
-from routing.store.areas import Station
+from routing.flow import ratings, steps
 from routing.flow.inbound import Contact, Inbound, Location
 from routing.flow.lookup import public_status
+from routing.store.areas import Station
 
 from .context import db_session, services
 from .intake import submit

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin.demo import DEMO_PASSWORD
+from routing.flow.inbound import Labels
 from routing.store.people import Agency, Role, User
 from routing.store.tickets import Ticket, TicketEvent, ticket_assist
-from routing.flow.inbound import Labels
 
 
 def agency_login(session: Session, agency: Agency, username: str | None = None) -> str:

@@ -91,3 +91,22 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path, monkeypatch):
     module.parent.mkdir(parents=True)
     module.write_text("def f():\n    from ..model import TopicModel\n", "utf-8")
     assert "classifier.model.TopicModel" in imported(module)
+
+
+def test_no_module_outside_the_migrations_is_longer_than_400_lines():
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for folder in (*PACKAGES, "tests", "bench")
+        for path in (ROOT / folder).rglob("*.py")
+        if "migrations" not in path.parts and (lines := len(path.read_text("utf-8").splitlines())) > 400
+    }
+    assert long == {}
+
+
+def test_every_module_of_routing_lives_in_a_room_or_is_a_shared_basic():
+    outside = {
+        module_name(path)
+        for path in sources("routing")
+        if len(module_name(path).split(".")) > 1 and module_name(path).split(".")[1] not in ROOMS["routing"]
+    }
+    assert outside == set()

@@ -27,7 +27,8 @@ from routing.dispatch.places import valid_coordinates
 
 from ..context import db_session, services
 from ..web import status_url
-from .intake import Settings, receive
+from .delivery import Settings
+from .intake import receive
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)

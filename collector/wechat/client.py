@@ -15,8 +15,8 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
-from routing.store.db import Database
 from routing.store.configuration import SharedValue
+from routing.store.db import Database
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
 

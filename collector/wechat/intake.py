@@ -1,98 +1,51 @@
 """WeChat intake: one parsed message in, one stored message and a reply out.
 
 Exactly once: a message is keyed by its MsgId, an event by its sender and
-time. A repeated delivery finds its first delivery and gets the same reply,
-stored with it. Messages from one sender close together join one ticket.
+time (``delivery``). A repeated delivery finds its first delivery and gets
+the same reply, stored with it. Messages from one sender close together join
+one ticket. What can be answered at once, before the ORM, is in ``quick``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Select, String, bindparam, exists, literal, or_, select, update
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from classifier import Classifier
 from classifier.similar import fingerprint
-from routing.flow import ratings, steps, workflow
 from routing.dispatch import rules
-from routing.store.jobs import enqueue
 from routing.dispatch.matters import index_ticket
-from routing.store.tickets import Attachment, Message, Status, Ticket
-from routing.store.deputies import Deputy
+from routing.flow import ratings, steps, workflow
 from routing.flow.inbound import Inbound, Labels, Location
-from routing.flow.received import Received, TicketIds, open_received, received_values, received_when
-from routing.flow.tickets import add_message, locate, open_ticket, relabel
 from routing.flow.lookup import tickets_of_sender
+from routing.flow.tickets import add_message, locate, open_ticket, relabel
+from routing.store.jobs import enqueue
+from routing.store.tickets import Attachment, Message, Status, Ticket
 
 from ..deputies import BIND_COMMAND, bind_wechat, deputy_of_wechat, record_wechat_submission
 from ..intake import CLASSIFY, read, read_later, with_place_of_location
-
-CHANNEL = "wechat"
-NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
-QUERY = {"查询", "查进度", "进度", "我的工单"}
-RATING_WORDS = {label: rating for rating, label in ratings.RATINGS.items()}
-TICKET_NUMBER = re.compile(r"^\s*(\d{14,})\s*$")
-MEDIA_TYPES = {"image", "voice", "video", "shortvideo"}
-
-WELCOME = (
-    "您好，欢迎关注！这里是人大代表联络站的“听见”服务。\n"
-    "· 直接发送文字或语音，说清楚问题和地点，我们会交给负责的部门办理；\n"
-    "· 可以接着发图片、位置作补充（{window} 分钟内会合并到同一个问题）；\n"
-    "· 发送“新问题”开始反映另一件事；\n"
-    "· 发送“查询”查看办理进度。"
+from .delivery import (
+    CHANNEL,
+    MEDIA_TYPES,
+    RATING_WORDS,
+    TICKET_NUMBER,
+    WELCOME,
+    Outcome,
+    Settings,
+    command_of,
+    delivery_key,
+    lost_round,
+    matter_reply,
+    raw_payload,
+    repeated,
+    stored_delivery,
 )
-
-
-@dataclass(frozen=True)
-class Settings:
-    window: timedelta = timedelta(minutes=10)
-    threshold: float = 0.5
-    agency_threshold: float = 0.8
-    status_url: Callable[[Ticket | Received], str] = lambda t: ""
-    # One per process: the ids drawn ahead for new tickets (PostgreSQL).
-    ticket_ids: TicketIds = field(default_factory=TicketIds)
-
-
-@dataclass
-class Outcome:
-    reply: str | None
-    ticket_id: int | None = None
-    created: bool = False
-    repeated: bool = False
-    jobs: list[str] = field(default_factory=list)
-    session: Session | None = field(default=None, repr=False)
-
-    @property
-    def ticket(self) -> Ticket | None:
-        """The ticket, loaded when asked for: the callback needs only the reply."""
-        if self.ticket_id is None or self.session is None:
-            return None
-        return self.session.get(Ticket, self.ticket_id)
-
-
-def delivery_key(msg: Any) -> str:
-    """The idempotency key WeChat's retries share: a message's MsgId; for an
-    event, which has none, its sender, CreateTime and event, as WeChat advises."""
-    if msg.type == "event":
-        return f"event:{msg.source}:{msg.time}:{getattr(msg, 'event', '')}"
-    if "MsgId" not in msg._data:
-        # An event wechatpy does not know (or a message without MsgId) is an
-        # UnknownMessage whose id reads 0: keyed by that, every such delivery
-        # from anyone would be taken for a repeat of the first one.
-        kind = msg._data.get("Event") or msg._data.get("MsgType") or ""
-        return f"event:{msg.source}:{msg.time}:{kind.lower()}"
-    return f"msg:{msg.id}"
-
+from .quick import answer_at_once, statements
 
 # How often one delivery is handled before its error is let through. Each
 # round lost means another writer got on (a twin stored, a join or a job
@@ -111,7 +64,7 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
     key = delivery_key(msg)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with _statements(session) as connection:
+            with statements(session) as connection:
                 outcome = answer_at_once(connection, msg, now, settings)
             if outcome is None:
                 outcome = _handle(session, msg, key, classifier, now, settings, contended=attempt > 1)
@@ -122,158 +75,12 @@ def receive(session: Session, msg: Any, classifier: Classifier, now: datetime, s
             if not lost_round(exc):
                 raise
             session.rollback()
-            stored = _stored(session, key)
+            stored = stored_delivery(session, key)
             if stored is not None:
-                return _repeated(session, (stored.payload, stored.ticket_id))
+                return repeated(session, (stored.payload, stored.ticket_id))
             if attempt == ATTEMPTS:
                 raise
     raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def lost_round(exc: BaseException) -> bool:
-    """Whether a round that raised ``exc`` was lost to something other than
-    the work itself: another writer came first, or the connection died
-    (whether the work was stored is then read again, not guessed)."""
-    if isinstance(exc, (IntegrityError, StaleDataError)):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def answer_at_once(connection: Connection, msg: Any, now: datetime, settings: Settings) -> Outcome | None:
-    """The answer, where it needs neither the ORM nor the classifier: a
-    repeated delivery gets its first reply; a fresh sender's new matter in
-    text is stored (``open_received``). None where the general path must
-    decide. On PostgreSQL the asking and the storing are one statement on
-    ``connection`` (autocommit will do); on SQLite the caller commits."""
-    key = delivery_key(msg)
-    text = _new_matter_text(msg)
-    if text is not None and connection.dialect.name == "postgresql":
-        return _new_matter_at_once(connection, msg, key, text, now, settings)
-    probe = _probe(connection, key, msg.source, now - settings.window, text is not None)
-    if probe.stored is not None:
-        return _repeated(None, probe.stored)
-    if text is not None and probe.fresh:
-        return _quick_matter(connection, msg, key, text, now, settings)
-    return None
-
-
-@contextmanager
-def _statements(session: Session) -> Iterator[Connection]:
-    """Where ``answer_at_once`` runs. On PostgreSQL, a connection of its own
-    in autocommit: its one statement is atomic by itself, so neither BEGIN
-    nor COMMIT costs a round trip. On SQLite, the session's own transaction,
-    which the caller commits."""
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
-        yield session.connection()
-        return
-    with bind.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
-
-
-@dataclass(frozen=True)
-class Probe:
-    """What one query tells before a message is handled."""
-
-    stored: tuple[dict[str, Any], int | None] | None  # the first delivery's payload and ticket
-    fresh: bool  # the sender has no current matter and is no bound deputy
-
-
-def _probe(connection: Connection, key: str, sender: str, since: datetime, new_matter: bool) -> Probe:
-    """One round trip: was this delivery stored already, and — for a text
-    that would open a new matter — could anything make it more than that: a
-    message of the sender's within the window (a join, or 新问题), a ticket
-    waiting on them (待补充), or a deputy's bound account."""
-    row = connection.execute(_probe_statement(new_matter), {"key": key, "sender": sender, "since": since}).one()
-    payload, ticket_id = row[0], row[1]
-    if payload is not None:
-        return Probe((payload, ticket_id), False)
-    return Probe(None, new_matter and not row[2])
-
-
-@lru_cache(maxsize=2)
-def _probe_statement(new_matter: bool) -> Select:
-    """Built once per shape: building a statement costs more than running it.
-
-    The first delivery, if any, is outer-joined to a one-row anchor, so that
-    the row comes back either way; the sender's state is three EXISTS on
-    indexed columns."""
-    first = aliased(Message, name="first")
-    anchor = select(literal(1).label("one")).subquery("anchor")
-    columns = [first.payload.label("payload"), first.ticket_id.label("ticket_id")]
-    if new_matter:
-        theirs = (Message.channel == CHANNEL) & (Message.sender == bindparam("sender", type_=String))
-        busy = or_(
-            exists().where(theirs, Message.received_at >= bindparam("since", type_=DateTime)),
-            exists().where(theirs, Message.ticket_id == Ticket.id, Ticket.status == Status.WAITING),
-            exists().where(Deputy.wechat_openid == bindparam("sender", type_=String)),
-        )
-        columns.append(busy.label("busy"))
-    # The sender too, though the key alone finds the delivery: whichever of
-    # the two indexes the planner takes — and on statistics gathered before
-    # the channel had messages it took the sender's — only the sender's own
-    # messages are read, never all the channel's. A retry comes from the
-    # same sender; were a key ever reused by another, the INSERT's unique
-    # constraint would still refuse it.
-    same_delivery = (
-        (first.channel == CHANNEL)
-        & (first.sender == bindparam("sender", type_=String))
-        & (first.external_id == bindparam("key", type_=String))
-    )
-    return select(*columns).select_from(anchor.outerjoin(first, same_delivery))
-
-
-@lru_cache(maxsize=1)
-def _new_matter_statement() -> Select:
-    """The probe and ``open_received``'s INSERTs in one statement: the rows
-    are written only for an unstored message from a fresh sender.
-    MATERIALIZED: the probe runs once, not again in each INSERT."""
-    answers = _probe_statement(True).cte("answers").prefix_with("MATERIALIZED", dialect="postgresql")
-    return received_when(answers, answers.c.payload.is_(None) & ~answers.c.busy)
-
-
-def _new_matter_at_once(
-    connection: Connection, msg: Any, key: str, text: str, now: datetime, settings: Settings
-) -> Outcome | None:
-    """A text that opens a new matter unless the sender has a current one
-    (PostgreSQL). The ticket's id is drawn before, so that the reply naming
-    its number is stored with the message in the same statement; an id
-    certainly not used goes back."""
-    ids = settings.ticket_ids
-    ticket_id = ids.take(connection)
-    try:
-        received, values = received_values(
-            _inbound(msg, key, text), now, CLASSIFY, _new_matter_reply(msg, text, settings), ticket_id
-        )
-    except BaseException:
-        ids.give_back(ticket_id)  # nothing was sent
-        raise
-    try:
-        row = connection.execute(
-            _new_matter_statement(), values | {"key": key, "sender": msg.source, "since": now - settings.window}
-        ).one()
-    except BaseException as failure:
-        # Once sent, the statement may have committed though its answer was lost.
-        ids.failed(ticket_id, failure)
-        raise
-    payload, stored_ticket, busy = row
-    if payload is not None or busy:
-        ids.give_back(ticket_id)
-        return _repeated(None, (payload, stored_ticket)) if payload is not None else None
-    return Outcome(values["payload"]["reply"], received.id, created=True, jobs=[CLASSIFY])
-
-
-def _repeated(session: Session | None, stored: tuple[dict[str, Any], int | None]) -> Outcome:
-    payload, ticket_id = stored
-    return Outcome(payload.get("reply"), ticket_id, repeated=True, session=session)
-
-
-def _stored(session: Session, key: str) -> Message | None:
-    return session.scalar(select(Message).where(Message.channel == CHANNEL, Message.external_id == key))
-
-
-def _raw(msg: Any) -> dict[str, Any]:
-    return {k: v for k, v in msg._data.items() if k not in {"ToUserName"}}
 
 
 def _keep(session: Session, msg: Any, key: str, now: datetime, reply: str | None, command: str | None = None) -> Message:
@@ -282,7 +89,7 @@ def _keep(session: Session, msg: Any, key: str, now: datetime, reply: str | None
         channel=CHANNEL,
         external_id=key,
         sender=msg.source,
-        payload={"type": msg.type, "raw": _raw(msg), "reply": reply, "command": command},
+        payload={"type": msg.type, "raw": raw_payload(msg), "reply": reply, "command": command},
         received_at=now,
     )
     session.add(message)
@@ -300,7 +107,7 @@ def _handle(
         return _event(session, msg, key, now, settings)
     if msg.type == "text":
         content = (msg.content or "").strip()
-        command = _command(content)
+        command = command_of(content)
         if command == "bind":
             reply = _bind(session, BIND_COMMAND.match(content).group(1), msg.source, now)
             _keep(session, msg, key, now, reply)
@@ -325,54 +132,6 @@ def _handle(
     reply = "暂不支持这类消息。请发送文字、语音、图片或位置。"
     _keep(session, msg, key, now, reply)
     return Outcome(reply)
-
-
-def _command(content: str) -> str | None:
-    """Which command a text is, if any: 绑定, 新问题, a rating, or a query."""
-    if BIND_COMMAND.match(content):
-        return "bind"
-    if content in NEW_MATTER:
-        return "new"
-    if content in RATING_WORDS:
-        return "rate"
-    if content in QUERY or TICKET_NUMBER.match(content):
-        return "query"
-    return None
-
-
-def is_new_matter(msg: Any) -> bool:
-    """A text that opens a new matter unless its sender has a current one."""
-    return _new_matter_text(msg) is not None
-
-
-def _new_matter_text(msg: Any) -> str | None:
-    """The text of a message that opens a new matter unless the sender has a
-    current one: a text that is no command. Anything else (media, events,
-    commands, voice with its download job) takes the general path."""
-    if msg.type != "text":
-        return None
-    content = (msg.content or "").strip()
-    return content if content and _command(content) is None else None
-
-
-def _quick_matter(connection: Connection, msg: Any, key: str, text: str, now: datetime, settings: Settings) -> Outcome:
-    """A new matter from a sender with none current (SQLite): the ticket, its
-    message with the reply, its 'create' event and its classify job in plain
-    INSERTs (what ``_matter`` does through the ORM for this case)."""
-    reply = _new_matter_reply(msg, text, settings)
-    received = open_received(connection, _inbound(msg, key, text), now, CLASSIFY, reply)
-    return Outcome(reply(received), received.id, created=True, jobs=[CLASSIFY])
-
-
-def _new_matter_reply(msg: Any, text: str, settings: Settings) -> Callable[[Received], str]:
-    """The reply to a new matter, once its ticket is numbered."""
-    return lambda ticket: _matter_reply(ticket, True, msg.type, text, settings)
-
-
-def _inbound(msg: Any, key: str, text: str) -> Inbound:
-    return Inbound(
-        channel=CHANNEL, text=text, payload={"type": msg.type, "raw": _raw(msg)}, external_id=key, sender=msg.source
-    )
 
 
 def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
@@ -439,7 +198,7 @@ def _matter(
 ) -> Outcome:
     """A message about a matter: a new ticket, or more on the current one."""
     location = Location()
-    payload: dict[str, Any] = {"type": msg.type, "raw": _raw(msg)}
+    payload: dict[str, Any] = {"type": msg.type, "raw": raw_payload(msg)}
     if msg.type == "location":
         latitude, longitude = msg.location
         location = Location(text=msg.label or None, latitude=float(latitude), longitude=float(longitude))
@@ -482,7 +241,7 @@ def _matter(
     if deputy is not None:
         record_wechat_submission(session, deputy, ticket, now)
     jobs += _attach(session, msg, ticket, message, now)
-    reply = _matter_reply(ticket, created, msg.type, text, settings)
+    reply = matter_reply(ticket, created, msg.type, text, settings)
     message.payload = {**message.payload, "reply": reply}
     return Outcome(reply, ticket.id, created=created, jobs=jobs)
 
@@ -524,18 +283,6 @@ def _attach(session: Session, msg: Any, ticket: Ticket, message: Message, now: d
     session.flush()
     enqueue(session, "wechat.download_media", {"attachment_id": attachment.id}, now, key=f"media:{msg.media_id}")
     return ["wechat.download_media"]
-
-
-def _matter_reply(ticket: Ticket | Received, created: bool, kind: str, text: str, settings: Settings) -> str:
-    link = settings.status_url(ticket)
-    if created:
-        lines = [f"已收到您反映的问题，工单号 {ticket.number}，查询码 {ticket.code}。"]
-        if not text:
-            lines.append("请再发一段文字或语音，说明问题和地点，我们会合并到这张工单。")
-        lines.append(f"查看办理进度：{link}" if link else "发送“查询”可查看办理进度。")
-        return "\n".join(lines)
-    added = {"image": "图片", "location": "位置", "voice": "语音", "video": "视频", "shortvideo": "视频", "link": "链接"}
-    return f"已将{added.get(kind, '补充内容')}补充到工单 {ticket.number}。发送“新问题”可反映另一件事。"
 
 
 def _status_reply(session: Session, sender: str, content: str, settings: Settings) -> str:

@@ -27,7 +27,8 @@ from routing.clock import now
 from ..context import Services
 from ..web import status_url_outside_flask
 from .callback import Refused, content_type, open_message, sealed_reply, verified
-from .intake import Settings, answer_at_once, is_new_matter, lost_round
+from .delivery import Settings, is_new_matter, lost_round
+from .quick import answer_at_once
 
 PATH = "/wechat"
 

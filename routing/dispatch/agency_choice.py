@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.store.people import Agency
-from routing.store.configuration import RoutingRule
-from routing.store.tickets import Ticket
 from routing.dispatch.reference import whole_table
+from routing.store.configuration import RoutingRule
+from routing.store.people import Agency
+from routing.store.tickets import Ticket
 
 DEFAULT_AGENCY_THRESHOLD = 0.8
 

@@ -19,8 +19,8 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from routing.store.tickets import MatterTerm, Message, Ticket
 from routing.dispatch.rules import OPEN
+from routing.store.tickets import MatterTerm, Message, Ticket
 
 # (term, weight) pairs, as the classifier makes them.
 Fingerprint = Sequence[tuple[int, float]]

@@ -21,13 +21,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from routing.store.audit import audit
-from routing.store.people import Agency, User
+from routing.dispatch.reference import whole_table
 from routing.store.areas import District, Street
+from routing.store.audit import audit
 from routing.store.configuration import RoutingRule, split_keywords
+from routing.store.people import Agency, User
 from routing.store.tickets import Status, Ticket
 from routing.texts import N_, DomainError
-from routing.dispatch.reference import whole_table
 
 # Open tickets: someone still has to act on them (workflow.OPEN is this).
 OPEN = (Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)

@@ -13,13 +13,13 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.store.audit import audit
-from routing.flow.calendar import WorkCalendar
-from routing.store.configuration import CalendarOverride, DeadlinePolicy
-from routing.store.tickets import Kind, Urgency
-from routing.store.people import User
-from routing.texts import N_, DomainError
 from routing.dispatch.reference import remembered, whole_table
+from routing.flow.calendar import WorkCalendar
+from routing.store.audit import audit
+from routing.store.configuration import CalendarOverride, DeadlinePolicy
+from routing.store.people import User
+from routing.store.tickets import Kind, Urgency
+from routing.texts import N_, DomainError
 
 
 class Terms(NamedTuple):

@@ -22,13 +22,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from routing.flow import steps
 from routing.dispatch import rules
+from routing.flow import steps
 from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import load_calendar
 from routing.store.jobs import Registry, enqueue
-from routing.store.people import Agency
 from routing.store.oversight import AgencyDigest, Escalation, EscalationKind
+from routing.store.people import Agency
 from routing.store.tickets import Status, Ticket, Urgency
 
 ACCEPT, ANSWER = "accept", "answer"

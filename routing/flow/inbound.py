@@ -4,15 +4,16 @@ ticket gets. Every channel's text is cleaned the same way here.
 """
 
 from __future__ import annotations
+
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
 from routing.dispatch.agency_choice import LearnedAgency
 from routing.dispatch.places import valid_coordinates
-from routing.store.tickets import Kind, Ticket, Urgency
 from routing.store.areas import Station
-
+from routing.store.tickets import Kind, Ticket, Urgency
 
 # No 0/O, 1/I/L: a resident reads the code off a phone and types it again.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -4,11 +4,14 @@ personal data in it.
 """
 
 from __future__ import annotations
+
 import hmac
 from datetime import datetime
 from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from routing.flow import steps
 from routing.store.tickets import Message, Ticket, TicketEvent
 

@@ -4,15 +4,17 @@ a ticket that was merged into the one answered.
 """
 
 from __future__ import annotations
+
 from datetime import datetime
 from typing import Any
+
 from sqlalchemy.orm import Session
-from routing.store.tickets import Kind, Status, Ticket
-from routing.store.people import User
-from routing.texts import N_
+
 from routing.flow.steps import STEPS, WorkflowError, answer_stands, check_step, handled_with, required_text, transition
 from routing.flow.workflow import close, reopen
-
+from routing.store.people import User
+from routing.store.tickets import Kind, Status, Ticket
+from routing.texts import N_
 
 # 满意度: what a resident may say of an answer.
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}

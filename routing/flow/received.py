@@ -5,6 +5,7 @@ fate is unknown is never given back.
 """
 
 from __future__ import annotations
+
 import os
 import threading
 from collections import deque
@@ -12,14 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
 from sqlalchemy import String, bindparam, cast, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
+
 from routing.flow import steps
+from routing.flow.inbound import Inbound, new_code, number_of
 from routing.store.jobs import MAX_ATTEMPTS, QUEUED, Job
 from routing.store.tickets import Kind, Message, Status, Ticket, TicketEvent, Urgency
-from routing.flow.inbound import Inbound, new_code, number_of
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,21 @@ The steps themselves are in ``workflow``, ``ratings`` and ``suggestions``.
 """
 
 from __future__ import annotations
+
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from routing.dispatch.rules import OPEN
+from routing.store.deputies import DeputySubmission
 from routing.store.jobs import enqueue
 from routing.store.people import Agency, Role, User
-from routing.store.deputies import DeputySubmission
 from routing.store.tickets import Status, Ticket, TicketEvent
-from routing.dispatch.rules import OPEN
 from routing.texts import N_, DomainError, Label
-
 
 SYSTEM = "系统"
 

@@ -3,13 +3,15 @@
 """
 
 from __future__ import annotations
-from datetime import date, datetime
-from sqlalchemy.orm import Session
-from routing.store.tickets import Kind, Ticket, TicketEvent
-from routing.store.people import User
-from routing.texts import N_
-from routing.flow.steps import WorkflowError, required_text, transition
 
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from routing.flow.steps import WorkflowError, required_text, transition
+from routing.store.people import User
+from routing.store.tickets import Kind, Ticket, TicketEvent
+from routing.texts import N_
 
 # 办理结果分类 of a deputy's suggestion, as the agency states it with its answer.
 SUGGESTION_GRADES = {

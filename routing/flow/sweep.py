@@ -21,10 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.flow import escalation
-from routing.store import idempotency
-from routing.flow import workflow
+from routing.flow import escalation, workflow
 from routing.flow.deadlines import load_calendar
+from routing.store import idempotency
 from routing.store.jobs import enqueue, next_slot
 from routing.store.tickets import Status, Ticket
 

@@ -5,19 +5,22 @@ reads it later.
 """
 
 from __future__ import annotations
+
 from collections.abc import Sequence
 from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from routing.flow import steps, workflow
-from routing.store.batch import write_tickets
+
 from routing.dispatch.matters import index_matters
 from routing.dispatch.reference import read_once, remembered, whole_table
-from routing.store.areas import District, Station, Street
-from routing.store.tickets import Kind, Message, Status, Ticket
 from routing.dispatch.rules import Case
+from routing.flow import steps, workflow
 from routing.flow.inbound import Inbound, Labels, new_code, ticket_number
+from routing.store.areas import District, Station, Street
+from routing.store.batch import write_tickets
+from routing.store.tickets import Kind, Message, Status, Ticket
 
 
 def _place(session: Session, labels: Labels, station: Station | None) -> tuple[District | None, Street | None]:

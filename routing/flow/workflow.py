@@ -5,17 +5,16 @@ reopen, merge, invalidate, return, correct. Each goes through
 """
 
 from __future__ import annotations
+
 from datetime import datetime
 from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from routing.dispatch.agency_choice import LearnedAgency, decide_agency
-from routing.flow.deadlines import compute_deadlines, deadlines_in_months, load_calendar
-from routing.store.people import Agency, User
-from routing.store.tickets import Correction, Kind, Status, Ticket, TicketEvent
-from routing.store.configuration import RoutingRule
 from routing.dispatch.rules import OPEN, Case, choose_rule, matched_keywords
-from routing.texts import N_, Label
+from routing.flow.deadlines import compute_deadlines, deadlines_in_months, load_calendar
 from routing.flow.steps import (
     STEPS,
     UNROUTED,
@@ -31,7 +30,10 @@ from routing.flow.steps import (
     transition,
 )
 from routing.flow.suggestions import SUGGESTION_GRADES
-
+from routing.store.configuration import RoutingRule
+from routing.store.people import Agency, User
+from routing.store.tickets import Correction, Kind, Status, Ticket, TicketEvent
+from routing.texts import N_, Label
 
 # -- the steps ---------------------------------------------------------------
 

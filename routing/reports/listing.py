@@ -16,10 +16,10 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from routing.flow import ratings
-from routing.store.people import Agency
-from routing.store.areas import District
-from routing.store.tickets import Status, Ticket
 from routing.reports.stats import CHANNEL_LABELS, CITY, Scope
+from routing.store.areas import District
+from routing.store.people import Agency
+from routing.store.tickets import Status, Ticket
 
 PAGE_SIZE = 50
 # An export is for a spreadsheet, not a backup: beyond this, narrow the filter.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, DateTime, and_, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from routing.store.tickets import Status, Ticket

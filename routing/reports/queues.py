@@ -3,9 +3,12 @@ dispatcher's triage, urgent tickets nobody has accepted, the newest.
 """
 
 from __future__ import annotations
+
 from datetime import datetime, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+
 from routing.dispatch import rules
 from routing.store.people import Agency
 from routing.store.tickets import Status, Ticket, Urgency

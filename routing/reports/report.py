@@ -15,12 +15,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from routing.reports import stats
 from routing.clock import FIRST_YEAR, LAST_YEAR
-from routing.store.tickets import Ticket
+from routing.reports import stats
 from routing.reports.overdue import overdue_tickets
-from routing.texts import N_, DomainError
 from routing.reports.scorecard import AgencyScore, Scorecard, month_of, scorecard
+from routing.store.tickets import Ticket
+from routing.texts import N_, DomainError
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # A printed list stops somewhere; the count above it says how many there are.

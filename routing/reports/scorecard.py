@@ -47,9 +47,9 @@ from sqlalchemy.orm import Session
 
 from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import load_calendar
+from routing.reports.overdue import answer_clock, at, overdue_condition
 from routing.store.people import Agency
 from routing.store.tickets import Status, Ticket, TicketEvent
-from routing.reports.overdue import answer_clock, at, overdue_condition
 
 SATISFIED = ("satisfied", "basically_satisfied")
 

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from routing.store.people import Agency
-from routing.store.areas import District
-from routing.store.tickets import Status, Ticket
 from routing.dispatch.places import district_centre, valid_coordinates
+from routing.store.areas import District
+from routing.store.people import Agency
+from routing.store.tickets import Status, Ticket
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30

@@ -3,6 +3,7 @@ and deputies use.
 """
 
 from __future__ import annotations
+
 from sqlalchemy import (
     Boolean,
     ForeignKey,
@@ -10,6 +11,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from routing.store.db import Base
 
 

@@ -4,9 +4,11 @@ values, and the audit trail of every change to them.
 """
 
 from __future__ import annotations
+
 import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from routing.store.db import Base, enum_column
 from routing.store.tickets import Kind, Urgency
 

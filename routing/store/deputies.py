@@ -3,9 +3,11 @@ the suggestions and notes they submit, and the notices they receive.
 """
 
 from __future__ import annotations
+
 import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
+
 from sqlalchemy import (
     DateTime,
     ForeignKey,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from routing.store.db import Base, enum_column
 
 if TYPE_CHECKING:  # relationships name these; the mapper finds them by name

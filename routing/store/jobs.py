@@ -14,17 +14,19 @@ database's own rule.
 """
 
 from __future__ import annotations
+
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
 from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
-from routing.store.db import Base, Database
 
+from routing.store.db import Base, Database
 
 log = logging.getLogger(__name__)
 QUEUED, DONE, FAILED = "queued", "done", "failed"

@@ -3,9 +3,11 @@ and the agencies' daily digests.
 """
 
 from __future__ import annotations
+
 import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import (
     Date,
     DateTime,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from routing.store.db import Base, enum_column
 
 if TYPE_CHECKING:  # relationships name these; the mapper finds them by name

@@ -3,9 +3,11 @@ programs that call the API with a key of their own.
 """
 
 from __future__ import annotations
+
 import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
+
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -15,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
+
 from routing.store.db import Base, enum_column
 
 if TYPE_CHECKING:  # relationships name these; the mapper finds them by name

@@ -7,9 +7,11 @@ in the city's working days, and one city never spans two time zones.
 """
 
 from __future__ import annotations
+
 import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import (
     Column,
     DateTime,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from routing.store.db import Base, enum_column
 
 if TYPE_CHECKING:  # relationships name these; the mapper finds them by name

@@ -8,6 +8,7 @@ database is back.
 """
 
 from __future__ import annotations
+
 import logging
 import os
 import socket
@@ -18,9 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+
 from routing.store.db import Database
 from routing.store.jobs import (
     BATCH_SIZE,
@@ -40,7 +43,6 @@ from routing.store.jobs import (
     claim,
     claim_more,
 )
-
 
 log = logging.getLogger(__name__)
 

@@ -10,15 +10,16 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from collector.deputies import DeputyInput, deputy_of, submit
+from routing.clock import now
 from routing.flow import workflow
 from routing.flow.assisting import opinion_due, opinion_dues
-from routing.clock import now
 from routing.flow.deadlines import add_months, load_calendar, months_later
 from routing.flow.escalation import Level
 from routing.store.people import Agency, User
 
 from ..conftest import post_form
-from ..helpers import agency_login, fixed_reading, ticket as reload
+from ..helpers import agency_login, fixed_reading
+from ..helpers import ticket as reload
 
 SUGGESTION = "建议在西湖区文新街道学院路增设公交站台，方便周边居民出行。"
 

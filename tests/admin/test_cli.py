@@ -7,10 +7,10 @@ import json
 
 from sqlalchemy import func, select
 
-from routing.store.people import Agency, User
 from routing.store.areas import District, Station, Street
-from routing.store.tickets import HistoricalTicket, Ticket
 from routing.store.configuration import RoutingRule
+from routing.store.people import Agency, User
+from routing.store.tickets import HistoricalTicket, Ticket
 
 HANGZHOU = {"上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区", "富阳区", "临安区", "桐庐县", "淳安县", "建德市"}
 

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from collector.deputies import DeputyInput, deputy_of, submit
-from routing.flow import ratings, suggestions, workflow
 from routing.clock import now
+from routing.flow import ratings, suggestions, workflow
 from routing.reports.deputy_stats import suggestion_scores, total
 from routing.store.people import Agency, User
 

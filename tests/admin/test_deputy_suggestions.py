@@ -10,15 +10,16 @@ from sqlalchemy import select
 
 from admin.demo import DEMO_PASSWORD
 from collector.deputies import DeputyInput, deputy_of, register, submit
-from routing.flow import ratings, steps, suggestions, workflow
 from routing.clock import now
+from routing.flow import ratings, steps, suggestions, workflow
 from routing.flow.deadlines import add_months, load_calendar, months_later
 from routing.store.deputies import DeputySubmission
-from routing.store.tickets import Kind, Status
 from routing.store.people import User
+from routing.store.tickets import Kind, Status
 
 from ..conftest import post_form
-from ..helpers import agency_login, fixed_reading, ticket as reload
+from ..helpers import agency_login, fixed_reading
+from ..helpers import ticket as reload
 
 SUGGESTION = "建议在西湖区文新街道学院路增设公交站台，方便周边居民出行。"
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from routing.flow import escalation
 from routing.clock import now
-from routing.store.people import Agency
-from routing.store.tickets import Ticket
+from routing.flow import escalation
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.people import Agency
+from routing.store.tickets import Ticket
 
 REMINDER_TEXT = "请市住建局尽快签收"
 

@@ -6,9 +6,9 @@ import re
 
 from sqlalchemy import select
 
+from routing.store.areas import Station
 from routing.store.people import Agency
 from routing.store.tickets import Correction, Status
-from routing.store.areas import Station
 
 from ..conftest import post_form
 from ..helpers import agency_login, ticket

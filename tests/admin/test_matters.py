@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from routing.flow import steps
-from routing.store.tickets import MatterTerm, Ticket
 from routing.store.people import User
+from routing.store.tickets import MatterTerm, Ticket
 
 from ..conftest import post_form
 from ..helpers import ticket

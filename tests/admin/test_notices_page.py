@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
-from routing.flow import steps
 from routing.clock import now
-from routing.store.jobs import FAILED, enqueue
-from routing.store.tickets import Ticket
+from routing.flow import steps
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.jobs import FAILED, enqueue
+from routing.store.tickets import Ticket
 
 
 def notices(session) -> tuple[Ticket, Ticket]:

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from routing.store.people import Agency
 from routing.store.configuration import CalendarOverride, ConfigChange, DeadlinePolicy, RoutingRule
+from routing.store.people import Agency
 from routing.store.tickets import Kind, Message, Status, Ticket, TicketEvent, Urgency
 
 from ..conftest import post_form

@@ -9,9 +9,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from routing.store.workers import run_pending
 from routing.clock import now as city_now
 from routing.store.tickets import Status, Ticket, Transcription
+from routing.store.workers import run_pending
 
 from ..conftest import post_form
 

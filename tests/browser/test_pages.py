@@ -4,8 +4,8 @@ agency, a dispatcher, the dashboard."""
 from __future__ import annotations
 
 from admin.demo import DEMO_PASSWORD
-from routing.store.tickets import Status
 from routing.flow.inbound import CODE_LENGTH
+from routing.store.tickets import Status
 
 from ..helpers import agency_login, ticket
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from routing.store.api_clients import issue_key, revoke
+from routing.store.areas import Station
 from routing.store.people import ApiClient
 from routing.store.tickets import Message, Ticket, TicketEvent
-from routing.store.areas import Station
 
 COMPLAINT = "西湖区文新街道的小区物业擅自上调停车费，每月涨到三百元，业主们都不同意，请有关部门调查处理。"
 

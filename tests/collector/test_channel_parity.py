@@ -14,15 +14,16 @@ from sqlalchemy import select
 
 from collector.intake import CLASSIFY, read_later
 from routing.clock import now as city_now
-from routing.store.workers import run_pending
-from routing.store.people import Agency
-from routing.store.configuration import RoutingRule
-from routing.store.tickets import Status, Ticket
-from routing.store.areas import Street
 from routing.flow.inbound import Inbound
 from routing.flow.tickets import open_ticket
+from routing.store.areas import Street
+from routing.store.configuration import RoutingRule
+from routing.store.people import Agency
+from routing.store.tickets import Status, Ticket
+from routing.store.workers import run_pending
 
 from ..conftest import AuthActions, post_form
+
 # The WeChat channel configured against the fake API, as in the callback's own tests.
 from .test_wechat import app_config, fake, post, xml  # noqa: F401 (fixtures)
 

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from collector.intake import CLASSIFY, read_later
-from routing.store.jobs import DONE, Job
-from routing.store.workers import run_pending
-from routing.store.tickets import Status, Ticket, TicketEvent
 from routing.flow.inbound import Inbound, Location
 from routing.flow.tickets import open_ticket
+from routing.store.jobs import DONE, Job
+from routing.store.tickets import Status, Ticket, TicketEvent
+from routing.store.workers import run_pending
 
 from ..helpers import ticket_rows
 

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from routing.store.jobs import Job
-from routing.store.tickets import Attachment, Kind, Status, Ticket, Transcription
-from routing.store.deputies import DeputyLevel, DeputySubmission
-from routing.store.areas import Station
-from routing.store.people import User
 from collector.deputies import register
+from routing.store.areas import Station
+from routing.store.deputies import DeputyLevel, DeputySubmission
+from routing.store.jobs import Job
+from routing.store.people import User
+from routing.store.tickets import Attachment, Kind, Status, Ticket, Transcription
 
 from ..conftest import post_form
 from ..helpers import ticket as reload

@@ -8,15 +8,16 @@ from sqlalchemy import select
 
 from admin.demo import DEMO_PASSWORD
 from collector.deputies import DeputyInput, deputy_of, register, submit
-from routing.flow import workflow
 from routing.clock import now
-from routing.store.workers import run_pending
+from routing.flow import workflow
 from routing.store.deputies import DeputyNotice
-from routing.store.tickets import Status
 from routing.store.people import User
+from routing.store.tickets import Status
+from routing.store.workers import run_pending
 
 from ..conftest import post_form
-from ..helpers import agency_login, fixed_reading, ticket as reload
+from ..helpers import agency_login, fixed_reading
+from ..helpers import ticket as reload
 
 SUGGESTION = "建议在西湖区文新街道学院路增设公交站台，方便周边居民出行。"
 ANSWER = "已会同公交集团研究，明年增设站台。"

@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from collector.deputies import DeputyInput, deputy_of, submit
-from routing.flow import steps, workflow
 from routing.clock import now as city_now
+from routing.flow import steps, workflow
 from routing.flow.escalation import send_reminders
-from routing.store.jobs import Job
-from routing.store.workers import run_pending
 from routing.store.deputies import DeputyNotice
-from routing.store.tickets import Ticket
+from routing.store.jobs import Job
 from routing.store.people import User
+from routing.store.tickets import Ticket
+from routing.store.workers import run_pending
 
 from ..helpers import agency_login, fixed_reading
 from .test_wechat import app_config, fake  # noqa: F401  (the same official account, faked)

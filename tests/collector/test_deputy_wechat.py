@@ -10,7 +10,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from wechatpy import parse_message
 
-from collector.wechat.intake import Settings, receive
+from collector.wechat.delivery import Settings
+from collector.wechat.intake import receive
 from routing.clock import now as city_now
 from routing.store.deputies import Deputy, DeputySubmission
 from routing.store.tickets import Ticket

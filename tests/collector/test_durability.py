@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 
 from routing.clock import now as city_now
 from routing.store.jobs import DONE, Job, Registry, enqueue
-from routing.store.workers import run_pending
 from routing.store.tickets import Message
+from routing.store.workers import run_pending
 
 from .doomed_worker import claim_and_hang
-from .test_wechat import APPID, AES_KEY, TOKEN, post, xml  # noqa: F401  (the same signing rules)
+from .test_wechat import AES_KEY, APPID, TOKEN, post, xml  # noqa: F401  (the same signing rules)
 
 ROOT = Path(__file__).resolve().parents[2]
 

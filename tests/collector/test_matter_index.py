@@ -10,13 +10,13 @@ from sqlalchemy import delete, func, select
 
 from classifier.similar import fingerprint
 from collector.intake import INDEX_EVERY, INDEX_MATTERS, index_unindexed
-from routing.store.jobs import Job, ensure_periodic
 from routing.clock import now as city_now
 from routing.dispatch.matters import fingerprints_of
-from routing.store.tickets import MatterTerm, Status, Ticket
 from routing.dispatch.rules import OPEN
 from routing.flow.inbound import Inbound
 from routing.flow.tickets import open_ticket
+from routing.store.jobs import Job, ensure_periodic
+from routing.store.tickets import MatterTerm, Status, Ticket
 
 from .test_wechat import COMPLAINT, app_config, fake, post, settle, xml  # noqa: F401 (fixtures)
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from routing.flow import workflow
 from routing.clock import now
-from routing.store.people import Agency, User
-from routing.store.tickets import Status, Ticket
+from routing.flow import workflow
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.people import Agency, User
+from routing.store.tickets import Status, Ticket
 
 from ..conftest import post_form
 from ..helpers import agency_login

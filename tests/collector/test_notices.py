@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from routing.flow import workflow
 from routing.clock import now as city_now
+from routing.flow import workflow
 from routing.store.jobs import DONE, Job
-from routing.store.workers import run_pending
-from routing.store.tickets import Ticket, TicketEvent
 from routing.store.people import User
+from routing.store.tickets import Ticket, TicketEvent
+from routing.store.workers import run_pending
 
 from .test_wechat import accepted_on_wechat, app_config, app_db, app_jobs, fake  # noqa: F401
 

@@ -22,8 +22,8 @@ from collector import transcription
 from collector.transcription import HttpTranscriber, TranscriptionFailed, Voice, WeChatRecognition
 from collector.wechat.jobs import make_download_media
 from routing.clock import now as city_now
-from routing.store.workers import run_pending
 from routing.store.tickets import Attachment, Message, Status, Ticket, Transcription
+from routing.store.workers import run_pending
 
 from ..conftest import post_form
 

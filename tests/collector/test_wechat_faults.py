@@ -15,10 +15,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from wechatpy import parse_message
 
-from collector.wechat.intake import Settings, answer_at_once
+from collector.wechat.delivery import Settings
+from collector.wechat.quick import answer_at_once
 from routing.clock import now as city_now
-from routing.store.workers import run_pending
 from routing.store.tickets import Message, Ticket
+from routing.store.workers import run_pending
 
 from .test_wechat import COMPLAINT, app_config, fake, post, reply_text, stored, xml  # noqa: F401 - fixtures
 from .test_wechat_quick import OTHER, deliver_together

@@ -11,10 +11,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from wechatpy import parse_message
 
-from routing.store.jobs import Job
-from routing.store.tickets import Message, Status, Ticket, TicketEvent
 from routing.flow.inbound import CODE_LENGTH, Inbound
 from routing.flow.tickets import open_ticket
+from routing.store.jobs import Job
+from routing.store.tickets import Message, Status, Ticket, TicketEvent
 
 from .test_wechat import COMPLAINT, app_config, fake, post, reply_text, stored, xml  # noqa: F401 - fixtures
 
@@ -98,7 +98,8 @@ def test_retries_joins_and_commands_spend_no_ticket_number(client, demo):
 
 
 def test_a_sender_with_a_waiting_ticket_or_recent_message_is_not_taken_for_a_new_matter(app, client, demo):
-    from collector.wechat.intake import Settings, receive
+    from collector.wechat.delivery import Settings
+    from collector.wechat.intake import receive
 
     classifier = app.extensions["tingjian"].classifier.current()
     settings = Settings(window=timedelta(minutes=10))

@@ -7,14 +7,14 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from routing.flow import workflow
 from routing.dispatch.agency_choice import LearnedAgency
 from routing.dispatch.corrections import agency_examples
-from routing.store.people import Agency, Role, User
-from routing.store.areas import District, Street
-from routing.store.tickets import HistoricalTicket, Status
+from routing.flow import workflow
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.areas import District, Street
+from routing.store.people import Agency, Role, User
+from routing.store.tickets import HistoricalTicket, Status
 
 NOW = datetime(2026, 9, 30, 10, 0)
 

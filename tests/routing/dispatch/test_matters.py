@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from routing.flow import steps
 from routing.dispatch.matters import (
     count_unindexed,
     fingerprints_of,
@@ -18,11 +17,12 @@ from routing.dispatch.matters import (
     similar_open,
     unindexed_open,
 )
-from routing.store.areas import District
-from routing.store.tickets import MatterTerm, Status, Ticket
-from routing.store.people import Role, User
+from routing.flow import steps
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.areas import District
+from routing.store.people import Role, User
+from routing.store.tickets import MatterTerm, Status, Ticket
 
 # After the demo's own tickets, so that a fortnight's window holds only the tests'.
 NOW = datetime(2027, 6, 1, 10, 0)

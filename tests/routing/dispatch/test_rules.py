@@ -9,15 +9,15 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from routing.flow import steps, workflow
-from routing.store.audit import changes
-from routing.store.people import Agency, Role, User
-from routing.store.areas import District, Street
-from routing.store.configuration import RoutingRule
-from routing.store.tickets import Status, TicketEvent
 from routing.dispatch.rules import Case, RuleError, RuleFields, choose_rule, draft_rule, save_rule, set_active
+from routing.flow import steps, workflow
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.areas import District, Street
+from routing.store.audit import changes
+from routing.store.configuration import RoutingRule
+from routing.store.people import Agency, Role, User
+from routing.store.tickets import Status, TicketEvent
 
 NOW = datetime(2026, 11, 2, 10, 0)
 

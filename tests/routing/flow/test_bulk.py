@@ -7,8 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from routing.flow import bulk
-from routing.flow import steps, workflow
+from routing.flow import bulk, steps, workflow
 from routing.store.people import Agency, Role
 from routing.store.tickets import Status, Ticket, TicketEvent
 

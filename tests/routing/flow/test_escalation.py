@@ -10,17 +10,16 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from routing.flow import escalation
-from routing.flow import steps, workflow
+from routing.flow import escalation, steps, workflow
 from routing.flow.calendar import WorkCalendar
 from routing.flow.escalation import EscalationPolicy, Level, warning_level
-from routing.store.jobs import Job, ensure_periodic
-from routing.store.workers import run_pending
-from routing.store.people import Agency, Role
-from routing.store.oversight import AgencyDigest, Escalation, EscalationKind
-from routing.store.tickets import Status, Ticket, Urgency
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.jobs import Job, ensure_periodic
+from routing.store.oversight import AgencyDigest, Escalation, EscalationKind
+from routing.store.people import Agency, Role
+from routing.store.tickets import Status, Ticket, Urgency
+from routing.store.workers import run_pending
 
 from .test_workflow import NOW, housing, new_ticket, user  # noqa: F401 - fixtures
 

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 import pytest
 
-from routing.store.audit import changes
 from routing.flow.deadlines import (
     PolicyError,
     Terms,
@@ -19,11 +18,12 @@ from routing.flow.deadlines import (
     set_calendar_days,
     update_policy,
 )
-from routing.store.people import Agency, Role, User
-from routing.store.tickets import Kind, Urgency
-from routing.store.configuration import RoutingRule
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.audit import changes
+from routing.store.configuration import RoutingRule
+from routing.store.people import Agency, Role, User
+from routing.store.tickets import Kind, Urgency
 
 NOW = datetime(2026, 3, 2, 10, 0)
 

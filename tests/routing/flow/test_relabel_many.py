@@ -11,15 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from routing.flow import steps
 from routing.dispatch.agency_choice import LearnedAgency
+from routing.flow import steps
+from routing.flow.inbound import Inbound, Labels
+from routing.flow.tickets import open_ticket, relabel, relabel_many
+from routing.store.areas import Station
 from routing.store.batch import write_tickets
 from routing.store.jobs import Job, enqueue
 from routing.store.people import Agency
 from routing.store.tickets import Kind, Status, Ticket, TicketEvent, Urgency
-from routing.store.areas import Station
-from routing.flow.inbound import Inbound, Labels
-from routing.flow.tickets import open_ticket, relabel, relabel_many
 
 from ...helpers import ticket_rows
 

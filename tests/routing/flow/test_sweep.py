@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from routing.flow import sweep
-from routing.flow import ratings, steps, workflow
+from routing.flow import ratings, steps, sweep, workflow
 from routing.store import people
 from routing.store.jobs import Job, ensure_periodic
-from routing.store.workers import run_pending
 from routing.store.people import Role
 from routing.store.tickets import Status
+from routing.store.workers import run_pending
 
 from .test_workflow import NOW, accepted_ticket, housing, user  # noqa: F401 - fixtures
 

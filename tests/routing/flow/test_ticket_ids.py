@@ -44,7 +44,7 @@ def test_an_unused_id_is_the_next_one_taken(connection):
 def test_a_forked_process_does_not_reuse_its_parents_ids(connection, monkeypatch):
     ids = TicketIds(block=4)
     parent = ids.take(connection)
-    monkeypatch.setattr("routing.tickets.os.getpid", lambda: -1)  # now in a child
+    monkeypatch.setattr("routing.flow.received.os.getpid", lambda: -1)  # now in a child
     child = ids.take(connection)
     assert child > parent + 3
 

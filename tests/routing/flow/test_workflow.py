@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from routing.flow import steps, workflow
-from routing.store.people import Agency, Role, User
-from routing.store.tickets import Kind, Status
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.store.people import Agency, Role, User
+from routing.store.tickets import Kind, Status
 
 NOW = datetime(2026, 9, 30, 10, 0)
 

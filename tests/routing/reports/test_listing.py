@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from itertools import groupby
 
 from routing.reports.listing import EXPORT_COLUMNS, TicketFilter, TicketOrder, count_tickets, export_rows, find_tickets
-from routing.store.tickets import Status
 from routing.reports.stats import CITY, Scope
+from routing.store.tickets import Status
 
 from .test_stats import NOW, city, make  # noqa: F401  (city is a fixture)
 

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from routing.flow import ratings, workflow
-from routing.store.areas import District
-from routing.store.people import Role
-from routing.reports.report import monthly_report, parse_month
-from routing.reports.stats import Scope
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.reports.report import monthly_report, parse_month
+from routing.reports.stats import Scope
+from routing.store.areas import District
+from routing.store.people import Role
 
 from ..flow.test_workflow import user
 

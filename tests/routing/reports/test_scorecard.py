@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from routing.flow import ratings, workflow
-from routing.store.people import Agency, Role
-from routing.reports.overdue import overdue_tickets
-from routing.reports.scorecard import month_of, previous_month, quarter_of, scorecard
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
+from routing.reports.overdue import overdue_tickets
+from routing.reports.scorecard import month_of, previous_month, quarter_of, scorecard
+from routing.store.people import Agency, Role
 
 from ..flow.test_workflow import env_agency, housing, user  # noqa: F401 - fixtures
 

@@ -7,11 +7,11 @@ from itertools import count
 
 import pytest
 
-from routing.reports import stats
-from routing.store.people import Agency
-from routing.store.areas import District
-from routing.store.tickets import Status, Ticket
 from routing.dispatch.places import DISTRICT_CENTRES
+from routing.reports import stats
+from routing.store.areas import District
+from routing.store.people import Agency
+from routing.store.tickets import Status, Ticket
 
 NOW = datetime(2026, 11, 20, 15, 0)
 _serial = count(1)
