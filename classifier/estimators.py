@@ -266,6 +266,7 @@ def pipeline_proba(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
             X = step.transform(X)
         return model.predict_proba(X)
 
+
 def build_pipeline(min_df: int = 2) -> Pipeline:
     """The text features, the most telling of them, then the two-level model
     (the topic's SVM with a naive Bayes beside it)."""

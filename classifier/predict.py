@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .kind import guess_kind
 from .estimators import LEVEL_SEPARATOR
+from .kind import guess_kind
 from .model import TopicModel
 from .place import Gazetteer, Place
 from .store import ActiveModel, ModelStore

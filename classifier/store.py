@@ -22,7 +22,8 @@ import joblib
 from joblib.numpy_pickle import NumpyUnpickler
 from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
-from . import estimators, model as model_module
+from . import estimators
+from . import model as model_module
 from .agency import AgencyModel
 from .model import TopicModel
 

@@ -23,7 +23,6 @@ from ..ngrams import (
     vocabulary_keys,
 )
 
-
 # Exact types: a subclass may count or score differently.
 VECTORISERS = (TfidfVectorizer, CharNgramVectorizer, WordNgramVectorizer)
 SELECTORS = (SelectKBest, SelectPercentile)

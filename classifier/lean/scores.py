@@ -19,7 +19,6 @@ from sklearn.svm import LinearSVC
 from ..estimators import SvmWithNaiveBayes, TwoLevelClassifier, naive_bayes_proba
 from .features import Unsupported
 
-
 LINEAR_MODELS = (LinearSVC, LogisticRegression)
 # CalibratedClassifierCV sets probabilities this little above one to one.
 _ABOVE_ONE = 1e-5

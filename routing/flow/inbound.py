@@ -52,6 +52,8 @@ class Contact:
     def __post_init__(self) -> None:
         if self.name is not None:
             object.__setattr__(self, "name", storable(self.name))
+
+
 # C0 control characters but tab, line feed and carriage return, DEL, and lone
 # UTF-16 surrogates: PostgreSQL cannot store a NUL, XLSX and XML cannot hold
 # the others, and a surrogate cannot be encoded at all. A person never meant one.

@@ -75,6 +75,8 @@ def public_status(ticket: Ticket) -> dict[str, Any]:
             if e.action in PUBLIC_ACTIONS
         ],
     }
+
+
 PUBLIC_ACTIONS = {
     "create", "assign", "reassign", "accept", "answer", "return", "triage", "ask_resident", "resume",
     "approve_extension", "answer_merged", "merge", "rate", "close", "reopen", "invalidate",

@@ -32,6 +32,8 @@ def rate(session: Session, ticket: Ticket, now: datetime, rating: str, comment: 
         reopen(session, ticket, None, now, reason="群众不满意" + (f"：{comment}" if comment else ""))
     else:
         close(session, ticket, None, now, reason=f"群众评价：{RATINGS[rating]}")
+
+
 # A deputy not satisfied with the answer to a suggestion: handled again, answered within a month.
 DEPUTY_REOPEN_MONTHS = 1
 

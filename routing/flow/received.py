@@ -149,6 +149,8 @@ def unused_after(failure: BaseException) -> bool:
         return False
     diag = getattr(failure.orig, "diag", None)
     return getattr(diag, "constraint_name", None) != Ticket.__table__.primary_key.name
+
+
 _DRAW_IDS = sql_text("SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FROM generate_series(1, :block)")
 
 
@@ -206,4 +208,6 @@ class _ReceivedStatements:
                 ("j", Job.__table__, job_columns),
             )
         ]
+
+
 _RECEIVED = _ReceivedStatements()

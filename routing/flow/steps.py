@@ -44,6 +44,8 @@ class Step:
     sources: Collection[Status]
     target: Status | None  # None: the state does not change
     roles: Collection[Role | None]  # None stands for the system itself
+
+
 DISPATCH = (Role.DISPATCHER, Role.ADMIN)
 # Not yet with an agency: routing or a dispatcher decides where it goes.
 UNROUTED = (Status.RECEIVED, Status.TRIAGE)
@@ -222,6 +224,8 @@ def notify_resident(session: Session, ticket: Ticket, action: str, now: datetime
     change, so a channel that is down delays the news and never loses it."""
     session.flush()
     enqueue(session, NOTIFY_RESIDENT, {"ticket_id": ticket.id, "action": action}, now)
+
+
 NOTIFY_RESIDENT = "notify.resident"
 NOTIFY_DEPUTY = "notify.deputy"
 

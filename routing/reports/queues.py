@@ -31,6 +31,8 @@ def assisting_queue(session: Session, agency_id: int) -> list[Ticket]:
         .order_by(Ticket.answer_by.asc(), Ticket.id.asc())
     )
     return list(session.scalars(query))
+
+
 # A received ticket is read within a second; one still unread after this
 # (its job keeps failing) goes before a dispatcher rather than waiting unseen.
 CLASSIFY_GRACE = timedelta(minutes=2)

@@ -50,6 +50,8 @@ class Status(str, enum.Enum):
     @property
     def label(self) -> str:
         return STATUS_LABELS[self]
+
+
 STATUS_LABELS = {
     Status.RECEIVED: "已受理",
     Status.TRIAGE: "待分拣",
@@ -75,6 +77,8 @@ class Kind(str, enum.Enum):
     @property
     def label(self) -> str:
         return KIND_LABELS[self]
+
+
 KIND_LABELS = {
     Kind.CONSULTATION: "咨询",
     Kind.HELP: "求助",
@@ -92,6 +96,8 @@ class Urgency(str, enum.Enum):
     @property
     def label(self) -> str:
         return URGENCY_LABELS[self]
+
+
 URGENCY_LABELS = {Urgency.NORMAL: "一般", Urgency.URGENT: "紧急", Urgency.UTILITY: "水电气热"}
 # 协办单位 of a ticket, set when a rule with assisting agencies routed it.
 ticket_assist = Table(

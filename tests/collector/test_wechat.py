@@ -141,6 +141,8 @@ def test_a_bad_or_missing_signature_stores_nothing(client, demo):
     bad = {"signature": "f" * 40, "timestamp": "1", "nonce": "2"}
     assert client.post("/wechat", query_string=bad, data=body, content_type="text/xml").status_code == 403
     assert stored(demo) == 0 and stored(demo, Ticket) == 0
+
+
 BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">'
     '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><xml><MsgType>text</MsgType><Content>&lol3;</Content></xml>'
