@@ -21,8 +21,8 @@ from routing.flow.escalation import DEADLINE_LABELS, DEADLINE_VERBS
 from routing.flow.steps import NOTIFY_DEPUTY, NOTIFY_RESIDENT, answering_agency, note
 from routing.flow.suggestions import SUGGESTION_GRADES, answer_grade
 from routing.store.deputies import DeputyNotice, DeputySubmission
-from routing.store.jobs import QUEUED, Job, effect
-from routing.store.tickets import Ticket
+from routing.store.jobs import QUEUED, Job, Permanent, effect
+from routing.store.tickets import Ticket, TicketEvent
 
 MESSAGES = {
     "accept": "您反映的问题（工单 {number}）已由{agency}签收办理，答复时限 {answer_by}。",
@@ -128,20 +128,34 @@ def make_deputy_notify_handler(
         if session.scalar(known) is not None:
             return
         text = deputy_notice(ticket, payload)
-        channels = ["portal"]
         openid = submission.deputy.wechat_openid
         send = senders.get("wechat")
+        # Read all that needs the database before adding anything: a query's
+        # autoflush would write now and, on SQLite, hold the lock through the send.
+        message = None
         if send is not None and openid and not _told_as_resident(ticket, openid, event):
             link = ticket_url(ticket)
             message = f"{text}\n查看详情：{link}" if link else text
-            effect(session, lambda: send(openid, message))
-            channels.append("wechat")
+        deputy = submission.deputy.name
         session.add(DeputyNotice(deputy_id=submission.deputy_id, ticket_id=ticket.id, event=event, stamp=stamp,
                                  text=text, created_at=now))
-        note(session, ticket, "notify_deputy", now,
-             detail={"deputy": submission.deputy.name, "event": event, "channels": channels})
+        told = note(session, ticket, "notify_deputy", now, detail={"deputy": deputy, "event": event, "channels": ["portal"]})
+        if message is not None:
+            effect(session, lambda: _send_beside_the_portal(told, lambda: send(openid, message)))
 
     return notify_deputy
+
+
+def _send_beside_the_portal(told: TicketEvent, send: Callable[[], None]) -> None:
+    """The WeChat copy of a deputy's notice. The portal notice stands on its
+    own: WeChat refusing for good (the deputy unfollowed) is noted beside it
+    instead of failing it; a failure that may pass still retries the job."""
+    try:
+        send()
+    except Permanent as refusal:
+        told.detail = {**told.detail, "wechat_refused": str(refusal)}
+        return
+    told.detail = {**told.detail, "channels": ["portal", "wechat"]}
 
 
 # -- what is waiting (待发通知) ---------------------------------------------------

@@ -5,6 +5,7 @@ and the replies both the quick lane and intake give.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from routing.store.tickets import Message, Ticket
 from ..deputies import BIND_COMMAND
 
 CHANNEL = "wechat"
+# Message.external_id's length.
+MAX_KEY = 128
 NEW_MATTER = {"新问题", "新的问题", "另一个问题", "新建"}
 QUERY = {"查询", "查进度", "进度", "我的工单"}
 RATING_WORDS = {label: rating for rating, label in ratings.RATINGS.items()}
@@ -69,14 +72,23 @@ def delivery_key(msg: Any) -> str:
     """The idempotency key WeChat's retries share: a message's MsgId; for an
     event, which has none, its sender, CreateTime and event, as WeChat advises."""
     if msg.type == "event":
-        return f"event:{msg.source}:{msg.time}:{getattr(msg, 'event', '')}"
+        return _event_key(msg.source, msg.time, getattr(msg, "event", ""))
     if "MsgId" not in msg._data:
         # An event wechatpy does not know (or a message without MsgId) is an
         # UnknownMessage whose id reads 0: keyed by that, every such delivery
         # from anyone would be taken for a repeat of the first one.
         kind = msg._data.get("Event") or msg._data.get("MsgType") or ""
-        return f"event:{msg.source}:{msg.time}:{kind.lower()}"
+        return _event_key(msg.source, msg.time, kind.lower())
     return f"msg:{msg.id}"
+
+
+def _event_key(sender: str, time: Any, event: str) -> str:
+    """An event's key, within the column that keeps it: a sender and an event
+    name as long as a signed body may carry make a longer key, kept as its hash."""
+    key = f"event:{sender}:{time}:{event}"
+    if len(key) <= MAX_KEY:
+        return key
+    return "event#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def lost_round(exc: BaseException) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.flow import escalation, workflow
+from routing.flow import escalation, steps, workflow
 from routing.flow.deadlines import load_calendar
 from routing.store import idempotency
 from routing.store.jobs import enqueue, next_slot
@@ -34,11 +34,15 @@ EVERY = timedelta(minutes=15)
 
 
 def close_unrated(session: Session, now: datetime, days: int) -> int:
-    """Answers the resident has not rated within ``days`` working days are closed."""
+    """Answers the resident has not rated within ``days`` working days are
+    closed: a ticket's own, and the one a merged ticket got with the ticket it
+    joined (only a merged ticket the answer reached has ``answered_at``)."""
     calendar = load_calendar(session)
     # N working days are at least N calendar days: a cheap first cut in SQL.
     candidates = session.scalars(
-        select(Ticket).where(Ticket.status == Status.ANSWERED, Ticket.answered_at <= now - timedelta(days=days))
+        select(Ticket).where(
+            Ticket.status.in_(steps.ANSWER_STANDS), Ticket.answered_at <= now - timedelta(days=days)
+        )
     )
     closed = 0
     for ticket in candidates:

@@ -115,3 +115,21 @@ def test_tickets_no_deputy_raised_make_no_deputy_jobs(demo):
     for other in residents:
         steps.notify_deputy(demo, other, "answer", "x", at)
     assert demo.scalar(select(func.count()).select_from(Job).where(Job.kind == steps.NOTIFY_DEPUTY)) == 1
+
+
+def test_a_deputy_wechat_refuses_for_good_still_finds_the_notice_in_the_portal(app, demo, fake):
+    the_deputy(demo).wechat_openid = DEPUTY_OPENID
+    at = city_now()
+    ticket, staff = raise_suggestion(demo, at)
+    workflow.accept(demo, ticket, staff, at)
+    workflow.answer(demo, ticket, staff, at, "已会同公交集团研究，明年增设站台。", grade="B")
+    demo.commit()
+    fake.fake.refuse = 43004  # the deputy unfollowed the official account
+
+    run_jobs(app)
+    [notice] = notices(demo)
+    assert notice.event == "answer"
+    job = demo.scalar(select(Job).where(Job.kind == steps.NOTIFY_DEPUTY))
+    assert job.status == "done"
+    told = [e for e in demo.get(Ticket, ticket.id).events if e.action == "notify_deputy"]
+    assert told[-1].detail["channels"] == ["portal"] and "43004" in told[-1].detail["wechat_refused"]

@@ -264,6 +264,14 @@ def test_unrecognised_events_are_kept_by_sender_time_and_event(client, demo):
     ]
 
 
+def test_an_event_whose_key_would_outgrow_its_column_is_kept_once_by_its_hash(client, demo):
+    sender, event = "o" * 128, "e" * 100
+    body = xml("event", None, sender=sender, created=1700000600, Event=event)
+    assert [post(client, body).status_code for _ in range(2)] == [200, 200]
+    keys = demo.scalars(select(Message.external_id).where(Message.sender == sender)).all()
+    assert len(keys) == 1 and len(keys[0]) <= 128 and keys[0].startswith("event#")
+
+
 def accepted_on_wechat(client, demo, msg_id: int) -> tuple[Ticket, User]:
     """A WeChat resident's ticket just accepted, its notice due; and the agency's staff who accepted it."""
     post(client, xml("text", msg_id, Content=COMPLAINT))

@@ -14,7 +14,7 @@ from routing.store.people import Role
 from routing.store.tickets import Status
 from routing.store.workers import run_pending
 
-from .test_workflow import NOW, accepted_ticket, housing, user  # noqa: F401 - fixtures
+from .test_workflow import NOW, accepted_ticket, housing, new_ticket, user  # noqa: F401 - fixtures
 
 
 def answered_ticket(demo, housing):  # noqa: F811
@@ -32,6 +32,20 @@ def test_an_answer_nobody_rates_closes_after_five_working_days(demo, housing):  
     assert sweep.close_unrated(demo, datetime(2026, 10, 13, 18, 0), days=5) == 1
     assert t.status is Status.CLOSED and t.events[-1].actor == steps.SYSTEM
     assert "未评价" in t.events[-1].reason
+
+
+def test_a_merged_ticket_whose_answer_nobody_rates_closes_with_the_answered_one(demo, housing):  # noqa: F811
+    dispatcher = user(demo, Role.DISPATCHER, name="desk")
+    duplicate, unanswered, waiting = new_ticket(demo), new_ticket(demo), new_ticket(demo)
+    workflow.merge(demo, waiting, unanswered, dispatcher, NOW)  # its ticket has no answer yet
+    t, staff = accepted_ticket(demo, housing)
+    workflow.merge(demo, duplicate, t, dispatcher, NOW)
+    workflow.answer(demo, t, staff, NOW, "已修好。")
+    demo.commit()
+    assert steps.awaiting_rating(duplicate) and not steps.awaiting_rating(waiting)
+    assert sweep.close_unrated(demo, datetime(2026, 10, 13, 18, 0), days=5) == 2
+    assert (t.status, duplicate.status, waiting.status) == (Status.CLOSED, Status.CLOSED, Status.MERGED)
+    assert "未评价" in duplicate.events[-1].reason
 
 
 def test_the_sweep_runs_once_per_slot_and_schedules_the_next(app, demo, housing):  # noqa: F811
