@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         scorecards,
         security,
         settings,
+        setup,
         ticket_list,
         transcribe,
     )
@@ -78,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     deputy.init_app(app)
     transcribe.init_app(app)
     cli.init_app(app)
+    setup.init_app(app)
     security.init_app(app)
     policy = escalation_policy(app)
     services.jobs.register_periodic(
