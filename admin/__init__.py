@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         deputy,
         desk,
         i18n,
+        ops,
         params,
         policies,
         reports,
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         agency_threshold=app.config["AGENCY_THRESHOLD"],
     )
     install(app, services)
+    ops.init_app(app, services)  # first: its clock times every request
 
     _upload_limits(app)  # before CSRF, which reads the form first
     csrf.init_app(app)
