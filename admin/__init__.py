@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         deputy,
         desk,
         i18n,
+        ops,
         params,
         policies,
         reports,
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         scorecards,
         security,
         settings,
+        setup,
         ticket_list,
         transcribe,
     )
@@ -61,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         agency_threshold=app.config["AGENCY_THRESHOLD"],
     )
     install(app, services)
+    ops.init_app(app, services)  # first: its clock times every request
 
     _upload_limits(app)  # before CSRF, which reads the form first
     csrf.init_app(app)
@@ -78,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     deputy.init_app(app)
     transcribe.init_app(app)
     cli.init_app(app)
+    setup.init_app(app)
     security.init_app(app)
     policy = escalation_policy(app)
     services.jobs.register_periodic(

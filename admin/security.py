@@ -52,8 +52,9 @@ LIMITED_ENDPOINTS = ("station.submit_form",)
 LOOKUP_ENDPOINTS = ("station.lookup", "station.status", "station.rate")
 # Callbacks from other servers (WeChat's, signed): no staff session to time
 # out, no rate limit to count (WeChat's retries must get through), and the
-# busiest route there is, so they skip that work.
-MACHINE_BLUEPRINTS = frozenset({"wechat"})
+# busiest route there is, so they skip that work. So do the load balancer's
+# and Prometheus's probes (``admin.ops``).
+MACHINE_BLUEPRINTS = frozenset({"wechat", "ops"})
 
 
 def init_app(app: Flask) -> None:

@@ -25,12 +25,55 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+class SettingsError(RuntimeError):
+    """Settings a production city must not run with; the message says what to set."""
+
+
+ENVIRONMENTS = ("development", "production")
+
+
+def _production_problems(env: Any, given: dict[str, Any]) -> list[str]:
+    """What a production city (TINGJIAN_ENV=production) lacks: defaults that
+    serve one machine and one process, and quietly misbehave on several."""
+    problems = []
+    if not (given.get("SECRET_KEY") or env("SECRET_KEY")):
+        problems.append(
+            "SECRET_KEY 未设置：默认的 instance/secret_key 只在本机，多台机器或重新部署后登录会失效。"
+            "请在每台机器上设置同一个随机值，如 python3 -c 'import secrets; print(secrets.token_hex(32))' 的输出。"
+        )
+    storage = given.get("RATELIMIT_STORAGE_URI") or env("RATELIMIT_STORAGE_URI", "memory://")
+    single = bool(given["RATELIMIT_SINGLE_PROCESS"]) if "RATELIMIT_SINGLE_PROCESS" in given else (
+        env("RATELIMIT_SINGLE_PROCESS", "0") == "1")
+    if storage.startswith("memory://") and not single:
+        problems.append(
+            "RATELIMIT_STORAGE_URI 是 memory://：每个进程各记各的，多个 gunicorn 进程时限流和密码错误次数形同虚设。"
+            "请设为各进程共用的存储（如 redis://host:6379）；确实只有一个进程时设 RATELIMIT_SINGLE_PROCESS=1。"
+        )
+    return problems
+
+
+def _environment(env: Any, given: dict[str, Any]) -> str:
+    """TINGJIAN_ENV: production is said, never guessed from the database URL,
+    so a developer's PostgreSQL and the test suite run as before."""
+    name = given.get("TINGJIAN_ENV") or env("TINGJIAN_ENV") or "development"
+    if name not in ENVIRONMENTS:
+        raise SettingsError(f"TINGJIAN_ENV 应为 {' 或 '.join(ENVIRONMENTS)}，不是“{name}”。")
+    if name == "production":
+        problems = _production_problems(env, given)
+        if problems:
+            raise SettingsError("TINGJIAN_ENV=production，但以下设置不适合生产环境，应用未启动：\n" + "\n".join(
+                f"- {problem}" for problem in problems))
+    return name
+
+
 def from_environment(instance_path: str, given: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Settings from the environment; ``given`` (the factory's argument) wins."""
+    """Settings from the environment; ``given`` (the factory's argument) wins.
+    Raises ``SettingsError`` when production lacks a setting it needs."""
     given = given or {}
+    env = os.environ.get
+    environment = _environment(env, given)  # before the instance folder gets a secret key
     instance = Path(instance_path)
     instance.mkdir(parents=True, exist_ok=True)
-    env = os.environ.get
     database_url = given.get("DATABASE_URL") or env("DATABASE_URL") or f"sqlite:///{instance / 'tingjian.db'}"
     # Heroku-style URLs name the old driver; we speak psycopg 3.
     if database_url.startswith("postgres://"):
@@ -38,6 +81,7 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     return {
+        "TINGJIAN_ENV": environment,
         "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(instance),
         "DATABASE_URL": database_url,
         "MODEL_DIR": env("MODEL_DIR") or str(instance / "models"),
@@ -68,6 +112,12 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         # Hours an API caller's Idempotency-Key is remembered (and may not name another body).
         "IDEMPOTENCY_HOURS": int(env("IDEMPOTENCY_HOURS", "24")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        # Production refuses memory:// above unless this says one process serves.
+        "RATELIMIT_SINGLE_PROCESS": env("RATELIMIT_SINGLE_PROCESS", "0") == "1",
+        # /metrics: a bearer token Prometheus sends; unset, only this machine may scrape.
+        "METRICS_TOKEN": env("METRICS_TOKEN", ""),
+        # "json": one JSON object a line, for a log collector; else plain text.
+        "LOG_FORMAT": env("LOG_FORMAT", "text"),
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
         "PREFERRED_URL_SCHEME": env("PREFERRED_URL_SCHEME", "http"),

@@ -73,6 +73,8 @@ def app(database_url: str, model_dir: Path, app_config: dict) -> Iterator[Flask]
             "MODEL_DIR": str(model_dir),
             "SERVER_NAME": "tingjian.test",
             "JOBS_IN_PROCESS": False,
+            # The suite serves one process, whatever the shell running it says.
+            "TINGJIAN_ENV": "development",
             **app_config,
         }
     )
