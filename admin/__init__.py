@@ -13,6 +13,7 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 
 import collector
 from classifier import LiveClassifier, ModelStore
+from collector import open311
 from collector.context import Services, install
 from routing.clock import now
 from routing.flow import escalation, sweep
@@ -141,8 +142,10 @@ def _error_pages(app: Flask) -> None:
     """Error pages in the reader's language; JSON in Chinese for the API, whose clients are programs."""
 
     def answer(code: int, title: str, message: str, field: str | None = None, **values: Any):
+        text = message % values if values else message
+        if open311.asked():  # Open311's own errors, also where none of its routes was found
+            return open311.error(code, text)
         if request.path.startswith("/api/"):
-            text = message % values if values else message
             body = {"error": text} | ({"field": field} if field else {})
             return jsonify(body), code
         # The page is read by a person, in their language; the JSON above by a program, in Chinese.
@@ -153,6 +156,10 @@ def _error_pages(app: Flask) -> None:
         # A view's own description says more ("check the lookup code"); the default says nothing useful.
         specific = exc.description != NotFound.description
         return answer(404, N_("页面不存在"), exc.description if specific else N_("没有这个页面。"))
+
+    @app.errorhandler(405)
+    def wrong_method(exc):
+        return open311.error(405, exc.description) if open311.asked() else exc
 
     @app.errorhandler(403)
     def forbidden(exc):

@@ -18,7 +18,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user, user_logged_in
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from collector import api
+from collector import api, open311
 from collector.throttle import FAILURES, FailureThrottle, failures
 
 # Scripts only from this site: the system runs on intranets, so no CDN either.
@@ -124,6 +124,11 @@ def _rate_limit(app: Flask) -> None:
     limiter.shared_limit(
         app.config["RATELIMIT_API"], scope="api", key_func=api.client_identity, on_breach=api.too_many_requests
     )(api.bp)
+    # Open311 the same, its key being the api_key parameter.
+    limiter.shared_limit(
+        app.config["RATELIMIT_API"], scope="open311", key_func=open311.client_identity,
+        on_breach=open311.too_many_requests,
+    )(open311.bp)
     app.extensions[FAILURES] = {
         name: FailureThrottle.of(limiter.limiter, name, app.config[setting])
         for name, setting in FAILURE_LIMITS.items()

@@ -111,6 +111,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "RATELIMIT_LOOKUP_TICKET": env("RATELIMIT_LOOKUP_TICKET", "20 per hour"),
         # Hours an API caller's Idempotency-Key is remembered (and may not name another body).
         "IDEMPOTENCY_HOURS": int(env("IDEMPOTENCY_HOURS", "24")),
+        # Open311's jurisdiction_id for this city; a request naming another one gets 404.
+        "OPEN311_JURISDICTION": env("OPEN311_JURISDICTION", ""),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         # Production refuses memory:// above unless this says one process serves.
         "RATELIMIT_SINGLE_PROCESS": env("RATELIMIT_SINGLE_PROCESS", "0") == "1",

@@ -106,6 +106,14 @@ def parse_submission(session: Session, data: Any, *, default_channel: str = "web
     channel = data.get("channel", default_channel)
     if not isinstance(channel, str) or channel not in CHANNELS:
         raise SubmissionError("channel", f"channel 只能是 {', '.join(sorted(CHANNELS))} 之一。")
+    return inbound_of(session, data, channel)
+
+
+def inbound_of(session: Session, data: dict[str, Any], channel: str) -> Inbound:
+    """The fields every channel's submission has (text, station, contact,
+    location), checked, as an ``Inbound`` on ``channel``; or ``SubmissionError``.
+    A channel with a protocol of its own (Open311) maps its fields to these
+    and checks them here, by the same rules as the form and the API."""
     text = _text(data.get("text"))
     station = find_station(session, data.get("station"))
     contact = _contact(data.get("contact"))

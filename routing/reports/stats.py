@@ -35,6 +35,7 @@ CHANNEL_LABELS = {
     "api": "接口",
     "deputy": "人大代表",
     "import": "热线导入",
+    "open311": "Open311 接口",
 }
 UNKNOWN = "未确定"
 DIMENSIONS = ("topic", "agency", "district", "channel")
