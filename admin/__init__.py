@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         dashboard,
         deputy,
         desk,
+        disputes,
         i18n,
         ops,
         params,
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
+    disputes.init_app(app)
     agency.init_app(app)
     scorecards.init_app(app)
     rules.init_app(app)

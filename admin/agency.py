@@ -1,5 +1,5 @@
 """The agency's pages (承办单位): its own queue; accept, ask the resident,
-ask for more time, answer, return."""
+ask for more time, answer, return (disputing an assignment: ``disputes``)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from routing.store.people import Role
 from routing.texts import N_
 
 from .auth import current_staff, roles_required
+from .disputes import agency_forms
 from .views import carry_out, flash_errors, ticket_for
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -44,6 +45,11 @@ class ConsultForm(FlaskForm):
 
 
 class ReturnForm(FlaskForm):
+    # Without it (an older page, a script) a return is 其他, as before there were classes.
+    reason_class = SelectField(
+        _l("退回原因"), choices=[SelectChoice(value, _l(label)) for value, label in workflow.RETURN_REASONS.items()],
+        default="other",
+    )
     reason = TextAreaField(_l("退回理由"), validators=[DataRequired(_l("请填写退回理由。")), Length(max=1000)])
 
 
@@ -113,6 +119,7 @@ def ticket(number: str):
         consult_form=ConsultForm(),
         consultations=suggestions.consultations(ticket),
         back=url_for("agency.queue"),
+        **agency_forms(ticket),
     )
 
 
@@ -157,7 +164,8 @@ def consult(number: str):
 @bp.post("/tickets/<number>/return")
 @roles_required(Role.AGENCY)
 def return_ticket(number: str):
-    if _act(number, ReturnForm(), workflow.return_ticket, N_("已退回分拨中心。"), lambda f: {"reason": f.reason.data}):
+    if _act(number, ReturnForm(), workflow.return_ticket, N_("已退回分拨中心。"),
+            lambda f: {"reason": f.reason.data, "reason_class": f.reason_class.data}):
         return redirect(url_for("agency.queue"))
     return _back(number)
 

@@ -153,6 +153,9 @@ def load_agencies(session: Session, report: Report) -> None:
             session, Agency, report, "agencies", defaults={"district_id": district.id}, name=f"{district.name}{suffix}"
         )
         government.supervisor_id = government.supervisor_id or office.id
+        session.flush()
+        # 兜底: where a dispute leaves responsibility unclear, the district government answers.
+        district.fallback_agency_id = district.fallback_agency_id or government.id
     for district_name, street_name in STREET_OFFICES:
         district = session.scalar(select(District).where(District.name == district_name))
         street = _street(session, district, street_name, report)

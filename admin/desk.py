@@ -18,6 +18,7 @@ from routing.flow import workflow
 from routing.flow.deadlines import load_calendar
 from routing.flow.escalation import count_open, open_escalations
 from routing.flow.lookup import find_by_number
+from routing.reports.disputes import count_disputes
 from routing.reports.queues import recent_tickets, triage_queue, urgent_unaccepted
 from routing.reports.stats import CHANNEL_LABELS
 from routing.store.jobs import FAILED, QUEUED
@@ -25,6 +26,7 @@ from routing.store.people import Agency, Role
 from routing.texts import N_
 
 from .auth import current_staff, roles_required
+from .disputes import desk_forms
 from .matters import HOT_LIMIT, hot_issues, possible_duplicates
 from .views import carry_out, flash_errors, ticket_for
 
@@ -85,6 +87,7 @@ def triage():
         recent=recent_tickets(session),
         unknown_years=unknown_years,
         open_escalations=count_open(session),
+        open_disputes=count_disputes(session),
         now=today,
     )
 
@@ -130,6 +133,7 @@ def ticket(number: str):
         duplicates=possible_duplicates(db_session(), ticket, now()),
         transcriptions=transcriptions_of(db_session(), ticket.id),
         back=url_for("desk.triage"),
+        **desk_forms(ticket),
     )
 
 

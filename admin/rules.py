@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from classifier import Prediction
+from classifier.similar import key_words
 from collector.context import db_session, services
 from collector.intake import labels_from
 from routing.clock import now
@@ -31,6 +32,8 @@ from routing.dispatch.rules import (
     save_rule,
     set_active,
 )
+from routing.flow.disputes import upheld_ruling
+from routing.flow.lookup import find_by_number
 from routing.flow.tickets import case_for
 from routing.store.areas import District, Street
 from routing.store.audit import changes
@@ -82,14 +85,16 @@ def _agencies(session: Session) -> list[Agency]:
     return list(session.scalars(select(Agency).order_by(Agency.district_id.is_not(None), Agency.id)))
 
 
-def rule_form(session: Session, rule: RoutingRule | None) -> RuleForm:
-    form = RuleForm(data=_form_data(rule)) if rule is not None and request.method == "GET" else RuleForm()
+def rule_form(session: Session, rule: RoutingRule | None, initial: dict | None = None) -> RuleForm:
+    if request.method == "GET" and (rule is not None or initial):
+        form = RuleForm(data=_form_data(rule) if rule is not None else initial)
+    else:
+        form = RuleForm()
     topics = [("", gettext("任意分类"))] + topic_choices()[1:]
-    if rule is not None and rule.topic:
-        # A topic the active model no longer knows stays choosable for its rule.
-        current = _topic_value(rule)
-        if current not in dict(topics):
-            topics.append((current, current.replace("/", " / ")))
+    current = _topic_value(rule) if rule is not None else (initial or {}).get("topic", "")
+    # A topic the active model no longer knows stays choosable for its rule (or ticket).
+    if current and current not in dict(topics):
+        topics.append((current, current.replace("/", " / ")))
     form.topic.choices = topics
     districts = list(session.scalars(select(District).order_by(District.id)))
     form.district.choices = [("", gettext("任意区县"))] + [(str(d.id), d.name) for d in districts]
@@ -207,7 +212,32 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*DISPATCH)
 def new():
-    return _edit(None)
+    """A new rule; with ``?ticket=`` the number of a ticket whose dispute was
+    upheld, the form starts from that ticket and the agency ruled responsible."""
+    number = request.args.get("ticket")
+    return _edit(None, _from_ruling(db_session(), number) if number else None)
+
+
+def _from_ruling(session: Session, number: str) -> dict | None:
+    ticket = find_by_number(session, number)
+    ruling = upheld_ruling(ticket) if ticket is not None else None
+    if ruling is None:
+        flash(gettext("工单 %(number)s 没有成立的派单争议裁定，请直接填写规则。", number=number), "error")
+        return None
+    # Above the rule that sent it to the wrong agency, so that one no longer wins.
+    routed_by = next((e.detail["rule"] for e in ticket.events if (e.detail or {}).get("rule")), None)
+    before = session.get(RoutingRule, routed_by) if routed_by else None
+    return {
+        "topic": f"{ticket.topic}/{ticket.subtopic}" if ticket.subtopic else (ticket.topic or ""),
+        "district": str(ticket.district_id or ""),
+        "street": str(ticket.street_id or ""),
+        "keywords": "、".join(key_words(ticket.text)),
+        "agency": str(ticket.agency_id),
+        "priority": before.priority + 1 if before is not None else 0,
+        "note": gettext("据工单 %(number)s 派单争议裁定：%(reason)s", number=ticket.number,
+                        reason=ruling.reason or ruling.detail.get("to", "")),
+        "active": True,
+    }
 
 
 @bp.route("/<int:rule_id>", methods=["GET", "POST"])
@@ -219,9 +249,9 @@ def edit(rule_id: int):
     return _edit(rule)
 
 
-def _edit(rule: RoutingRule | None):
+def _edit(rule: RoutingRule | None, initial: dict | None = None):
     session = db_session()
-    form = rule_form(session, rule)
+    form = rule_form(session, rule, initial)
     trial = None
     status = 200
     if request.method == "POST":

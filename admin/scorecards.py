@@ -67,6 +67,10 @@ COLUMNS: tuple[tuple[str, Callable[[AgencyScore], Any]], ...] = (
     (N_("平均办理时长(工作日)"), lambda s: _one_decimal(s.average_handling_working_days)),
     (N_("退回"), lambda s: s.returns),
     (N_("转办"), lambda s: s.transfers),
+    (N_("派单争议"), lambda s: s.disputes),
+    (N_("争议成立"), lambda s: s.disputes_upheld),
+    (N_("争议不成立"), lambda s: s.disputes_rejected),
+    (N_("退单率(%)"), lambda s: _percent(s.return_rate)),
     (N_("当前超期"), lambda s: s.overdue),
 )
 

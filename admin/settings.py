@@ -139,6 +139,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "WARNING_SHARE": float(env("WARNING_SHARE", "0.8")),
         # Working days a ticket stays overdue before its agency's supervisor gets a notice (通报).
         "ESCALATION_DAYS": int(env("ESCALATION_DAYS", "2")),
+        # Working hours the dispatcher centre has to rule on an agency's dispute of an assignment (派单争议).
+        "DISPUTE_RULING_HOURS": float(env("DISPUTE_RULING_HOURS", "4")),
         # Deputies' voice notes: the longest and the largest accepted.
         "VOICE_MAX_SECONDS": int(env("VOICE_MAX_SECONDS", "600")),
         "VOICE_MAX_BYTES": int(env("VOICE_MAX_BYTES", str(20 * 1024 * 1024))),

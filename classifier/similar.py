@@ -134,6 +134,20 @@ def vectors(texts: Sequence[str]) -> sp.csr_matrix:
     return normalize(weighted, copy=False)
 
 
+def key_words(text: str, n: int = 3) -> list[str]:
+    """The text's ``n`` weightiest words (by the reference IDF), in the order
+    they come: names and nouns a dispatcher can start a rule's keywords from."""
+    words = list(dict.fromkeys(_words(normalise(text))))
+    if not words:
+        return []
+    # One word per row: each row's hashed ids are that word's.
+    rows = _words_hashed.transform(words)
+    idf = reference_idf()
+    weight = [float(idf[rows.indices[rows.indptr[i]:rows.indptr[i + 1]]].max(initial=0.0)) for i in range(len(words))]
+    heaviest = set(sorted(range(len(words)), key=lambda i: -weight[i])[:n])
+    return [word for i, word in enumerate(words) if i in heaviest]
+
+
 def fingerprints(texts: Sequence[str], terms: int = FINGERPRINT_TERMS) -> list[Fingerprint]:
     """Each text's heaviest terms, weighted to unit length among themselves
     (a text with no terms has an empty fingerprint)."""

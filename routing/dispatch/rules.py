@@ -30,7 +30,7 @@ from routing.store.tickets import Status, Ticket
 from routing.texts import N_, DomainError
 
 # Open tickets: someone still has to act on them (workflow.OPEN is this).
-OPEN = (Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)
+OPEN = (Status.RECEIVED, Status.TRIAGE, Status.ASSIGNED, Status.DISPUTED, Status.ACCEPTED, Status.WAITING)
 
 
 @dataclass(frozen=True)

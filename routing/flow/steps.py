@@ -5,7 +5,8 @@ the step is allowed from the current state and that the actor may take it,
 and writes the event on the ticket's timeline (``record``). Callers never set
 ``ticket.status`` themselves. What does not change the ticket — a notice
 sent — is a ``note`` on the timeline, which leaves the ticket's version alone.
-The steps themselves are in ``workflow``, ``ratings`` and ``suggestions``.
+The steps themselves are in ``workflow``, ``ratings``, ``suggestions`` and
+``disputes``.
 """
 
 from __future__ import annotations
@@ -59,12 +60,17 @@ STEPS = {
     for step in (
         Step("triage", N_("转人工分拣"), UNROUTED, Status.TRIAGE, (None,)),
         Step("assign", N_("派单"), UNROUTED, Status.ASSIGNED, (None, *DISPATCH)),
-        Step("reassign", N_("转办"), (Status.ASSIGNED, *IN_HAND), Status.ASSIGNED, DISPATCH),
+        # From 争议待裁定 too: an upheld dispute sends the ticket on (see ``disputes``).
+        Step("reassign", N_("转办"), (Status.ASSIGNED, Status.DISPUTED, *IN_HAND), Status.ASSIGNED, DISPATCH),
         Step("accept", N_("签收"), (Status.ASSIGNED,), Status.ACCEPTED, AGENCY),
         Step("ask_resident", N_("请群众补充"), (Status.ACCEPTED,), Status.WAITING, AGENCY),
         Step("resume", N_("补充完毕"), (Status.WAITING,), Status.ACCEPTED, (None, *AGENCY, *DISPATCH)),
         Step("answer", N_("答复"), (Status.ACCEPTED,), Status.ANSWERED, AGENCY),
         Step("return", N_("退回"), (Status.ASSIGNED, *IN_HAND), Status.TRIAGE, AGENCY),
+        # 派单争议 (``disputes``): instead of accepting; the dispatcher centre rules.
+        Step("dispute", N_("申请派单争议"), (Status.ASSIGNED,), Status.DISPUTED, AGENCY),
+        Step("uphold_dispute", N_("争议成立"), (Status.DISPUTED,), None, DISPATCH),
+        Step("reject_dispute", N_("争议不成立"), (Status.DISPUTED,), Status.ASSIGNED, DISPATCH),
         Step("request_extension", N_("申请延期"), IN_HAND, None, AGENCY),
         Step("consult", N_("面商"), IN_HAND, None, AGENCY),
         Step("approve_extension", N_("批准延期"), IN_HAND, None, DISPATCH),
@@ -76,7 +82,7 @@ STEPS = {
         Step("merge", N_("合并"), OPEN, Status.MERGED, DISPATCH),
         # Not satisfied with the answer a merged ticket got: it is handled on its own again.
         Step("unmerge", N_("移出合并"), (Status.MERGED,), Status.ANSWERED, (None,)),
-        Step("invalidate", N_("标记无效"), (*UNROUTED, Status.ASSIGNED), Status.INVALID, DISPATCH),
+        Step("invalidate", N_("标记无效"), (*UNROUTED, Status.ASSIGNED, Status.DISPUTED), Status.INVALID, DISPATCH),
         Step("correct", N_("更正分类"), OPEN, None, DISPATCH),
     )
 }

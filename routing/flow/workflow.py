@@ -69,11 +69,13 @@ def assign(
             **(detail or {}),
         },
     )
+    if agency.id != ticket.agency_id:
+        ticket.dispute_rejected = False  # 首接负责 binds the agency it was ruled for, not the next one
     ticket.agency = agency
     ticket.agency_id = agency.id
     ticket.assigned_at = now
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
-    ticket.accepted_at = ticket.paused_at = None
+    ticket.accepted_at = ticket.paused_at = ticket.ruling_by = None
     ticket.extension_until = ticket.extension_reason = None
 
 
@@ -291,7 +293,7 @@ def merge(
 def _join(session: Session, ticket: Ticket, into: Ticket, actor: User, now: datetime, reason: str | None) -> None:
     """A merged ticket joins ``into``: handled there, and answered at once if it is."""
     ticket.merged_into, ticket.merged_into_id = into, into.id
-    ticket.accept_by = ticket.answer_by = None
+    ticket.accept_by = ticket.answer_by = ticket.ruling_by = None
     record(session, into, "absorb", actor, now, reason=reason, detail={"ticket": ticket.number})
     if into.answer:
         ticket.answer, ticket.answered_at = into.answer, into.answered_at
@@ -303,21 +305,39 @@ def invalidate(session: Session, ticket: Ticket, actor: User, now: datetime, rea
     """无效: spam, abuse or nothing to handle — kept, with the reason, never deleted."""
     reason = required_text(reason, N_("无效的理由"))
     transition(session, ticket, "invalidate", actor, now, reason=reason)
-    ticket.accept_by = ticket.answer_by = None
+    ticket.accept_by = ticket.answer_by = ticket.ruling_by = None
 
 
-def return_ticket(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
-    """退回: not this agency's matter; back to the dispatcher, with a reason —
-    within the accept deadline only. After that the ticket is the agency's
-    (首接负责): only a dispatcher can move it on."""
+# 退回的原因: what is not a dispute about who is responsible (that is ``disputes``).
+RETURN_REASONS = {
+    "duplicate": N_("重复件"),
+    "needs_resident": N_("需群众补充信息"),
+    "other": N_("其他"),
+}
+
+
+def return_ticket(
+    session: Session, ticket: Ticket, actor: User, now: datetime, reason: str, reason_class: str = "other"
+) -> None:
+    """退回: back to the dispatcher, with a reason class (``RETURN_REASONS``) and
+    a reason — within the accept deadline only. After that the ticket is the
+    agency's (首接负责): only a dispatcher can move it on. So it is, too, once
+    the dispatcher centre has rejected the agency's dispute of it."""
     reason = required_text(reason, N_("退回理由"))
+    if reason_class not in RETURN_REASONS:
+        raise WorkflowError(N_("请选择退回原因。"))
+    if ticket.dispute_rejected:
+        raise WorkflowError(N_("分拨中心已裁定派单争议不成立，按首接负责须由本单位办理。"))
     if ticket.accept_by is not None and now > ticket.accept_by and ticket.status is not Status.TRIAGE:
         raise WorkflowError(
             N_("签收时限（%(due)s）已过，按首接负责须由本单位办理；确非本单位职责的，请联系分拨中心转办。"),
             due=f"{ticket.accept_by:%Y-%m-%d %H:%M}",
         )
     agency = ticket.agency.name if ticket.agency else None
-    transition(session, ticket, "return", actor, now, reason=reason, detail={"agency": agency})
+    transition(
+        session, ticket, "return", actor, now, reason=reason,
+        detail={"agency": agency, "reason_class": reason_class, "reason_label": RETURN_REASONS[reason_class]},
+    )
     ticket.agency_id = None
     ticket.agency = None
     ticket.accept_by = ticket.answer_by = ticket.accepted_at = ticket.paused_at = None

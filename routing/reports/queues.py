@@ -18,7 +18,8 @@ def agency_queue(session: Session, agency_id: int, *, open_only: bool = True) ->
     """An agency's own tickets, the most urgent deadline first."""
     query = select(Ticket).where(Ticket.agency_id == agency_id)
     if open_only:
-        query = query.where(Ticket.status.in_((Status.ASSIGNED, Status.ACCEPTED, Status.WAITING)))
+        # 争议待裁定 too: the agency follows its dispute until the ruling.
+        query = query.where(Ticket.status.in_((Status.ASSIGNED, Status.DISPUTED, Status.ACCEPTED, Status.WAITING)))
     query = query.order_by(Ticket.answer_by.asc(), Ticket.id.asc()).options(selectinload(Ticket.district))
     return list(session.scalars(query))
 

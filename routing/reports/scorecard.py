@@ -27,6 +27,16 @@ For a period ``[start, end)`` and, optionally, one agency, each agency's row say
   calendar (working days in (day assigned, day answered], as deadlines count).
 - **退回 returns / 转办 transfers** — the agency's returns in the period, and
   the tickets a dispatcher moved away from it in the period.
+- **派单争议 disputes** — the agency's disputes of an assignment (申请派单争议)
+  in the period; **争议成立 upheld** and **争议不成立 rejected** — the rulings
+  on its disputes given in the period. An upheld dispute sends the ticket on
+  (转办), so it counts among the transfers too.
+- **退单率 return rate** — (returns + disputes) / (assigned + returns +
+  upheld disputes): of what the agency was given, how much it pushed back. A
+  return or an upheld dispute takes the ticket out of the agency's cohort, so
+  the denominator counts those back in; a rejected dispute's ticket is still
+  in the cohort. It stays within 0–100 % over a period whose tickets were
+  assigned and pushed back within it.
 - **当前超期 currently overdue** — at ``now``, whatever the period
   (routing.overdue).
 
@@ -72,6 +82,9 @@ class AgencyScore:
     satisfied: int = 0  # 满意 + 基本满意
     returns: int = 0
     transfers: int = 0
+    disputes: int = 0
+    disputes_upheld: int = 0
+    disputes_rejected: int = 0
     overdue: int = 0
 
     @property
@@ -85,6 +98,11 @@ class AgencyScore:
     @property
     def satisfaction_rate(self) -> float | None:
         return _share(self.satisfied, self.rated)
+
+    @property
+    def return_rate(self) -> float | None:
+        """退单率 = (退回 + 派单争议) / (派单 + 退回 + 争议成立)."""
+        return _share(self.returns + self.disputes, self.assigned + self.returns + self.disputes_upheld)
 
     @property
     def average_handling_hours(self) -> float | None:
@@ -245,18 +263,27 @@ def _working_day_index(calendar: WorkCalendar, first: date, last: date) -> dict[
     return index
 
 
+# Events counted per agency: the figure each action adds to.
+EVENT_FIGURES = {
+    "return": "returns",
+    "reassign": "transfers",
+    "dispute": "disputes",
+    "uphold_dispute": "disputes_upheld",
+    "reject_dispute": "disputes_rejected",
+    "rate": "rated",
+}
+
+
 def _add_events(session, row, start, end, ids, place) -> None:
     rating = TicketEvent.detail["rating"].as_string()
     query = (
         select(
             TicketEvent.agency_id,
-            _count(TicketEvent.action == "return"),
-            _count(TicketEvent.action == "reassign"),
-            _count(TicketEvent.action == "rate"),
+            *(_count(TicketEvent.action == action) for action in EVENT_FIGURES),
             _count(and_(TicketEvent.action == "rate", rating.in_(SATISFIED))),
         )
         .where(
-            TicketEvent.action.in_(("return", "reassign", "rate")),
+            TicketEvent.action.in_(tuple(EVENT_FIGURES)),
             TicketEvent.at >= at(start),
             TicketEvent.at < at(end),
             TicketEvent.agency_id.in_(ids),
@@ -266,9 +293,11 @@ def _add_events(session, row, start, end, ids, place) -> None:
     if place:
         # Only then: the join costs a lookup per event, and a city's scorecard needs none.
         query = query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(*place)
-    for agency, returns, transfers, rated, satisfied in session.execute(query):
+    for agency, *counts, satisfied in session.execute(query):
         score = row(agency)
-        score.returns, score.transfers, score.rated, score.satisfied = returns, transfers, rated, satisfied
+        for figure, n in zip(EVENT_FIGURES.values(), counts, strict=True):
+            setattr(score, figure, n)
+        score.satisfied = satisfied
 
 
 def _add_overdue(session, row, now, ids, place) -> None:

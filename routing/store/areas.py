@@ -4,6 +4,8 @@ and deputies use.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import (
     Boolean,
     ForeignKey,
@@ -14,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from routing.store.db import Base
 
+if TYPE_CHECKING:  # the mapper finds it by name
+    from routing.store.people import Agency
+
 
 class District(Base):
     """区县: one of the city's county-level divisions."""
@@ -22,7 +27,14 @@ class District(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(32), unique=True)
+    # 兜底单位: answers the district's tickets whose responsibility stays unclear
+    # after a dispute. Agencies name their district too: the constraint is added
+    # after both tables (use_alter), and a removed agency leaves no dangling name.
+    fallback_agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agency.id", use_alter=True, ondelete="SET NULL")
+    )
 
+    fallback_agency: Mapped[Agency | None] = relationship(foreign_keys=[fallback_agency_id])
     streets: Mapped[list[Street]] = relationship(back_populates="district", order_by="Street.name")
 
 

@@ -54,7 +54,8 @@ class Agency(Base):
     # office for bureaus. None: the dispatcher centre alone follows it up.
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
 
-    district: Mapped[District | None] = relationship()
+    # Named: the district names an agency too (its 兜底单位).
+    district: Mapped[District | None] = relationship(foreign_keys=[district_id])
     street: Mapped[Street | None] = relationship()
     supervisor: Mapped[Agency | None] = relationship(remote_side=[id])
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +42,8 @@ class Status(str, enum.Enum):
     RECEIVED = "received"  # 已受理: stored and numbered; the classifier reads it in a job
     TRIAGE = "triage"  # 待分拣: waiting for a dispatcher
     ASSIGNED = "assigned"  # 已派单: waiting for the agency to accept
+    # 争议待裁定: the agency disputes the assignment; the dispatcher centre rules (see flow.disputes)
+    DISPUTED = "disputed"
     ACCEPTED = "accepted"  # 已签收: the agency is working on it
     WAITING = "waiting"  # 待补充: the agency waits on the resident; its clock is paused
     ANSWERED = "answered"  # 已答复: the agency has answered the resident
@@ -56,6 +60,7 @@ STATUS_LABELS = {
     Status.RECEIVED: "已受理",
     Status.TRIAGE: "待分拣",
     Status.ASSIGNED: "待签收",
+    Status.DISPUTED: "争议待裁定",
     Status.ACCEPTED: "办理中",
     Status.WAITING: "待群众补充",
     Status.ANSWERED: "已答复",
@@ -169,6 +174,10 @@ class Ticket(Base):
     extension_until: Mapped[datetime | None] = mapped_column(DateTime)
     extension_reason: Mapped[str | None] = mapped_column(String(500))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    # 派单争议: the dispatcher centre's ruling is due by then, while the ticket is disputed.
+    ruling_by: Mapped[datetime | None] = mapped_column(DateTime)
+    # 首接负责: a dispute was rejected; the agency can no longer return or dispute the ticket.
+    dispute_rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
