@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         desk,
         i18n,
         params,
+        photos,
         policies,
         reports,
         rules,
@@ -77,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     reports.init_app(app)
     deputy.init_app(app)
     transcribe.init_app(app)
+    photos.init_app(app)
     cli.init_app(app)
     security.init_app(app)
     policy = escalation_policy(app)
@@ -104,11 +106,11 @@ def escalation_policy(app: Flask) -> escalation.EscalationPolicy:
 
 
 # Views that take uploads, and the setting that bounds their files.
-UPLOADS = {"deputy.portal": "VOICE_MAX_BYTES"}
+UPLOADS = {"deputy.portal": "VOICE_MAX_BYTES", "station.add_more": "PHOTO_MAX_BYTES"}
 
 
 def _upload_limits(app: Flask) -> None:
-    """A larger request body where a voice note is uploaded, and only there."""
+    """A larger request body where a file is uploaded (a voice note, a photo), and only there."""
 
     @app.before_request
     def _raise_limit() -> None:

@@ -35,7 +35,9 @@ class SubmissionError(DomainError):
         self.message = str(self)
 
 
-def _text(value: Any) -> str:
+def checked_text(value: Any) -> str:
+    """A resident's text as every form and the API take it: made storable,
+    trimmed, and between MIN_TEXT and MAX_TEXT long; else ``SubmissionError``."""
     if not isinstance(value, str):
         raise SubmissionError("text", "请填写反映内容（文字）。")
     text = storable(value).strip()
@@ -106,7 +108,7 @@ def parse_submission(session: Session, data: Any, *, default_channel: str = "web
     channel = data.get("channel", default_channel)
     if not isinstance(channel, str) or channel not in CHANNELS:
         raise SubmissionError("channel", f"channel 只能是 {', '.join(sorted(CHANNELS))} 之一。")
-    text = _text(data.get("text"))
+    text = checked_text(data.get("text"))
     station = find_station(session, data.get("station"))
     contact = _contact(data.get("contact"))
     location = _location(data.get("location"))
