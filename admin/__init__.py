@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         i18n,
         ops,
         params,
+        photos,
         policies,
         reports,
         rules,
@@ -83,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     reports.init_app(app)
     deputy.init_app(app)
     transcribe.init_app(app)
+    photos.init_app(app)
     cli.init_app(app)
     setup.init_app(app)
     security.init_app(app)
@@ -111,11 +113,11 @@ def escalation_policy(app: Flask) -> escalation.EscalationPolicy:
 
 
 # Views that take uploads, and the setting that bounds their files.
-UPLOADS = {"deputy.portal": "VOICE_MAX_BYTES"}
+UPLOADS = {"deputy.portal": "VOICE_MAX_BYTES", "station.add_more": "PHOTO_MAX_BYTES"}
 
 
 def _upload_limits(app: Flask) -> None:
-    """A larger request body where a voice note is uploaded, and only there."""
+    """A larger request body where a file is uploaded (a voice note, a photo), and only there."""
 
     @app.before_request
     def _raise_limit() -> None:

@@ -18,7 +18,8 @@ from flask_babel import Babel, get_locale, gettext
 from flask_login import current_user, login_required
 
 from collector.context import db_session
-from routing.texts import N_, DomainError, Label
+from collector.translate import error_text  # noqa: F401 - the pages of admin import it from here
+from routing.texts import N_
 
 from .auth import current_staff, safe_next
 
@@ -49,15 +50,6 @@ DOMAIN_LABELS = (
     N_("省"), N_("市"), N_("区"),
     N_("当面"), N_("电话"), N_("座谈"), N_("视察调研"),
 )
-
-
-def error_text(error: BaseException) -> str:
-    """An error from the domain in the reader's language: its template and the
-    values that are labels translated, names and numbers as they are."""
-    if not isinstance(error, DomainError):
-        return str(error)
-    values = {k: gettext(v) if isinstance(v, Label) else v for k, v in error.values.items()}
-    return gettext(error.template, **values)
 
 
 bp = Blueprint("i18n", __name__)

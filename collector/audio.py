@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from routing.texts import N_, DomainError
 
+from .uploads import check_size
+
 # Containers ffprobe names, and the type we store and serve them as.
 FORMATS = {
     "amr": "audio/amr",
@@ -90,13 +92,11 @@ def _decoded_seconds(path: str, limit: float) -> float:
 
 def inspect(data: bytes, *, max_seconds: float, max_bytes: int) -> Audio:
     """Check an uploaded voice note; ``AudioError`` says in Chinese what is wrong."""
-    if not data:
-        raise AudioError(N_("没有收到音频文件，请重新录制或选择文件。"))
-    if len(data) > max_bytes:
-        raise AudioError(
-            N_("音频文件太大（%(size)s MB），请控制在 %(limit)s MB 以内。"),
-            size=f"{len(data) / 1048576:.1f}", limit=f"{max_bytes / 1048576:.0f}",
-        )
+    check_size(
+        data, max_bytes, AudioError,
+        empty=N_("没有收到音频文件，请重新录制或选择文件。"),
+        too_large=N_("音频文件太大（%(size)s MB），请控制在 %(limit)s MB 以内。"),
+    )
     with _file(data) as path:
         info = _probe(path)
         names = set(info.get("format", {}).get("format_name", "").split(","))

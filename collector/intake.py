@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, joinedload
 from classifier import Classifier, Prediction
 from classifier.similar import fingerprint, fingerprints
 from routing.dispatch.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
-from routing.dispatch.matters import count_unindexed, index_matters, unindexed_open
+from routing.dispatch.matters import count_unindexed, index_matters, index_ticket, unindexed_open
 from routing.flow.inbound import Inbound, Labels
-from routing.flow.tickets import open_ticket, relabel_many
+from routing.flow.tickets import open_ticket, relabel, relabel_many
 from routing.store.idempotency import DEFAULT_HOURS as DEFAULT_IDEMPOTENCY_HOURS
 from routing.store.idempotency import Request as IdempotentRequest
 from routing.store.idempotency import remember, remembered
@@ -116,6 +116,18 @@ def read_later(session: Session, ticket: Ticket, now: datetime) -> None:
     if ticket.id is None:
         session.flush()
     enqueue(session, CLASSIFY, {"ticket_id": ticket.id}, now)
+
+
+def read_again(
+    session: Session, ticket: Ticket, had_text: bool, reader: Callable[[str, str | None], Labels], now: datetime
+) -> None:
+    """Words added to a ticket's matter (a WeChat message, the status page):
+    a ticket that had none yet (a photo first) is read and routed now; one
+    that had is found by later tickets by all of its words."""
+    if not had_text:
+        relabel(session, ticket, reader(ticket.text, ticket.location_text), now)
+    else:
+        index_ticket(session, ticket, fingerprint(ticket.text))
 
 
 def make_classify(

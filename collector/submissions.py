@@ -35,7 +35,9 @@ class SubmissionError(DomainError):
         self.message = str(self)
 
 
-def _text(value: Any) -> str:
+def checked_text(value: Any) -> str:
+    """A resident's text as every form and the API take it: made storable,
+    trimmed, and between MIN_TEXT and MAX_TEXT long; else ``SubmissionError``."""
     if not isinstance(value, str):
         raise SubmissionError("text", "请填写反映内容（文字）。")
     text = storable(value).strip()
@@ -114,7 +116,7 @@ def inbound_of(session: Session, data: dict[str, Any], channel: str) -> Inbound:
     location), checked, as an ``Inbound`` on ``channel``; or ``SubmissionError``.
     A channel with a protocol of its own (Open311) maps its fields to these
     and checks them here, by the same rules as the form and the API."""
-    text = _text(data.get("text"))
+    text = checked_text(data.get("text"))
     station = find_station(session, data.get("station"))
     contact = _contact(data.get("contact"))
     location = _location(data.get("location"))

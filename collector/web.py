@@ -1,5 +1,6 @@
 """The liaison station's public pages (代表联络站网页): the form a resident
-fills in on a phone, the receipt, and the status lookup."""
+fills in on a phone, the receipt, the status lookup, and on the status page
+the resident's rating and what they add (their answer to the agency's question)."""
 
 from __future__ import annotations
 
@@ -21,22 +22,29 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from routing.clock import now
 from routing.flow import ratings, steps
 from routing.flow.inbound import Contact, Inbound, Location
-from routing.flow.lookup import public_status
+from routing.flow.lookup import resident_status
 from routing.store.areas import Station
+from routing.store.tickets import Status
+from routing.texts import N_
 
+from .additions import Photo, add_on_status_page
 from .context import db_session, services
 from .intake import submit
-from .submissions import MAX_LOCATION, MAX_NAME, MAX_TEXT, MIN_TEXT, find_station
+from .submissions import MAX_LOCATION, MAX_NAME, MAX_TEXT, MIN_TEXT, SubmissionError, find_station
 from .throttle import TooManyGuesses, find_with_code
+from .translate import error_text
 
 bp = Blueprint(
     "station",
@@ -47,15 +55,13 @@ bp = Blueprint(
 )
 
 
+# A resident's text, on the form and on the status page alike (see submissions.checked_text).
+TEXT_LENGTH = Length(MIN_TEXT, MAX_TEXT, _l("请写 %(min)d 到 %(max)d 个字，说清楚问题和地点。"))
+
+
 class SubmissionForm(FlaskForm):
     station = SelectField(_l("联络站"), coerce=str, validators=[Optional()])
-    text = TextAreaField(
-        _l("您要反映的问题"),
-        validators=[
-            DataRequired(_l("请填写反映内容。")),
-            Length(MIN_TEXT, MAX_TEXT, _l("请写 %(min)d 到 %(max)d 个字，说清楚问题和地点。")),
-        ],
-    )
+    text = TextAreaField(_l("您要反映的问题"), validators=[DataRequired(_l("请填写反映内容。")), TEXT_LENGTH])
     location = StringField(_l("地点（选填）"), validators=[Optional(), Length(max=MAX_LOCATION)])
     name = StringField(_l("称呼（选填）"), validators=[Optional(), Length(max=MAX_NAME)])
     phone = StringField(
@@ -72,6 +78,14 @@ class RatingForm(FlaskForm):
         validators=[DataRequired(_l("请选择满意程度。"))],
     )
     comment = TextAreaField(_l("意见（选填）"), validators=[Optional(), Length(max=500)])
+
+
+class MoreForm(FlaskForm):
+    """群众补充: the resident's answer to the agency's question, or more on an open ticket."""
+
+    code = HiddenField()
+    text = TextAreaField(_l("补充内容"), validators=[DataRequired(_l("请填写要补充的内容。")), TEXT_LENGTH])
+    photo = FileField(_l("照片（选填）"))
 
 
 class LookupForm(FlaskForm):
@@ -164,20 +178,77 @@ def lookup():
 
 
 def _find_with_code(session_, number: str, code: str | None):
+    """The ticket with this code, or 404; a wrong code counts against the
+    ticket (``find_with_code``) on every route that takes one, so no form
+    posted to is a way around the limit on guessing."""
     try:
-        return find_with_code(session_, number, code)
+        ticket = find_with_code(session_, number, code)
     except TooManyGuesses as exc:
         abort(429, description=exc.message)
+    if ticket is None:
+        abort(404, description="没有找到这张工单，请核对工单号和查询码。")
+    return ticket
 
 
 @bp.get("/status/<number>")
 def status(number: str):
     code = request.args.get("code")
-    ticket = _find_with_code(db_session(), number, code)
-    if ticket is None:
-        abort(404, description="没有找到这张工单，请核对工单号和查询码。")
-    form = RatingForm(code=code) if steps.awaiting_rating(ticket) else None
-    return render_template("station/status.html", status=public_status(ticket), rating_form=form)
+    return _status_page(_find_with_code(db_session(), number, code), code)
+
+
+def _status_page(ticket, code: str | None, more_form: MoreForm | None = None, http_status: int = 200):
+    view = resident_status(ticket)
+    rating_form = RatingForm(code=code) if steps.awaiting_rating(ticket) else None
+    # Only an open ticket takes more: an answered one is rated, a closed one is done.
+    if view["open"]:
+        more_form = more_form or MoreForm(code=code)
+    else:
+        more_form = None
+    return render_template(
+        "station/status.html", status=view, code=code, rating_form=rating_form, more_form=more_form
+    ), http_status
+
+
+@bp.post("/status/<number>/more")
+def add_more(number: str):
+    """群众补充: with the ticket's code, the resident answers the agency's
+    question (the ticket then goes on, as after a WeChat reply) or adds
+    more to an open ticket; text, and a photo if they like."""
+    form = MoreForm()
+    session_ = db_session()
+    ticket = _find_with_code(session_, number, form.code.data)
+    if not form.validate_on_submit():
+        return _status_page(ticket, form.code.data, form, 400)
+    upload = form.photo.data
+    photo = Photo(upload.read(), upload.filename) if upload and upload.filename else None
+    waiting = ticket.status is Status.WAITING
+    try:
+        add_on_status_page(
+            session_, ticket, form.text.data, photo, services().reader(), now(),
+            max_photo_bytes=current_app.config["PHOTO_MAX_BYTES"],
+        )
+        session_.commit()
+    except SubmissionError as exc:
+        session_.rollback()
+        field = form[exc.field] if exc.field in form else form.text
+        field.errors = [*field.errors, error_text(exc)]
+        return _status_page(ticket, form.code.data, form, 400)
+    except steps.WorkflowError as exc:
+        # No longer open (answered or closed meanwhile): the page says so, and offers no form.
+        session_.rollback()
+        flash(error_text(exc), "error")
+        return _status_page(ticket, form.code.data, form, 400)
+    except StaleDataError:
+        # Staff changed the ticket meanwhile: nothing of this was kept.
+        session_.rollback()
+        flash(gettext("工单刚刚有了变化，您的补充没有保存，请重新提交。"), "error")
+        return _status_page(ticket, form.code.data, form, 409)
+    flash(gettext(ANSWERED if waiting else ADDED))
+    return redirect(url_for("station.status", number=number, code=form.code.data))
+
+
+ANSWERED = N_("已收到您的回复，承办单位将继续办理，答复时限相应顺延。")
+ADDED = N_("已收到您补充的情况，承办单位会看到。")
 
 
 @bp.post("/status/<number>/rating")
@@ -186,8 +257,6 @@ def rate(number: str):
     form = RatingForm()
     session_ = db_session()
     ticket = _find_with_code(session_, number, form.code.data)
-    if ticket is None:
-        abort(404, description="没有找到这张工单，请核对工单号和查询码。")
     if form.validate_on_submit():
         try:
             ratings.rate(session_, ticket, now(), form.rating.data, form.comment.data)

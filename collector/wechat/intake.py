@@ -17,18 +17,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from classifier import Classifier
-from classifier.similar import fingerprint
 from routing.dispatch import rules
-from routing.dispatch.matters import index_ticket
-from routing.flow import ratings, steps, workflow
+from routing.flow import ratings, steps
 from routing.flow.inbound import Inbound, Labels, Location
 from routing.flow.lookup import tickets_of_sender
-from routing.flow.tickets import add_message, locate, open_ticket, relabel
+from routing.flow.resident import resume_waiting
+from routing.flow.tickets import add_message, locate, open_ticket
 from routing.store.jobs import enqueue
 from routing.store.tickets import Attachment, Message, Status, Ticket
 
 from ..deputies import BIND_COMMAND, bind_wechat, deputy_of_wechat, record_wechat_submission
-from ..intake import CLASSIFY, read, read_later, with_place_of_location
+from ..intake import CLASSIFY, read, read_again, read_later, with_place_of_location
 from .delivery import (
     CHANNEL,
     MEDIA_TYPES,
@@ -228,16 +227,12 @@ def _matter(
         if location.text:
             place = classifier.gazetteer.find(location.text)
             locate(session, ticket, place.district, place.street, now)
-        if ticket.status is Status.WAITING:
-            workflow.resume(session, ticket, None, now, reason="群众已补充")
-        if text and not had_text:
-            relabel(
-                session, ticket,
-                read(classifier, ticket.text, ticket.location_text, settings.threshold, settings.agency_threshold), now,
+        resume_waiting(session, ticket, now)
+        if text:
+            read_again(
+                session, ticket, had_text,
+                lambda words, place: read(classifier, words, place, settings.threshold, settings.agency_threshold), now,
             )
-        elif text:
-            # More words on the matter: later tickets look for it by all of them.
-            index_ticket(session, ticket, fingerprint(ticket.text))
     if deputy is not None:
         record_wechat_submission(session, deputy, ticket, now)
     jobs += _attach(session, msg, ticket, message, now)

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing.dispatch.rules import OPEN
 from routing.flow import steps
-from routing.store.tickets import Message, Ticket, TicketEvent
+from routing.store.tickets import Message, Status, Ticket, TicketEvent
 
 
 def tickets_of_sender(session: Session, channel: str, sender: str, limit: int = 5) -> list[Ticket]:
@@ -48,10 +49,6 @@ def find_for_resident(session: Session, number: str, code: str | None) -> Ticket
 
 def public_status(ticket: Ticket) -> dict[str, Any]:
     """What a resident may see of a ticket: no personal data, no staff names."""
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
     return {
         "ticket": ticket.number,
         "status": ticket.status.value,
@@ -62,21 +59,56 @@ def public_status(ticket: Ticket) -> dict[str, Any]:
         # A merged ticket's resident is answered by the agency of the ticket it joined.
         "agency": agency.name if (agency := steps.answering_agency(ticket)) else None,
         "district": ticket.district.name if ticket.district else None,
-        "created_at": iso(ticket.created_at),
-        "accept_by": iso(ticket.accept_by),
-        "answer_by": iso(ticket.answer_by),
-        "accepted_at": iso(ticket.accepted_at),
-        "answered_at": iso(ticket.answered_at),
+        "created_at": _iso(ticket.created_at),
+        "accept_by": _iso(ticket.accept_by),
+        "answer_by": _iso(ticket.answer_by),
+        "accepted_at": _iso(ticket.accepted_at),
+        "answered_at": _iso(ticket.answered_at),
         "answer": ticket.answer,
-        "rating": ticket.rating,
-        "timeline": [
-            {"at": iso(e.at), "action": e.action, "status": e.to_status, "note": _public_note(e)}
+        # Every answer the ticket got, in order: one given before a reopening
+        # (不满意 → 重新办理) stays, though ``answer`` then holds the latest only.
+        "answers": [
+            {"at": _iso(e.at), "answer": (e.detail or {}).get("answer")}
             for e in ticket.events
-            if e.action in PUBLIC_ACTIONS
+            if e.action in ANSWERS
         ],
+        "rating": ticket.rating,
+        "timeline": _timeline(ticket, PUBLIC_ACTIONS),
     }
 
 
+def resident_status(ticket: Ticket) -> dict[str, Any]:
+    """What the resident who gave the ticket's code sees (the status page):
+    the public status and their own words besides — the text, the place
+    they gave, and what they added since, on the timeline. Still no staff
+    names, and none of their contact details."""
+    question = next((e.reason for e in reversed(ticket.events) if e.action == "ask_resident"), None)
+    return public_status(ticket) | {
+        "text": ticket.text,
+        "location": ticket.location_text,
+        "street": ticket.street.name if ticket.street else None,
+        "open": ticket.status in OPEN,
+        # The agency's question while it waits on the resident (待群众补充).
+        "question": question if ticket.status is Status.WAITING else None,
+        "timeline": _timeline(ticket, PUBLIC_ACTIONS | RESIDENTS_OWN),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _timeline(ticket: Ticket, actions: set[str]) -> list[dict[str, Any]]:
+    return [
+        {"at": _iso(e.at), "action": e.action, "status": e.to_status, "note": _public_note(e)}
+        for e in ticket.events
+        if e.action in actions
+    ]
+
+
+ANSWERS = {"answer", "answer_merged"}
+# The resident's own additions (群众补充): shown to the resident, not to the public API.
+RESIDENTS_OWN = {"add_message"}
 PUBLIC_ACTIONS = {
     "create", "assign", "reassign", "accept", "answer", "return", "triage", "ask_resident", "resume",
     "approve_extension", "answer_merged", "merge", "rate", "close", "reopen", "invalidate",
@@ -87,7 +119,8 @@ def _public_note(event: TicketEvent) -> str | None:
     """What an event says to the resident: the agency's question, the new
     deadline, the ticket it was merged into — never a staff member's name."""
     detail = event.detail or {}
-    if event.action == "ask_resident":
+    if event.action in {"ask_resident", "add_message"}:
+        # The agency's question; the resident's own words (shown to them only: RESIDENTS_OWN).
         return event.reason
     if event.action == "approve_extension":
         return f"答复时限延至 {detail.get('until', '')[:10]}"

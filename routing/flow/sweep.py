@@ -25,7 +25,7 @@ from routing.flow import escalation, steps, workflow
 from routing.flow.deadlines import load_calendar
 from routing.store import idempotency
 from routing.store.jobs import enqueue, next_slot
-from routing.store.tickets import Status, Ticket
+from routing.store.tickets import Ticket
 
 log = logging.getLogger(__name__)
 

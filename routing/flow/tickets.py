@@ -169,8 +169,10 @@ def add_message(
         ticket.latitude, ticket.longitude = inbound.location.latitude, inbound.location.longitude
     if inbound.location.text:
         ticket.location_text = inbound.location.text
+    # The words themselves on the timeline: the agency reads there what the resident added, and when.
     steps.record(
-        session, ticket, "add_message", None, now, detail={"channel": inbound.channel, **inbound.payload}
+        session, ticket, "add_message", None, now, reason=inbound.text or None,
+        detail={"channel": inbound.channel, **inbound.payload},
     )
     return message
 
