@@ -30,6 +30,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The application factory: ``flask --app admin run`` and
     ``gunicorn 'admin:create_app()'`` both call it."""
     from . import (
+        account,
+        accounts,
         agency,
         auth,
         badges,
@@ -51,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         setup,
         ticket_list,
         transcribe,
+        user_cli,
     )
 
     app = Flask(__name__, instance_relative_config=True)
@@ -72,6 +75,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    account.init_app(app)
+    accounts.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
@@ -87,6 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     photos.init_app(app)
     cli.init_app(app)
     setup.init_app(app)
+    user_cli.init_app(app)
     security.init_app(app)
     policy = escalation_policy(app)
     services.jobs.register_periodic(

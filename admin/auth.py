@@ -113,6 +113,8 @@ def login():
         user = db_session().scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(StaffUser(user))
+            if user.must_change_password:  # a temporary password: their own first (admin.account)
+                return redirect(url_for("account.password"))
             return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
         login_failed(username)
         flash(gettext("用户名或密码不对。"), "error")

@@ -39,7 +39,7 @@ def _upgrade_schema() -> None:
         click.echo(f"数据库结构已从 {_revision(before)} 升级到 {_revision(after)}。")
 
 
-def _strong_enough(password: str) -> str:
+def strong_enough(password: str) -> str:
     """click's check of a typed password: a weak one is refused and asked again."""
     problem = password_problem(password)
     if problem:
@@ -51,7 +51,7 @@ def _password() -> str:
     given = os.environ.get(PASSWORD_VARIABLE)
     if given is not None:
         return given  # checked with the account, so a weak one fails the command
-    return click.prompt("管理员密码", hide_input=True, confirmation_prompt="再输入一次", value_proc=_strong_enough)
+    return click.prompt("管理员密码", hide_input=True, confirmation_prompt="再输入一次", value_proc=strong_enough)
 
 
 @click.command("setup")

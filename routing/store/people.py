@@ -14,11 +14,13 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from routing.store.db import Base, enum_column
+from routing.texts import N_
 
 if TYPE_CHECKING:  # relationships name these; the mapper finds them by name
     from routing.store.areas import District, Street
@@ -32,7 +34,7 @@ class Role(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"admin": "管理员", "dispatcher": "分拨员", "agency": "承办单位", "deputy": "人大代表"}[
+        return {"admin": N_("管理员"), "dispatcher": N_("分拨员"), "agency": N_("承办单位"), "deputy": N_("人大代表")}[
             self.value
         ]
 
@@ -77,6 +79,11 @@ class User(Base):
     # Every session carries the version it was opened under; bumping it ends
     # them all on the server, also a session cookie someone kept.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set by an administrator's reset (a temporary password, 临时密码): until
+    # the person chooses their own, the change-password page is all they reach.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 手机号: how the administrator reaches them, e.g. to hand over a temporary password.
+    mobile: Mapped[str | None] = mapped_column(String(20))
 
     agency: Mapped[Agency | None] = relationship()
 
