@@ -1,4 +1,5 @@
-"""Warning badges (预警标识) on the staff pages: 临期 in yellow, 超期 in red."""
+"""Warning badges (预警标识) on the staff pages: 临期 in yellow, 超期 in red;
+and what a redone ticket (重办) shows of its earlier rounds."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from routing.flow.assisting import OpinionDue, opinion_due
 from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import load_calendar
 from routing.flow.escalation import Level, warning_level
+from routing.flow.redo import earlier_rounds
 from routing.store.people import Agency
 from routing.store.tickets import Ticket
 
@@ -43,3 +45,5 @@ def assisting_opinion(ticket: Ticket, agency: Agency | None) -> tuple[OpinionDue
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["ticket_warning"] = ticket_warning
     app.jinja_env.globals["assisting_opinion"] = assisting_opinion
+    # The earlier answers and their ratings, for the agency and the dispatcher on the ticket page.
+    app.jinja_env.globals["earlier_rounds"] = earlier_rounds

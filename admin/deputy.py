@@ -174,7 +174,8 @@ def rate(number: str):
     form = RatingForm()
     if form.validate_on_submit():
         try:
-            ratings.rate_by_deputy(session, submission.ticket, current_staff(), now(), form.rating.data, form.reason.data)
+            ratings.rate_by_deputy(session, submission.ticket, current_staff(), now(), form.rating.data, form.reason.data,
+                                   redo_escalation=current_app.config["REDO_ESCALATION"])
         except steps.WorkflowError as exc:
             session.rollback()
             form.reason.errors = [error_text(exc)]

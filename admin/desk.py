@@ -14,7 +14,7 @@ from collector.context import db_session, services
 from collector.notify import pending_notices
 from collector.transcription import of_ticket as transcriptions_of
 from routing.clock import now
-from routing.flow import workflow
+from routing.flow import redo, workflow
 from routing.flow.deadlines import load_calendar
 from routing.flow.escalation import count_open, open_escalations
 from routing.flow.lookup import find_by_number
@@ -88,6 +88,7 @@ def triage():
         unknown_years=unknown_years,
         open_escalations=count_open(session),
         open_disputes=count_disputes(session),
+        redo_decisions=redo.awaiting_decision(session),
         now=today,
     )
 
@@ -144,10 +145,15 @@ REASON_STEPS = {
     "close": (workflow.close, {}, N_("已办结。")),
     "approve_extension": (workflow.decide_extension, {"approve": True}, N_("已批准延期，群众会收到通知。")),
     "refuse_extension": (workflow.decide_extension, {"approve": False}, N_("已不予延期。")),
+    "close_exhausted": (redo.close_exhausted, {}, N_("已按已尽力办结。")),
+    "continue_redo": (redo.continue_redo, {}, N_("已决定由承办单位继续重办。")),
 }
 
 
-@bp.post("/tickets/<number>/<any(invalidate, reopen, close, approve_extension, refuse_extension):step>")
+@bp.post(
+    "/tickets/<number>/<any(invalidate, reopen, close, approve_extension, refuse_extension, close_exhausted, "
+    "continue_redo):step>"
+)
 @roles_required(*DISPATCH)
 def reason_step(number: str, step: str):
     user = current_staff()

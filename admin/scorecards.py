@@ -71,6 +71,9 @@ COLUMNS: tuple[tuple[str, Callable[[AgencyScore], Any]], ...] = (
     (N_("争议成立"), lambda s: s.disputes_upheld),
     (N_("争议不成立"), lambda s: s.disputes_rejected),
     (N_("退单率(%)"), lambda s: _percent(s.return_rate)),
+    (N_("答复次数"), lambda s: s.answers),
+    (N_("重办"), lambda s: s.redos),
+    (N_("重办率(%)"), lambda s: _percent(s.redo_rate)),
     (N_("当前超期"), lambda s: s.overdue),
 )
 

@@ -139,6 +139,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "WARNING_SHARE": float(env("WARNING_SHARE", "0.8")),
         # Working days a ticket stays overdue before its agency's supervisor gets a notice (通报).
         "ESCALATION_DAYS": int(env("ESCALATION_DAYS", "2")),
+        # 重办: from this many redos after 不满意 on, the supervisor gets a notice and the centre decides.
+        "REDO_ESCALATION": int(env("REDO_ESCALATION", "2")),
         # Working hours the dispatcher centre has to rule on an agency's dispute of an assignment (派单争议).
         "DISPUTE_RULING_HOURS": float(env("DISPUTE_RULING_HOURS", "4")),
         # Deputies' voice notes: the longest and the largest accepted.

@@ -259,7 +259,8 @@ def rate(number: str):
     ticket = _find_with_code(session_, number, form.code.data)
     if form.validate_on_submit():
         try:
-            ratings.rate(session_, ticket, now(), form.rating.data, form.comment.data)
+            ratings.rate(session_, ticket, now(), form.rating.data, form.comment.data,
+                         redo_escalation=current_app.config["REDO_ESCALATION"])
             session_.commit()
             flash("感谢您的评价。" if form.rating.data != "unsatisfied" else "已收到您的意见，承办单位将重新办理。")
         except steps.WorkflowError as exc:

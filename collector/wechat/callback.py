@@ -169,6 +169,7 @@ def callback():
         agency_threshold=app_services.agency_threshold,
         status_url=status_url,
         ticket_ids=app_services.ticket_ids,
+        redo_escalation=config["REDO_ESCALATION"],
     )
     outcome = receive(db_session(), msg, app_services.classifier.current(), now(), settings)
     if outcome.jobs:

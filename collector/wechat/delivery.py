@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from routing.flow import ratings
 from routing.flow.inbound import Inbound
 from routing.flow.received import Received, TicketIds
+from routing.flow.redo import REDO_ESCALATION
 from routing.store.tickets import Message, Ticket
 
 from ..deputies import BIND_COMMAND
@@ -47,6 +48,8 @@ class Settings:
     threshold: float = 0.5
     agency_threshold: float = 0.8
     status_url: Callable[[Ticket | Received], str] = lambda t: ""
+    # The setting REDO_ESCALATION, for a 不满意 sent on WeChat.
+    redo_escalation: int = REDO_ESCALATION
     # One per process: the ids drawn ahead for new tickets (PostgreSQL).
     ticket_ids: TicketIds = field(default_factory=TicketIds)
 

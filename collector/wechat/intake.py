@@ -116,7 +116,7 @@ def _handle(
             _keep(session, msg, key, now, reply, command="new")
             return Outcome(reply)
         if command == "rate":
-            reply = _rate(session, msg.source, RATING_WORDS[content], now)
+            reply = _rate(session, msg.source, RATING_WORDS[content], now, settings.redo_escalation)
             _keep(session, msg, key, now, reply)
             return Outcome(reply)
         if command == "query":
@@ -141,12 +141,12 @@ def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
     return f"{deputy.name}，您的微信已绑定。此后在这里发送的问题会作为您的代表反映，可在代表工作台查看办理进度。"
 
 
-def _rate(session: Session, sender: str, rating: str, now: datetime) -> str:
+def _rate(session: Session, sender: str, rating: str, now: datetime, redo_escalation: int) -> str:
     """满意 / 基本满意 / 不满意 sent on WeChat rates the sender's latest answered ticket."""
     ticket = next((t for t in tickets_of_sender(session, CHANNEL, sender) if steps.awaiting_rating(t)), None)
     if ticket is None:
         return "您没有等待评价的工单。发送“查询”可以查看您反映的问题。"
-    ratings.rate(session, ticket, now, rating)
+    ratings.rate(session, ticket, now, rating, redo_escalation=redo_escalation)
     if rating == "unsatisfied":
         return f"已收到您的意见，工单 {ticket.number} 将由{ticket.agency.name}重新办理。"
     return f"感谢您对工单 {ticket.number} 的评价。"

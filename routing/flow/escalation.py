@@ -32,6 +32,8 @@ from routing.store.people import Agency
 from routing.store.tickets import Status, Ticket, Urgency
 
 ACCEPT, ANSWER = "accept", "answer"
+# Not a deadline: the notice of a ticket redone too often (``redo``); due_at is the redo's moment.
+REDO = "redo"
 DEADLINE_LABELS = {ACCEPT: "签收时限", ANSWER: "答复时限"}
 DEADLINE_VERBS = {ACCEPT: "签收", ANSWER: "答复"}
 # The states in which each deadline runs, and the column that holds it.
@@ -164,7 +166,7 @@ def _candidates(session: Session, kind: EscalationKind, deadline: str, cutoff: d
     return list(session.scalars(query))
 
 
-def _raise(
+def raise_record(
     session: Session, ticket: Ticket, kind: EscalationKind, deadline: str, due: datetime,
     recipient: Agency | None, now: datetime, text: str,
 ) -> Escalation:
@@ -189,7 +191,7 @@ def send_reminders(session: Session, now: datetime) -> int:
             due = getattr(ticket, DEADLINE_ATTRIBUTES[deadline])
             text = (f"{DEADLINE_LABELS[deadline]}（{due:%Y-%m-%d %H:%M}）已到，"
                     f"请{ticket.agency.name}尽快{DEADLINE_VERBS[deadline]}。")
-            _raise(session, ticket, EscalationKind.REMINDER, deadline, due, ticket.agency, now, text)
+            raise_record(session, ticket, EscalationKind.REMINDER, deadline, due, ticket.agency, now, text)
             # The deputy who raised it hears that the deadline passed, once per deadline.
             steps.notify_deputy(session, ticket, "overdue", f"{deadline}:{due.isoformat()}", now,
                                    deadline=deadline, due=due.isoformat())
@@ -211,7 +213,7 @@ def send_notices(session: Session, now: datetime, days: int, calendar: WorkCalen
             text = (f"{ticket.agency.name}的工单 {ticket.number} {DEADLINE_LABELS[deadline]}"
                     f"（{due:%Y-%m-%d %H:%M}）已超期 {days} 个工作日仍未{DEADLINE_VERBS[deadline]}，"
                     f"通报{supervisor.name if supervisor else '分拨中心'}督办。")
-            _raise(session, ticket, EscalationKind.NOTICE, deadline, due, supervisor, now, text)
+            raise_record(session, ticket, EscalationKind.NOTICE, deadline, due, supervisor, now, text)
             sent += 1
     return sent
 
@@ -233,6 +235,8 @@ def _still_open():
                  Ticket.accept_by == Escalation.due_at),
             and_(Escalation.deadline == ANSWER, Ticket.status.in_(DEADLINE_STATES[ANSWER]),
                  Ticket.answer_by == Escalation.due_at),
+            # A redo's notice (``redo``): until the dispatcher centre decides on that redo.
+            and_(Escalation.deadline == REDO, Ticket.redo_review_since == Escalation.due_at),
         ),
     )
 

@@ -1,6 +1,6 @@
 """Rating an answer (评价): the resident's and the deputy's. Satisfied closes
 the ticket; unsatisfied sends it back to the agency that answered, also for
-a ticket that was merged into the one answered.
+a ticket that was merged into the one answered — a redo (重办, see ``redo``).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from routing.flow.redo import REDO_ESCALATION, redo
 from routing.flow.steps import STEPS, WorkflowError, answer_stands, check_step, handled_with, required_text, transition
-from routing.flow.workflow import close, reopen
+from routing.flow.workflow import close
 from routing.store.people import User
 from routing.store.tickets import Kind, Status, Ticket
 from routing.texts import N_
@@ -20,16 +21,20 @@ from routing.texts import N_
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
 
-def rate(session: Session, ticket: Ticket, now: datetime, rating: str, comment: str | None = None) -> None:
+def rate(
+    session: Session, ticket: Ticket, now: datetime, rating: str, comment: str | None = None, *,
+    redo_escalation: int = REDO_ESCALATION,
+) -> None:
     """The resident rates the answer: 满意 or 基本满意 closes the ticket;
     不满意 sends it back to the agency that answered, with new deadlines —
-    for a merged ticket, out of the merge (see ``_rated``)."""
+    for a merged ticket, out of the merge (see ``_rated``) — as a redo, put
+    before the centre from the ``redo_escalation``-th on."""
     if rating not in RATINGS:
         raise WorkflowError(N_("请选择“满意”“基本满意”或“不满意”。"))
     comment = (comment or "").strip()[:500] or None
     _rated(session, ticket, "rate", None, now, rating, comment)
     if rating == "unsatisfied":
-        reopen(session, ticket, None, now, reason="群众不满意" + (f"：{comment}" if comment else ""))
+        redo(session, ticket, now, "群众不满意" + (f"：{comment}" if comment else ""), escalation=redo_escalation)
     else:
         close(session, ticket, None, now, reason=f"群众评价：{RATINGS[rating]}")
 
@@ -39,12 +44,13 @@ DEPUTY_REOPEN_MONTHS = 1
 
 
 def rate_by_deputy(
-    session: Session, ticket: Ticket, actor: User, now: datetime, rating: str, reason: str | None = None
+    session: Session, ticket: Ticket, actor: User, now: datetime, rating: str, reason: str | None = None, *,
+    redo_escalation: int = REDO_ESCALATION,
 ) -> None:
     """代表评价: the deputy rates the answer to their suggestion. 满意 or 基本满意
     closes it; 不满意 (with a reason) sends it back to the agency that
     answered (for a merged suggestion, out of the merge), to be answered
-    again within one month. The caller checks that it is the deputy's own."""
+    again within one month, as a redo. The caller checks that it is the deputy's own."""
     if ticket.kind is not Kind.DEPUTY_SUGGESTION:
         raise WorkflowError(N_("代表评价只用于代表建议。"))
     if rating not in RATINGS:
@@ -54,7 +60,7 @@ def rate_by_deputy(
         reason = required_text(reason, N_("不满意的理由"))
     _rated(session, ticket, "deputy_rate", actor, now, rating, reason)
     if rating == "unsatisfied":
-        reopen(session, ticket, None, now, reason=f"代表不满意：{reason}", months=DEPUTY_REOPEN_MONTHS)
+        redo(session, ticket, now, f"代表不满意：{reason}", escalation=redo_escalation, months=DEPUTY_REOPEN_MONTHS)
     else:
         close(session, ticket, None, now, reason=f"代表评价：{RATINGS[rating]}")
 

@@ -81,7 +81,7 @@ def _received_values(inbound: Inbound, now: datetime, job: str) -> dict[str, Any
         "channel": inbound.channel, "text": inbound.text, "contact_name": inbound.contact.name,
         "contact_phone": inbound.contact.phone, "location_text": inbound.location.text,
         "latitude": inbound.location.latitude, "longitude": inbound.location.longitude,
-        "at": now, "version": 1, "dispute_rejected": False, "external_id": inbound.external_id, "sender": inbound.sender,
+        "at": now, "version": 1, "dispute_rejected": False, "redo_count": 0, "external_id": inbound.external_id, "sender": inbound.sender,
         "actor": steps.actor_label(None), "action": "create", "to_status": Status.RECEIVED.value,
         "event_detail": {"channel": inbound.channel, "prediction": None},
         "job_kind": job, "job_status": QUEUED, "attempts": 0, "max_attempts": MAX_ATTEMPTS,
@@ -168,7 +168,7 @@ class _ReceivedStatements:
             name: name
             for name in (
                 "code", "status", "kind", "urgency", "channel", "text", "contact_name", "contact_phone",
-                "location_text", "latitude", "longitude", "version", "dispute_rejected",
+                "location_text", "latitude", "longitude", "version", "dispute_rejected", "redo_count",
             )
         } | {"created_at": "at", "updated_at": "at"}
         numbered_columns = bind(tickets, ticket_columns | {"id": "ticket_id", "number": "number"})

@@ -5,8 +5,8 @@ the step is allowed from the current state and that the actor may take it,
 and writes the event on the ticket's timeline (``record``). Callers never set
 ``ticket.status`` themselves. What does not change the ticket — a notice
 sent — is a ``note`` on the timeline, which leaves the ticket's version alone.
-The steps themselves are in ``workflow``, ``ratings``, ``suggestions`` and
-``disputes``.
+The steps themselves are in ``workflow``, ``ratings``, ``suggestions``,
+``disputes`` and ``redo``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ IN_HAND = (Status.ACCEPTED, Status.WAITING)
 # An answer stands to be rated or closed: the ticket's own, or one it got by
 # its merge (see ``awaiting_rating``).
 ANSWER_STANDS = (Status.ANSWERED, Status.MERGED)
+# A redo's round: back with the agency (待签收, 办理中, 待补充), or answered again.
+REDO_ROUND = (Status.ASSIGNED, *IN_HAND, Status.ANSWERED)
 STEPS = {
     step.name: step
     for step in (
@@ -79,6 +81,10 @@ STEPS = {
         Step("deputy_rate", N_("代表评价"), ANSWER_STANDS, None, (Role.DEPUTY,)),
         Step("close", N_("办结"), ANSWER_STANDS, Status.CLOSED, (None, *DISPATCH)),
         Step("reopen", N_("重新办理"), (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
+        # 重办 (``redo``): after REDO_ESCALATION unsatisfied redos the dispatcher
+        # centre decides, wherever the agency's new round stands.
+        Step("close_exhausted", N_("已尽力办结"), REDO_ROUND, Status.CLOSED, DISPATCH),
+        Step("continue_redo", N_("继续重办"), REDO_ROUND, None, DISPATCH),
         Step("merge", N_("合并"), OPEN, Status.MERGED, DISPATCH),
         # Not satisfied with the answer a merged ticket got: it is handled on its own again.
         Step("unmerge", N_("移出合并"), (Status.MERGED,), Status.ANSWERED, (None,)),

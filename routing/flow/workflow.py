@@ -244,10 +244,12 @@ def close(session: Session, ticket: Ticket, actor: User | None, now: datetime, r
 
 
 def reopen(
-    session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str, *, months: int | None = None
+    session: Session, ticket: Ticket, actor: User | None, now: datetime, reason: str, *, months: int | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """重新办理: the resident is not satisfied; the same agency handles it again,
-    with fresh deadlines (with ``months``: the answer due that many months on).
+    with fresh deadlines (with ``months``: the answer due that many months on;
+    ``detail`` adds to the event: a redo's number, see ``redo``).
     The first answer stays on the timeline."""
     reason = required_text(reason, N_("重新办理的理由"))
     if ticket.agency is None:
@@ -259,7 +261,8 @@ def reopen(
     transition(
         session, ticket, "reopen", actor, now, reason=reason,
         detail={"agency": ticket.agency.name, "previous_answer": ticket.answer,
-                "accept_by": deadlines.accept_by.isoformat(), "answer_by": deadlines.answer_by.isoformat()},
+                "accept_by": deadlines.accept_by.isoformat(), "answer_by": deadlines.answer_by.isoformat(),
+                **(detail or {})},
     )
     ticket.assigned_at = now
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by

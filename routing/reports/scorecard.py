@@ -37,6 +37,10 @@ For a period ``[start, end)`` and, optionally, one agency, each agency's row say
   the denominator counts those back in; a rejected dispute's ticket is still
   in the cohort. It stays within 0–100 % over a period whose tickets were
   assigned and pushed back within it.
+- **重办 redos / 重办率 redo rate** — the agency's tickets sent back to it
+  in the period because the resident or deputy was not satisfied (重办, a
+  dispatcher's own reopening is none), per answer it gave in the period
+  (答复 events): redos / answers.
 - **当前超期 currently overdue** — at ``now``, whatever the period
   (routing.overdue).
 
@@ -85,6 +89,8 @@ class AgencyScore:
     disputes: int = 0
     disputes_upheld: int = 0
     disputes_rejected: int = 0
+    answers: int = 0  # 答复 events: every answer given, a redone ticket's each time
+    redos: int = 0
     overdue: int = 0
 
     @property
@@ -103,6 +109,11 @@ class AgencyScore:
     def return_rate(self) -> float | None:
         """退单率 = (退回 + 派单争议) / (派单 + 退回 + 争议成立)."""
         return _share(self.returns + self.disputes, self.assigned + self.returns + self.disputes_upheld)
+
+    @property
+    def redo_rate(self) -> float | None:
+        """重办率 = 重办 / 答复."""
+        return _share(self.redos, self.answers)
 
     @property
     def average_handling_hours(self) -> float | None:
@@ -271,19 +282,24 @@ EVENT_FIGURES = {
     "uphold_dispute": "disputes_upheld",
     "reject_dispute": "disputes_rejected",
     "rate": "rated",
+    "answer": "answers",
 }
+# A reopening is a redo when the rating made it so (``flow.redo``).
+REDO_ACTION = "reopen"
 
 
 def _add_events(session, row, start, end, ids, place) -> None:
     rating = TicketEvent.detail["rating"].as_string()
+    is_redo = and_(TicketEvent.action == REDO_ACTION, TicketEvent.detail["redo"].as_integer().is_not(None))
     query = (
         select(
             TicketEvent.agency_id,
             *(_count(TicketEvent.action == action) for action in EVENT_FIGURES),
             _count(and_(TicketEvent.action == "rate", rating.in_(SATISFIED))),
+            _count(is_redo),
         )
         .where(
-            TicketEvent.action.in_(tuple(EVENT_FIGURES)),
+            TicketEvent.action.in_((*EVENT_FIGURES, REDO_ACTION)),
             TicketEvent.at >= at(start),
             TicketEvent.at < at(end),
             TicketEvent.agency_id.in_(ids),
@@ -293,11 +309,11 @@ def _add_events(session, row, start, end, ids, place) -> None:
     if place:
         # Only then: the join costs a lookup per event, and a city's scorecard needs none.
         query = query.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(*place)
-    for agency, *counts, satisfied in session.execute(query):
+    for agency, *counts, satisfied, redos in session.execute(query):
         score = row(agency)
         for figure, n in zip(EVENT_FIGURES.values(), counts, strict=True):
             setattr(score, figure, n)
-        score.satisfied = satisfied
+        score.satisfied, score.redos = satisfied, redos
 
 
 def _add_overdue(session, row, now, ids, place) -> None:

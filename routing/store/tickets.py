@@ -178,6 +178,11 @@ class Ticket(Base):
     ruling_by: Mapped[datetime | None] = mapped_column(DateTime)
     # 首接负责: a dispute was rejected; the agency can no longer return or dispute the ticket.
     dispute_rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 重办: how many times the resident (or deputy) was not satisfied and the
+    # agency had to handle it again (see flow.redo); and, once that reached
+    # REDO_ESCALATION, since when the dispatcher centre is to decide on it.
+    redo_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    redo_review_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

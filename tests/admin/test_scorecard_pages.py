@@ -17,8 +17,8 @@ from ..routing.flow.test_workflow import env_agency, housing  # noqa: F401 - fix
 MARCH = "period=custom&start=2026-03-01&end=2026-03-31"
 # 市住建局 in March: 5 assigned; accepted 3 on time, 2 late; answered 2 on time, 2 late;
 # 4 ratings, 3 satisfied; (49 + 672 + 48) / 3 hours, (2 + 20 + 2) / 3 working days; 1 return, 1 transfer; C overdue.
-# …, 退回, 转办, 派单争议, 争议成立, 争议不成立, 退单率 = 1 / (5 + 1 + 0), 当前超期.
-HOUSING_MARCH = ["市住建局", 5, 3, 2, 60.0, 2, 2, 50.0, 4, 3, 75.0, 256.3, 8.0, 1, 1, 0, 0, 0, 16.7, 1]
+# …, 退回, 转办, 派单争议, 争议成立, 争议不成立, 退单率 = 1 / (5 + 1 + 0), 答复次数, 重办, 重办率 = 1 / 5, 当前超期.
+HOUSING_MARCH = ["市住建局", 5, 3, 2, 60.0, 2, 2, 50.0, 4, 3, 75.0, 256.3, 8.0, 1, 1, 0, 0, 0, 16.7, 5, 1, 20.0, 1]
 
 
 def read_csv(response) -> list[list[str]]:

@@ -16,33 +16,13 @@ from routing.flow.tickets import open_ticket
 from routing.reports.disputes import open_disputes
 from routing.reports.overdue import overdue_condition
 from routing.store.areas import District
-from routing.store.people import Agency, Role
+from routing.store.people import Role
 from routing.store.tickets import Status, Ticket
 
 from .test_workflow import user as person
 
 # A Wednesday; the accept deadline runs past National Day, to 10-08 17:30.
 NOW = datetime(2026, 9, 30, 10, 0)
-
-
-@pytest.fixture
-def agencies(demo):
-    return {a.name: a for a in demo.scalars(select(Agency))}
-
-
-@pytest.fixture
-def housing(agencies):
-    return agencies["市住建局"]
-
-
-@pytest.fixture
-def housing_staff(demo, housing):
-    return person(demo, Role.AGENCY, housing, "zhujian-staff")
-
-
-@pytest.fixture
-def dispatcher(demo):
-    return person(demo, Role.DISPATCHER, name="desk")
 
 
 @pytest.fixture

@@ -102,6 +102,8 @@ def test_an_agencys_month_counted_by_hand(demo, housing, figures):  # noqa: F811
     # Ratings given in March on its answers: A 满意, E 不满意 then 基本满意, H 满意.
     assert (row.rated, row.satisfied, row.satisfaction_rate) == (4, 3, 0.75)
     assert (row.returns, row.transfers) == (1, 1)  # F, G
+    # 重办率: E redone once, over the answers given in March: A, B, E twice, H.
+    assert (row.answers, row.redos, row.redo_rate) == (5, 1, 0.2)
     assert row.overdue == 1  # C; D's clock stands still
 
 
