@@ -14,13 +14,14 @@ from .context import Services
 
 
 def init_app(app: Flask, services: Services) -> None:
-    from . import api, open311, web, wechat
+    from . import api, api_docs, open311, web, wechat
     from .intake import CLASSIFY, INDEX_MATTERS, index_matters_job, make_classify, schedule_indexing
     from .notify import make_deputy_notify_handler, make_notify_handler
     from .transcription import TRANSCRIBE, backends_from, make_transcribe
 
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_docs.bp)
     # The APIs are called by programs, not browsers with a session: no CSRF token.
     app.extensions["csrf"].exempt(api.bp)
     app.register_blueprint(open311.bp)

@@ -132,9 +132,10 @@ def ticket_status(number: str):
     try:
         ticket = find_with_code(db_session(), number, request.args.get("code"))
     except TooManyGuesses as exc:
-        response, status = error(429, exc.message, "code")
+        # Said as the rate limit says it (retry_after), so a client handles one kind of 429.
+        response = jsonify({"error": exc.message, "field": "code", "retry_after": exc.seconds})
         response.headers["Retry-After"] = str(exc.seconds)
-        return response, status
+        return response, 429
     if ticket is None:
         return error(404, "没有找到这张工单，请核对工单号和查询码。")
     return jsonify(public_status(ticket))

@@ -86,10 +86,13 @@ def _location(value: Any) -> Location:
             raise SubmissionError("location", f"地点描述请控制在 {MAX_LOCATION} 字以内。")
         return Location(text=value.strip() or None)
     if isinstance(value, dict):
+        # Each checked on its own: a label that is no text ({}, 0) is refused, not passed over for ``text``.
+        for key in ("label", "text"):
+            given = value.get(key)
+            if given is not None and (not isinstance(given, str) or len(given) > MAX_LOCATION):
+                raise SubmissionError(f"location.{key}", f"地点描述请控制在 {MAX_LOCATION} 字以内。")
         text = value.get("label") or value.get("text")
         lat, lon = value.get("latitude"), value.get("longitude")
-        if text is not None and (not isinstance(text, str) or len(text) > MAX_LOCATION):
-            raise SubmissionError("location.label", f"地点描述请控制在 {MAX_LOCATION} 字以内。")
         for key, number, limit in (("latitude", lat, 90), ("longitude", lon, 180)):
             if number is not None and (
                 isinstance(number, bool) or not isinstance(number, (int, float)) or not abs(number) <= limit

@@ -95,6 +95,8 @@ def test_lookup_code_is_case_insensitive_for_people_typing_it(client, demo):
         ({"text": COMPLAINT, "contact": {"phone": "call me"}}, "contact.phone"),
         ({"text": COMPLAINT, "location": {"latitude": "north", "longitude": 120.1}}, "location.latitude"),
         ({"text": COMPLAINT, "location": {"latitude": 30.2}}, "location"),
+        ({"text": COMPLAINT, "location": {"label": {}, "latitude": 30.2, "longitude": 120.1}}, "location.label"),
+        ({"text": COMPLAINT, "location": {"text": 7}}, "location.text"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field_and_stores_nothing(client, demo, payload, field):
