@@ -12,11 +12,11 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
 from collector.context import db_session
+from collector.translate import error_text
 from routing.clock import now
 from routing.store.accounts import MIN_PASSWORD_LENGTH, AccountError, change_own_password
 
 from .auth import StaffUser, current_staff
-from .i18n import error_text
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -14,6 +14,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
+from collector.translate import error_text
 from routing.clock import now
 from routing.store import accounts
 from routing.store.accounts import STAFF_ROLES, AccountError, AccountFields
@@ -23,7 +24,6 @@ from routing.texts import N_
 
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
-from .i18n import error_text
 from .views import flash_errors
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin/accounts")

@@ -15,6 +15,7 @@ from collector import deputies
 from collector.context import db_session, services
 from collector.submissions import SubmissionError
 from collector.transcription import of_ticket
+from collector.translate import error_text
 from routing.clock import now
 from routing.flow import ratings, steps, suggestions
 from routing.store.areas import Station
@@ -23,7 +24,6 @@ from routing.store.people import Role
 from routing.store.tickets import Kind
 
 from .auth import current_staff, roles_required
-from .i18n import error_text
 
 bp = Blueprint("deputy", __name__, url_prefix="/deputy")
 

@@ -18,7 +18,6 @@ from flask_babel import Babel, get_locale, gettext
 from flask_login import current_user, login_required
 
 from collector.context import db_session
-from collector.translate import error_text  # noqa: F401 - the pages of admin import it from here
 from routing.texts import N_
 
 from .auth import current_staff, safe_next

@@ -14,6 +14,7 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from collector.context import db_session
+from collector.translate import error_text
 from routing.clock import now
 from routing.flow.deadlines import (
     PolicyError,
@@ -33,7 +34,6 @@ from routing.texts import N_
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
 from .desk import DISPATCH
-from .i18n import error_text
 from .params import whole_number
 from .views import flash_errors
 

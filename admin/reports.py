@@ -14,6 +14,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from collector.context import db_session
+from collector.translate import error_text
 from routing.clock import now
 from routing.reports.listing import TicketFilter, find_tickets
 from routing.reports.report import MonthlyReport, monthly_report, parse_month
@@ -23,7 +24,6 @@ from routing.store.people import Agency, Role
 from routing.store.tickets import Status
 
 from .auth import current_staff, roles_required
-from .i18n import error_text
 from .matters import POOL, hot_issues_among
 from .params import id_arg
 from .scorecards import COLUMNS, table

@@ -19,6 +19,7 @@ from classifier import Prediction
 from classifier.similar import key_words
 from collector.context import db_session, services
 from collector.intake import labels_from
+from collector.translate import error_text
 from routing.clock import now
 from routing.dispatch.rules import (
     RuleError,
@@ -44,7 +45,6 @@ from routing.texts import N_
 from .agency import EmptyForm
 from .auth import current_staff, roles_required
 from .desk import DISPATCH, topic_choices
-from .i18n import error_text
 from .params import whole_number
 from .views import flash_errors
 

@@ -41,9 +41,10 @@ from .params import in_range, whole_number
 
 # Far beyond any list's last page; an offset past it would overflow the database's LIMIT.
 MAX_PAGE = 100_000
+from collector.translate import error_text
+
 from .dashboard import VIEWERS, scope_of
 from .exports import CSV, XLSX, attachment, to_csv, to_xlsx
-from .i18n import error_text
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 

@@ -11,14 +11,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 
 from collector.context import db_session
+from collector.translate import error_text
 from routing.clock import now
 from routing.flow.lookup import find_by_number
 from routing.flow.steps import WorkflowError, can_see
 from routing.store.people import User
 from routing.store.tickets import Ticket
 from routing.texts import N_
-
-from .i18n import error_text
 
 STALE = N_("这张工单刚刚被其他人处理过，请查看最新状态后再操作。")
 
