@@ -41,6 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         desk,
         disputes,
         i18n,
+        import_cli,
+        imports,
         ops,
         params,
         photos,
@@ -80,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
+    imports.init_app(app)
     agency.init_app(app)
     scorecards.init_app(app)
     rules.init_app(app)
@@ -91,6 +94,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     transcribe.init_app(app)
     photos.init_app(app)
     cli.init_app(app)
+    import_cli.init_app(app)
     setup.init_app(app)
     user_cli.init_app(app)
     security.init_app(app)
@@ -119,7 +123,9 @@ def escalation_policy(app: Flask) -> escalation.EscalationPolicy:
 
 
 # Views that take uploads, and the setting that bounds their files.
-UPLOADS = {"deputy.portal": "VOICE_MAX_BYTES", "station.add_more": "PHOTO_MAX_BYTES"}
+UPLOADS = {
+    "deputy.portal": "VOICE_MAX_BYTES", "station.add_more": "PHOTO_MAX_BYTES", "imports.upload": "IMPORT_MAX_BYTES",
+}
 
 
 def _upload_limits(app: Flask) -> None:

@@ -147,6 +147,7 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "VOICE_MAX_SECONDS": int(env("VOICE_MAX_SECONDS", "600")),
         "VOICE_MAX_BYTES": int(env("VOICE_MAX_BYTES", str(20 * 1024 * 1024))),
         # A photo a resident adds on the status page: the largest accepted.
+        "IMPORT_MAX_BYTES": int(env("IMPORT_MAX_BYTES", str(50 * 1024 * 1024))),
         "PHOTO_MAX_BYTES": int(env("PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
         # An OpenAI-compatible speech-to-text service; without it people transcribe.
         "TRANSCRIPTION_URL": env("TRANSCRIPTION_URL", ""),

@@ -15,6 +15,8 @@ from .context import Services
 
 def init_app(app: Flask, services: Services) -> None:
     from . import api, api_docs, open311, web, wechat
+    from .hotline_runs import IMPORT as HOTLINE_IMPORT
+    from .hotline_runs import make_import_job
     from .intake import CLASSIFY, INDEX_MATTERS, index_matters_job, make_classify, schedule_indexing
     from .notify import make_deputy_notify_handler, make_notify_handler
     from .transcription import TRANSCRIBE, backends_from, make_transcribe
@@ -44,5 +46,8 @@ def init_app(app: Flask, services: Services) -> None:
     services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url), retry=until_told)
     services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))
     services.jobs.register_periodic(INDEX_MATTERS, index_matters_job, schedule_indexing)
+    services.jobs.register(
+        HOTLINE_IMPORT, make_import_job(services.classifier.current, services.threshold, services.agency_threshold)
+    )
     backends = backends_from(app.config)
     services.jobs.register(TRANSCRIBE, make_transcribe(lambda: backends, services.reader))

@@ -64,7 +64,7 @@ def find_station(session: Session, value: Any) -> Station | None:
     return station
 
 
-def _contact(value: Any) -> Contact:
+def checked_contact(value: Any) -> Contact:
     if value is None:
         return Contact()
     if not isinstance(value, dict):
@@ -78,7 +78,7 @@ def _contact(value: Any) -> Contact:
     return Contact(name=(name or "").strip() or None, phone=(phone or "").strip() or None)
 
 
-def _location(value: Any) -> Location:
+def checked_location(value: Any) -> Location:
     if value is None or value == "":
         return Location()
     if isinstance(value, str):
@@ -121,8 +121,8 @@ def inbound_of(session: Session, data: dict[str, Any], channel: str) -> Inbound:
     and checks them here, by the same rules as the form and the API."""
     text = checked_text(data.get("text"))
     station = find_station(session, data.get("station"))
-    contact = _contact(data.get("contact"))
-    location = _location(data.get("location"))
+    contact = checked_contact(data.get("contact"))
+    location = checked_location(data.get("location"))
     return Inbound(
         channel=channel,
         text=text,

@@ -20,6 +20,7 @@ from routing.flow import steps, workflow
 from routing.flow.inbound import Inbound, Labels, new_code, ticket_number
 from routing.store.areas import District, Station, Street
 from routing.store.batch import write_tickets
+from routing.store.people import Agency
 from routing.store.tickets import Kind, Message, Status, Ticket
 
 
@@ -58,12 +59,22 @@ def case_for(session: Session, labels: Labels, text: str, station: Station | Non
     )
 
 
-def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: datetime) -> Ticket:
+def open_ticket(
+    session: Session,
+    inbound: Inbound,
+    labels: Labels | None,
+    now: datetime,
+    *,
+    assign_to: Agency | None = None,
+    assign_reason: str | None = None,
+) -> Ticket:
     """Store the message and its new ticket, then route it or leave it for triage.
 
     Without ``labels`` the ticket stays 已受理 (received): numbered at once,
-    read by the classifier in a job, which then calls ``relabel``. The caller
-    commits: message and ticket are stored together or not at all.
+    read by the classifier in a job, which then calls ``relabel``. With
+    ``assign_to`` (a hotline that already chose the agency) it goes to that
+    agency instead of the routing rules. The caller commits: message and
+    ticket are stored together or not at all.
     """
     unread = labels is None
     labels = labels or Labels()
@@ -117,7 +128,9 @@ def open_ticket(session: Session, inbound: Inbound, labels: Labels | None, now: 
     )
     if labels.matter:
         index_matters(session, {ticket.id: (ticket.created_at, labels.matter)})
-    if not unread:
+    if assign_to is not None and not unread:
+        workflow.assign(session, ticket, assign_to, None, now, reason=assign_reason)
+    elif not unread:
         decide(session, ticket, labels, now)
     return ticket
 

@@ -36,6 +36,7 @@ CHANNEL_LABELS = {
     "deputy": "人大代表",
     "import": "热线导入",
     "open311": "Open311 接口",
+    "hotline": "12345 热线",
 }
 UNKNOWN = "未确定"
 DIMENSIONS = ("topic", "agency", "district", "channel")

@@ -15,6 +15,7 @@ from routing.store import (  # noqa: F401
     configuration,
     deputies,
     idempotency,
+    imports,
     jobs,
     oversight,
     people,
