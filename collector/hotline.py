@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 
 from classifier import Classifier
 from classifier.dataset import DatasetError, read_rows
-from classifier.similar import fingerprints, most_similar
+from classifier.similar import SIMILAR, fingerprints, vectors
 from routing.dispatch.agency_choice import DEFAULT_AGENCY_THRESHOLD
 from routing.dispatch.matters import similar_open
+from routing.dispatch.reference import read_once
 from routing.flow.inbound import Inbound
 from routing.flow.tickets import open_ticket
 from routing.store.people import Agency
@@ -260,14 +261,26 @@ def _imported(session: Session, numbers: list[str]) -> set[str]:
     )
 
 
-def _open_duplicate(session: Session, text: str, fingerprint, now: datetime) -> bool:
-    """Whether an open ticket raises the same matter: the desk's test for a
-    possible duplicate (the index's candidates, then their whole texts)."""
-    found = similar_open(session, fingerprint, now - DUPLICATE_WINDOW, limit=20)
-    if not found:
-        return False
-    texts = session.scalars(select(Ticket.text).where(Ticket.id.in_([ticket_id for ticket_id, _ in found]))).all()
-    return bool(most_similar(text, texts, top=1))
+def _duplicates(session: Session, texts: list[str], prints: list, now: datetime) -> list[bool]:
+    """Whether each text raises a matter already open, or one an earlier row
+    of the chunk raised: the desk's test for a possible duplicate (the
+    index's candidates, then the whole texts), its texts compared at once."""
+    found = [[ticket_id for ticket_id, _ in similar_open(session, fp, now - DUPLICATE_WINDOW, limit=20)]
+             for fp in prints]
+    ids = sorted({ticket_id for candidates in found for ticket_id in candidates})
+    stored = dict(session.execute(select(Ticket.id, Ticket.text).where(Ticket.id.in_(ids))).all()) if ids else {}
+    ids = [ticket_id for ticket_id in ids if ticket_id in stored]
+    matrix = vectors([stored[ticket_id] for ticket_id in ids] + texts)
+    own = matrix[len(ids):]
+    within = (own @ own.T).toarray()
+    position = {ticket_id: k for k, ticket_id in enumerate(ids)}
+    duplicates = []
+    for row, candidates in enumerate(found):
+        earlier = within[row, :row]
+        rows = [position[ticket_id] for ticket_id in candidates if ticket_id in position]
+        best = (matrix[rows] @ own[row].T).toarray().max() if rows else 0.0
+        duplicates.append(bool(max(best, earlier.max() if row else 0.0) >= SIMILAR))
+    return duplicates
 
 
 def import_chunk(
@@ -280,22 +293,25 @@ def import_chunk(
     done = _imported(session, [row.number for row in rows])
     new = [row for row in rows if row.number not in done]
     figures.already += len(rows) - len(new)
-    predictions = classifier.predict_many([row.inbound.text for row in new])
-    prints = fingerprints([row.inbound.text for row in new])
-    for row, prediction, fingerprint in zip(new, predictions, prints, strict=True):
-        labels = reading(classifier, prediction, row.inbound.location.text, threshold, agency_threshold)
-        labels = replace(labels, matter=fingerprint, kind=row.kind or labels.kind)
-        agency = agencies.get(clean(row.agency)) if row.agency else None
-        if row.agency and agency is None:
-            figures.unknown_agency[row.agency] = figures.unknown_agency.get(row.agency, 0) + 1
-        if _open_duplicate(session, row.inbound.text, fingerprint, now):
-            figures.duplicates += 1
-        ticket = open_ticket(session, row.inbound, labels, now, assign_to=agency, assign_reason=ASSIGN_REASON)
-        figures.imported += 1
-        if ticket.status is Status.TRIAGE:
-            figures.triage += 1
-        elif ticket.status is Status.ASSIGNED:
-            figures.routed += 1
+    texts = [row.inbound.text for row in new]
+    predictions = classifier.predict_many(texts)
+    prints = fingerprints(texts)
+    duplicates = _duplicates(session, texts, prints, now) if new else []
+    figures.duplicates += sum(duplicates)
+    # The places, rules and policies read once for the chunk, as the classify job reads them for a batch.
+    with read_once(session):
+        for row, prediction, fingerprint in zip(new, predictions, prints, strict=True):
+            labels = reading(classifier, prediction, row.inbound.location.text, threshold, agency_threshold)
+            labels = replace(labels, matter=fingerprint, kind=row.kind or labels.kind)
+            agency = agencies.get(clean(row.agency)) if row.agency else None
+            if row.agency and agency is None:
+                figures.unknown_agency[row.agency] = figures.unknown_agency.get(row.agency, 0) + 1
+            ticket = open_ticket(session, row.inbound, labels, now, assign_to=agency, assign_reason=ASSIGN_REASON)
+            figures.imported += 1
+            if ticket.status is Status.TRIAGE:
+                figures.triage += 1
+            elif ticket.status is Status.ASSIGNED:
+                figures.routed += 1
 
 
 def import_export(
