@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from routing.flow import answers, workflow
+from routing.flow import answers, lookup, workflow
 from routing.flow.escalation import ANSWER, DEADLINE_STATES
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.steps import NOTIFY_RESIDENT, PermissionDenied, WorkflowError
@@ -212,3 +212,18 @@ def test_two_reviewers_at_once_cannot_both_win(app, demo, ticket, housing_staff,
         other.close()
     demo.expire_all()
     assert demo.get(type(ticket), ticket.id).status is Status.ANSWERED
+
+
+def test_the_public_status_shows_the_answer_only_once_approved(demo, ticket, housing_staff, dispatcher, rule):
+    submitted(demo, ticket, housing_staff, citation="《物业管理条例》第三十五条", signed_by="王局长")
+    waiting = lookup.public_status(ticket)
+    assert waiting["status"] == "reviewing" and waiting["status_label"] == "待审核"
+    assert waiting["answer"] is None and waiting["answers"] == []
+    assert "submit_answer" not in [e["action"] for e in waiting["timeline"]]
+    answers.approve_answer(demo, ticket, dispatcher, NOW + timedelta(days=1))
+    demo.flush()
+    shown = lookup.public_status(ticket)
+    assert shown["answer"] == ANSWER_TEXT
+    assert shown["answers"] == [{"at": (NOW + timedelta(days=1)).isoformat(), "answer": ANSWER_TEXT,
+                                 "citation": "《物业管理条例》第三十五条"}]
+    assert "王局长" not in str(shown)  # the signer is a staff name: not public
