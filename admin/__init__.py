@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         photos,
         policies,
         reports,
+        reviews,
         rules,
         scorecards,
         security,
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
+    reviews.init_app(app)
     agency.init_app(app)
     scorecards.init_app(app)
     rules.init_app(app)

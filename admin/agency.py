@@ -9,12 +9,12 @@ from datetime import datetime
 from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
 from routing.clock import now
-from routing.flow import steps, suggestions, workflow
+from routing.flow import answers, steps, suggestions, workflow
 from routing.flow.calendar import WorkingHours
 from routing.flow.escalation import latest_digests, open_escalations
 from routing.reports.queues import agency_queue, assisting_queue
@@ -36,6 +36,8 @@ class AnswerForm(FlaskForm):
         choices=[SelectChoice(value, label) for value, label in suggestions.SUGGESTION_GRADES.items()],
         validators=[Optional()],
     )
+    citation = StringField(_l("答复依据（法规政策，选填）"), validators=[Optional(), Length(max=answers.CITATION_LENGTH)])
+    signed_by = StringField(_l("签发人"), validators=[Optional(), Length(max=answers.SIGNER_LENGTH)])
 
 
 class ConsultForm(FlaskForm):
@@ -148,8 +150,11 @@ def accept(number: str):
 @bp.post("/tickets/<number>/answer")
 @roles_required(Role.AGENCY)
 def answer(number: str):
-    _act(number, AnswerForm(), workflow.answer, N_("已答复，群众可以看到答复。"),
-         lambda f: {"text": f.answer.data, "grade": f.grade.data or None})
+    rule = answers.review_rule_for(db_session(), ticket_for(current_staff(), number))
+    done = N_("答复已提交分拨中心审核，审核通过后群众才能看到。") if rule and rule.review else N_("已答复，群众可以看到答复。")
+    _act(number, AnswerForm(), workflow.answer, done,
+         lambda f: {"text": f.answer.data, "grade": f.grade.data or None,
+                    "citation": f.citation.data or None, "signed_by": f.signed_by.data or None})
     return _back(number)
 
 
