@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
@@ -14,10 +14,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
 from routing.clock import now
-from routing.flow import answers, steps, suggestions, workflow
+from routing.flow import answer_setup, answers, steps, suggestions, workflow
 from routing.flow.calendar import WorkingHours
 from routing.flow.escalation import latest_digests, open_escalations
 from routing.reports.queues import agency_queue, assisting_queue
+from routing.store.answering import AnswerTemplate
 from routing.store.people import Role
 from routing.texts import N_
 
@@ -114,7 +115,8 @@ def ticket(number: str):
         ticket=ticket,
         now=now(),
         accept_form=EmptyForm(),
-        answer_form=AnswerForm(),
+        answer_form=_answer_form(user.agency_id),
+        answer_templates=answer_setup.templates_of(db_session(), user.agency_id),
         return_form=ReturnForm(),
         ask_form=AskForm(),
         extension_form=ExtensionForm(),
@@ -123,6 +125,15 @@ def ticket(number: str):
         back=url_for("agency.queue"),
         **agency_forms(ticket),
     )
+
+
+def _answer_form(agency_id: int) -> AnswerForm:
+    """The answer form, filled from one of the agency's own templates when the page asks (?template=)."""
+    chosen = request.args.get("template", type=int)
+    template = db_session().get(AnswerTemplate, chosen) if chosen else None
+    if template is None or template.agency_id != agency_id or not template.active:
+        return AnswerForm()
+    return AnswerForm(data={"answer": template.text, "citation": template.citation or ""})
 
 
 def _act(number: str, form: FlaskForm, step: Callable[..., object], done: str,
