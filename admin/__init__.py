@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account,
         accounts,
         agency,
+        answer_setup,
         auth,
         badges,
         cli,
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         photos,
         policies,
         reports,
+        reviews,
         rules,
         scorecards,
         security,
@@ -83,6 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     desk.init_app(app)
     disputes.init_app(app)
     imports.init_app(app)
+    reviews.init_app(app)
+    answer_setup.init_app(app)
     agency.init_app(app)
     scorecards.init_app(app)
     rules.init_app(app)

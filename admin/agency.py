@@ -6,18 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
 from routing.clock import now
-from routing.flow import steps, suggestions, workflow
+from routing.flow import answer_setup, answers, steps, suggestions, workflow
 from routing.flow.calendar import WorkingHours
 from routing.flow.escalation import latest_digests, open_escalations
 from routing.reports.queues import agency_queue, assisting_queue
+from routing.store.answering import AnswerTemplate
 from routing.store.people import Role
 from routing.texts import N_
 
@@ -36,6 +37,8 @@ class AnswerForm(FlaskForm):
         choices=[SelectChoice(value, label) for value, label in suggestions.SUGGESTION_GRADES.items()],
         validators=[Optional()],
     )
+    citation = StringField(_l("答复依据（法规政策，选填）"), validators=[Optional(), Length(max=answers.CITATION_LENGTH)])
+    signed_by = StringField(_l("签发人"), validators=[Optional(), Length(max=answers.SIGNER_LENGTH)])
 
 
 class ConsultForm(FlaskForm):
@@ -112,7 +115,8 @@ def ticket(number: str):
         ticket=ticket,
         now=now(),
         accept_form=EmptyForm(),
-        answer_form=AnswerForm(),
+        answer_form=_answer_form(user.agency_id),
+        answer_templates=answer_setup.templates_of(db_session(), user.agency_id),
         return_form=ReturnForm(),
         ask_form=AskForm(),
         extension_form=ExtensionForm(),
@@ -121,6 +125,15 @@ def ticket(number: str):
         back=url_for("agency.queue"),
         **agency_forms(ticket),
     )
+
+
+def _answer_form(agency_id: int) -> AnswerForm:
+    """The answer form, filled from one of the agency's own templates when the page asks (?template=)."""
+    chosen = request.args.get("template", type=int)
+    template = db_session().get(AnswerTemplate, chosen) if chosen else None
+    if template is None or template.agency_id != agency_id or not template.active:
+        return AnswerForm()
+    return AnswerForm(data={"answer": template.text, "citation": template.citation or ""})
 
 
 def _act(number: str, form: FlaskForm, step: Callable[..., object], done: str,
@@ -148,8 +161,11 @@ def accept(number: str):
 @bp.post("/tickets/<number>/answer")
 @roles_required(Role.AGENCY)
 def answer(number: str):
-    _act(number, AnswerForm(), workflow.answer, N_("已答复，群众可以看到答复。"),
-         lambda f: {"text": f.answer.data, "grade": f.grade.data or None})
+    rule = answers.review_rule_for(db_session(), ticket_for(current_staff(), number))
+    done = N_("答复已提交分拨中心审核，审核通过后群众才能看到。") if rule and rule.review else N_("已答复，群众可以看到答复。")
+    _act(number, AnswerForm(), workflow.answer, done,
+         lambda f: {"text": f.answer.data, "grade": f.grade.data or None,
+                    "citation": f.citation.data or None, "signed_by": f.signed_by.data or None})
     return _back(number)
 
 

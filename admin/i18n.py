@@ -31,7 +31,7 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 # Labels that come from the domain (routing.models) in Chinese, translated where
 # a page shows them: ``{{ _(ticket.status.label) }}``. Listed so the catalogue has them.
 DOMAIN_LABELS = (
-    N_("已受理"), N_("待分拣"), N_("待签收"), N_("争议待裁定"), N_("办理中"), N_("待群众补充"),
+    N_("已受理"), N_("待分拣"), N_("待签收"), N_("争议待裁定"), N_("办理中"), N_("待群众补充"), N_("待审核"),
     N_("已答复"), N_("已办结"), N_("已合并"), N_("无效"),
     # The public status page's timeline (station/status.html).
     N_("已派至承办单位"), N_("已转办"), N_("承办单位已签收"), N_("承办单位已答复"), N_("重新确定承办单位"),

@@ -67,11 +67,7 @@ def public_status(ticket: Ticket) -> dict[str, Any]:
         "answer": ticket.answer,
         # Every answer the ticket got, in order: one given before a reopening
         # (不满意 → 重新办理) stays, though ``answer`` then holds the latest only.
-        "answers": [
-            {"at": _iso(e.at), "answer": (e.detail or {}).get("answer")}
-            for e in ticket.events
-            if e.action in ANSWERS
-        ],
+        "answers": [_public_answer(e) for e in ticket.events if e.action in ANSWERS],
         "rating": ticket.rating,
         "timeline": _timeline(ticket, PUBLIC_ACTIONS),
     }
@@ -94,6 +90,15 @@ def resident_status(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def _public_answer(event: TicketEvent) -> dict[str, Any]:
+    """One answer as the resident reads it, with the regulation it cites (依据) when it names one."""
+    detail = event.detail or {}
+    shown = {"at": _iso(event.at), "answer": detail.get("answer")}
+    if detail.get("citation"):
+        shown["citation"] = detail["citation"]
+    return shown
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -106,11 +111,13 @@ def _timeline(ticket: Ticket, actions: set[str]) -> list[dict[str, Any]]:
     ]
 
 
-ANSWERS = {"answer", "answer_merged"}
+# An answer reaches the resident when given, or once approved (审核通过);
+# one waiting for review (submit_answer) is not shown.
+ANSWERS = {"answer", "approve_answer", "answer_merged"}
 # The resident's own additions (群众补充): shown to the resident, not to the public API.
 RESIDENTS_OWN = {"add_message"}
 PUBLIC_ACTIONS = {
-    "create", "assign", "reassign", "accept", "answer", "return", "triage", "ask_resident", "resume",
+    "create", "assign", "reassign", "accept", "answer", "approve_answer", "return", "triage", "ask_resident", "resume",
     "approve_extension", "answer_merged", "merge", "rate", "close", "reopen", "invalidate",
 }
 

@@ -1,6 +1,7 @@
 """The ticket workflow (办理流程): the steps dispatchers and agencies take —
-assign and route, accept, answer, ask the resident, extensions, close and
-reopen, merge, invalidate, return, correct. Each goes through
+assign and route, accept, ask the resident, extensions, close and
+reopen, merge, invalidate, return, correct (the answer and its review:
+``answers``, re-exported here as ``answer``). Each goes through
 ``steps.transition`` or ``steps.record``.
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from routing.dispatch.agency_choice import LearnedAgency, decide_agency
 from routing.dispatch.rules import OPEN, Case, choose_rule, matched_keywords
+from routing.flow.answers import answer  # noqa: F401  (the answer step lives in ``answers``)
 from routing.flow.deadlines import compute_deadlines, deadlines_in_months, load_calendar
 from routing.flow.steps import (
     STEPS,
@@ -29,10 +31,9 @@ from routing.flow.steps import (
     required_text,
     transition,
 )
-from routing.flow.suggestions import SUGGESTION_GRADES
 from routing.store.configuration import RoutingRule
 from routing.store.people import Agency, User
-from routing.store.tickets import Correction, Kind, Status, Ticket, TicketEvent
+from routing.store.tickets import Correction, Status, Ticket, TicketEvent
 from routing.texts import N_, Label
 
 # -- the steps ---------------------------------------------------------------
@@ -151,33 +152,6 @@ def accept(session: Session, ticket: Ticket, actor: User, now: datetime) -> None
     ticket.accepted_at = now
     transition(session, ticket, "accept", actor, now)
     notify_resident(session, ticket, "accept", now)
-
-
-def answer(
-    session: Session, ticket: Ticket, actor: User, now: datetime, text: str, grade: str | None = None
-) -> None:
-    """答复: the agency's answer, which the resident will read — and so will
-    everyone whose ticket was merged into this one. A deputy's suggestion is
-    answered with its result class (A/B/C)."""
-    text = required_text(text, N_("答复内容"))
-    detail: dict[str, Any] = {"answer": text}
-    if ticket.kind is Kind.DEPUTY_SUGGESTION:
-        if grade not in SUGGESTION_GRADES:
-            raise WorkflowError(N_("代表建议的答复须注明办理结果分类（A、B 或 C 类）。"))
-        detail["grade"] = grade
-    transition(session, ticket, "answer", actor, now, detail=detail)
-    ticket.answer = text
-    ticket.answered_at = now
-    notify_resident(session, ticket, "answer", now)
-    notify_deputy(session, ticket, "answer", now.isoformat(), now)
-    # Only those still merged: one rated meanwhile is closed, or handled on its own.
-    merged = select(Ticket).where(Ticket.merged_into_id == ticket.id, Ticket.status == Status.MERGED)
-    for duplicate in session.scalars(merged):
-        duplicate.answer = text
-        duplicate.answered_at = now
-        record(session, duplicate, "answer_merged", actor, now, detail={"ticket": ticket.number, "answer": text})
-        notify_resident(session, duplicate, "answer", now)
-        notify_deputy(session, duplicate, "answer", now.isoformat(), now)
 
 
 def ask_resident(session: Session, ticket: Ticket, actor: User, now: datetime, question: str) -> None:

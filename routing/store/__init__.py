@@ -10,6 +10,7 @@ workflow, the routing decision or the reports.
 # Every table on Base.metadata, for the migrations, the tests and the mapper
 # (relationships name classes of other modules).
 from routing.store import (  # noqa: F401
+    answering,
     api_clients,
     areas,
     configuration,

@@ -46,6 +46,8 @@ class Status(str, enum.Enum):
     DISPUTED = "disputed"
     ACCEPTED = "accepted"  # 已签收: the agency is working on it
     WAITING = "waiting"  # 待补充: the agency waits on the resident; its clock is paused
+    # 待审核: the answer waits for the dispatcher centre's review (审核办结, see flow.answers)
+    REVIEWING = "reviewing"
     ANSWERED = "answered"  # 已答复: the agency has answered the resident
     CLOSED = "closed"  # 已办结
     MERGED = "merged"  # 已合并: a duplicate, handled with the ticket it was merged into
@@ -63,6 +65,7 @@ STATUS_LABELS = {
     Status.DISPUTED: "争议待裁定",
     Status.ACCEPTED: "办理中",
     Status.WAITING: "待群众补充",
+    Status.REVIEWING: "待审核",
     Status.ANSWERED: "已答复",
     Status.CLOSED: "已办结",
     Status.MERGED: "已合并",
