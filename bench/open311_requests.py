@@ -92,7 +92,7 @@ def main() -> None:
         give_topics(url, catalogue)
     database.dispose()
 
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "JOBS_IN_PROCESS": False, "RATELIMIT_ENABLED": False,
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "JOBS_IN_PROCESS": False, "RATELIMIT_API": "1000000 per minute",
                       "MODEL_DIR": str(Path(os.environ.get("TMPDIR", "/tmp")) / "open311-bench-models")})
     client = app.test_client()
     with app.app_context(), app.extensions["tingjian"].db.Session() as session:
