@@ -24,6 +24,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psycopg
 from sqlalchemy import text
@@ -107,8 +108,10 @@ def main() -> None:
         "last_90_days": "/open311/v2/requests.json",
         "open": "/open311/v2/requests.json?status=open",
         "one_service": f"/open311/v2/requests.json?service_code={service}",
-        "one_month": f"/open311/v2/requests.json?start_date={(month_end - timedelta(days=30)):%Y-%m-%dT%H:%M:%S}+08:00"
-                     f"&end_date={month_end:%Y-%m-%dT%H:%M:%S}+08:00",
+        "one_month": "/open311/v2/requests.json?" + urlencode({
+            "start_date": f"{(month_end - timedelta(days=30)):%Y-%m-%dT%H:%M:%S}+08:00",
+            "end_date": f"{month_end:%Y-%m-%dT%H:%M:%S}+08:00",
+        }),
         "page_5_of_100": "/open311/v2/requests.json?page=5&page_size=100",
         "ten_by_id": f"/open311/v2/requests.json?service_request_id={','.join(numbers)}",
         "one_request": f"/open311/v2/requests/{numbers[0]}.json",
