@@ -24,7 +24,14 @@ class EmailChannel(Channel):
     required_settings: ClassVar[tuple[str, ...]] = ("SMTP_HOST", "SMTP_FROM")
 
     def __init__(
-        self, host: str, port: int, sender: str, *, user: str = "", password: str = "", starttls: bool = True,
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        user: str = "",
+        password: str = "",
+        starttls: bool = True,
         implicit_tls: bool = False,
     ) -> None:
         self.host, self.port, self.sender = host, port, sender
@@ -36,9 +43,13 @@ class EmailChannel(Channel):
         if not all(config.get(name) for name in cls.required_settings):
             return None
         return cls(
-            str(config["SMTP_HOST"]), int(config.get("SMTP_PORT") or 587), str(config["SMTP_FROM"]),
-            user=config.get("SMTP_USER") or "", password=config.get("SMTP_PASSWORD") or "",
-            starttls=bool(config.get("SMTP_STARTTLS", True)), implicit_tls=bool(config.get("SMTP_SSL", False)),
+            str(config["SMTP_HOST"]),
+            int(config.get("SMTP_PORT") or 587),
+            str(config["SMTP_FROM"]),
+            user=config.get("SMTP_USER") or "",
+            password=config.get("SMTP_PASSWORD") or "",
+            starttls=bool(config.get("SMTP_STARTTLS", True)),
+            implicit_tls=bool(config.get("SMTP_SSL", False)),
         )
 
     def compose(self, message: OutboundMessage) -> EmailMessage:

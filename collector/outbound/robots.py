@@ -74,7 +74,11 @@ class _Robot(Channel):
     too_fast: ClassVar[set[int]]
 
     def __init__(
-        self, base: str, limiter: MovingWindowRateLimiter, *, http: requests.Session | None = None,
+        self,
+        base: str,
+        limiter: MovingWindowRateLimiter,
+        *,
+        http: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.base = base

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from routing.dispatch.agency_choice import LearnedAgency, decide_agency
 from routing.dispatch.rules import OPEN, Case, choose_rule, matched_keywords
+from routing.flow import staff_notices
 from routing.flow.deadlines import compute_deadlines, deadlines_in_months, load_calendar
 from routing.flow.steps import (
     STEPS,
@@ -77,6 +78,7 @@ def assign(
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
     ticket.accepted_at = ticket.paused_at = ticket.ruling_by = None
     ticket.extension_until = ticket.extension_reason = None
+    staff_notices.ticket_assigned(session, ticket, now)
 
 
 def route(

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Self
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -149,7 +150,7 @@ class FakeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}"
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

@@ -41,17 +41,23 @@ def smtp():
     with socket.socket() as probe:  # a free port: the controller checks its server by connecting to it
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
-                            auth_require_tls=False)
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=port, authenticator=authenticate, auth_require_tls=False
+    )
     controller.start()
     yield controller, mailbox
     controller.stop()
 
 
 def settings(controller, **more) -> dict:
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port,
-            "SMTP_FROM": "tingjian@city.test", "SMTP_USER": "notices", "SMTP_PASSWORD": "pw",
-            "SMTP_STARTTLS": False} | more
+    return {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": controller.port,
+        "SMTP_FROM": "tingjian@city.test",
+        "SMTP_USER": "notices",
+        "SMTP_PASSWORD": "pw",
+        "SMTP_STARTTLS": False,
+    } | more
 
 
 def test_off_without_a_host_and_a_sender():
@@ -62,7 +68,8 @@ def test_off_without_a_host_and_a_sender():
 def test_a_message_is_delivered_after_logging_in(smtp):
     controller, mailbox = smtp
     EmailChannel.from_config(settings(controller)).send(
-        OutboundMessage("wang@agency.test", "工单 T1 新派单：道路破损", title="新派单", url="https://tj.test/a/1"))
+        OutboundMessage("wang@agency.test", "工单 T1 新派单：道路破损", title="新派单", url="https://tj.test/a/1")
+    )
     [(sender, recipients, content)] = mailbox.received
     assert sender == "tingjian@city.test" and recipients == ["wang@agency.test"]
     mail = message_from_bytes(content, policy=default)

@@ -26,14 +26,21 @@ def robots():
 
 
 def settings(server: FakeServer) -> dict:
-    return {"WECOM_ROBOT_API_BASE": f"{server.url}/cgi-bin/webhook/send",
-            "DINGTALK_ROBOT_API_BASE": f"{server.url}/robot/send"}
+    return {
+        "WECOM_ROBOT_API_BASE": f"{server.url}/cgi-bin/webhook/send",
+        "DINGTALK_ROBOT_API_BASE": f"{server.url}/robot/send",
+    }
 
 
 def test_a_signed_dingtalk_robot_posts_the_text(robots):
     channel = DingTalkRobotChannel.from_config(settings(robots))
-    channel.send(OutboundMessage(dingtalk_recipient("https://oapi.dingtalk.com/robot/send?access_token=ding-token",
-                                                    "SECding-secret"), "工单 T1 已催办", title="催办"))
+    channel.send(
+        OutboundMessage(
+            dingtalk_recipient("https://oapi.dingtalk.com/robot/send?access_token=ding-token", "SECding-secret"),
+            "工单 T1 已催办",
+            title="催办",
+        )
+    )
     assert robots.fake.dingtalk_sent == [{"msgtype": "text", "text": {"content": "催办\n工单 T1 已催办"}}]
 
 

@@ -22,8 +22,12 @@ def wecom():
 
 def settings(server: FakeServer) -> dict:
     fake = server.fake
-    return {"WECOM_CORP_ID": fake.corp_id, "WECOM_AGENT_ID": str(fake.agent_id), "WECOM_SECRET": fake.secret,
-            "WECOM_API_BASE": f"{server.url}/cgi-bin/"}
+    return {
+        "WECOM_CORP_ID": fake.corp_id,
+        "WECOM_AGENT_ID": str(fake.agent_id),
+        "WECOM_SECRET": fake.secret,
+        "WECOM_API_BASE": f"{server.url}/cgi-bin/",
+    }
 
 
 def test_off_until_the_corp_agent_and_secret_are_set(wecom):
