@@ -14,7 +14,7 @@ from .context import Services
 
 
 def init_app(app: Flask, services: Services) -> None:
-    from . import api, api_docs, open311, web, wechat
+    from . import api, api_docs, open311, staff_notify, web, wechat
     from .intake import CLASSIFY, INDEX_MATTERS, index_matters_job, make_classify, schedule_indexing
     from .notify import make_deputy_notify_handler, make_notify_handler
     from .transcription import TRANSCRIBE, backends_from, make_transcribe
@@ -27,6 +27,7 @@ def init_app(app: Flask, services: Services) -> None:
     app.register_blueprint(open311.bp)
     app.extensions["csrf"].exempt(open311.bp)
     senders, _client = wechat.init_app(app, services)
+    channels = staff_notify.install_channels(app, services)
 
     def status_url(ticket):
         with app.app_context():
@@ -42,6 +43,7 @@ def init_app(app: Flask, services: Services) -> None:
         return f"{base}/deputy/tickets/{quote(ticket.number)}" if base else ""
 
     services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url), retry=until_told)
+    staff_notify.register(services.jobs, channels, app.config["STAFF_BUNDLE"], until_told)
     services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))
     services.jobs.register_periodic(INDEX_MATTERS, index_matters_job, schedule_indexing)
     backends = backends_from(app.config)
