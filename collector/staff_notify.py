@@ -37,8 +37,14 @@ from .wechat.client import DatabaseStorage
 
 EXTENSION = "tingjian.outbound"
 NOTIFY_STAFF = "notify_staff"  # the timeline's action
-TITLES = {"assigned": "新派单", "urgent": "紧急派单", "reminder": "催办", "notice": "通报", "digest": "每日简报",
-          "test": "测试消息"}
+TITLES = {
+    "assigned": "新派单",
+    "urgent": "紧急派单",
+    "reminder": "催办",
+    "notice": "通报",
+    "digest": "每日简报",
+    "test": "测试消息",
+}
 
 
 def mask(recipient: str) -> str:
@@ -72,8 +78,10 @@ def escalation_text(record: Escalation) -> str:
 
 def digest_text(digest: AgencyDigest) -> str:
     detail = digest.detail or {}
-    text = (f"每日简报（{digest.day:%Y-%m-%d}）：新派单 {digest.new_tickets} 件，临期 {digest.due_soon} 件，"
-            f"超期 {digest.overdue} 件，催办 {digest.reminders} 件，通报 {digest.notices} 件。")
+    text = (
+        f"每日简报（{digest.day:%Y-%m-%d}）：新派单 {digest.new_tickets} 件，临期 {digest.due_soon} 件，"
+        f"超期 {digest.overdue} 件，催办 {digest.reminders} 件，通报 {digest.notices} 件。"
+    )
     overdue = detail.get("overdue") or []
     return f"{text}\n超期工单：{'、'.join(overdue[:20])}" if overdue else text
 
@@ -85,8 +93,15 @@ def recipient_of(contact: AgencyChannel) -> str:
 
 
 def deliver(
-    session: Session, channels: Mapping[str, Channel], agency_id: int, occasion: str, template: str, text: str,
-    tickets: list[Ticket], now: datetime, params: Mapping[str, str] | None = None,
+    session: Session,
+    channels: Mapping[str, Channel],
+    agency_id: int,
+    occasion: str,
+    template: str,
+    text: str,
+    tickets: list[Ticket],
+    now: datetime,
+    params: Mapping[str, str] | None = None,
 ) -> StaffMessage | None:
     """Send ``text`` to the agency on its channel, once per ``occasion``.
     None: already sent, or the agency chose no channel."""
@@ -99,17 +114,38 @@ def deliver(
         return None  # it reads its queue in Tingjian
     channel = channels.get(contact.kind)
     recipient = recipient_of(contact)
-    message = OutboundMessage(recipient, text, occasion=f"staff_{template}", title=TITLES[template],
-                              params=dict(params or {}), urgent=template == "urgent")
+    message = OutboundMessage(
+        recipient,
+        text,
+        occasion=f"staff_{template}",
+        title=TITLES[template],
+        params=dict(params or {}),
+        urgent=template == "urgent",
+    )
     detail = {"tickets": [t.number for t in tickets][:200]}
-    record = StaffMessage(occasion=occasion[:160], template=template, agency_id=agency_id, channel=contact.kind,
-                          recipient=mask(recipient), ticket_count=len(tickets), detail=detail, created_at=now,
-                          result="sent" if channel is not None else "refused",
-                          error=None if channel is not None else "渠道未开启")
+    record = StaffMessage(
+        occasion=occasion[:160],
+        template=template,
+        agency_id=agency_id,
+        channel=contact.kind,
+        recipient=mask(recipient),
+        ticket_count=len(tickets),
+        detail=detail,
+        created_at=now,
+        result="sent" if channel is not None else "refused",
+        error=None if channel is not None else "渠道未开启",
+    )
     session.add(record)
-    events = [note(session, t, NOTIFY_STAFF, now, detail={"channel": contact.kind, "to": record.recipient,
-                                                          "template": template, "result": record.result})
-              for t in tickets]
+    events = [
+        note(
+            session,
+            t,
+            NOTIFY_STAFF,
+            now,
+            detail={"channel": contact.kind, "to": record.recipient, "template": template, "result": record.result},
+        )
+        for t in tickets
+    ]
     if channel is not None:
         effect(session, lambda: _send(channel, message, record, events))
     return record
@@ -129,14 +165,32 @@ def make_handlers(channels: Callable[[], Mapping[str, Channel]], every: timedelt
         ticket = session.get(Ticket, payload["ticket_id"])
         if ticket is None or ticket.agency_id != payload["agency_id"]:
             return  # moved on before the job ran: the new agency hears of it
-        deliver(session, channels(), ticket.agency_id, f"staff:urgent:{ticket.id}:{payload['assigned_at']}",
-                "urgent", assigned_text([ticket], True), [ticket], now, {"number": ticket.number})
+        deliver(
+            session,
+            channels(),
+            ticket.agency_id,
+            f"staff:urgent:{ticket.id}:{payload['assigned_at']}",
+            "urgent",
+            assigned_text([ticket], True),
+            [ticket],
+            now,
+            {"number": ticket.number},
+        )
 
     def bundle(session: Session, payload: dict[str, Any], now: datetime) -> None:
         start, end = datetime.fromisoformat(payload["start"]), datetime.fromisoformat(payload["end"])
         for agency_id, tickets in staff_notices.assigned_in(session, start, end).items():
-            deliver(session, channels(), agency_id, f"staff:assigned:{agency_id}:{end:%Y%m%d%H%M%S}", "assigned",
-                    assigned_text(tickets, False), tickets, now, {"count": str(len(tickets))})
+            deliver(
+                session,
+                channels(),
+                agency_id,
+                f"staff:assigned:{agency_id}:{end:%Y%m%d%H%M%S}",
+                "assigned",
+                assigned_text(tickets, False),
+                tickets,
+                now,
+                {"count": str(len(tickets))},
+            )
         staff_notices.schedule_bundles(session, now, every)
 
     def escalation(session: Session, payload: dict[str, Any], now: datetime) -> None:
@@ -144,35 +198,57 @@ def make_handlers(channels: Callable[[], Mapping[str, Channel]], every: timedelt
         if record is None:
             return
         template = "reminder" if record.kind is EscalationKind.REMINDER else "notice"
-        deliver(session, channels(), payload["agency_id"], f"staff:{template}:{record.id}", template,
-                escalation_text(record), [record.ticket], now,
-                {"number": record.ticket.number, "deadline": DEADLINE_LABELS.get(record.deadline, "时限")})
+        deliver(
+            session,
+            channels(),
+            payload["agency_id"],
+            f"staff:{template}:{record.id}",
+            template,
+            escalation_text(record),
+            [record.ticket],
+            now,
+            {"number": record.ticket.number, "deadline": DEADLINE_LABELS.get(record.deadline, "时限")},
+        )
 
     def digest(session: Session, payload: dict[str, Any], now: datetime) -> None:
         made = session.get(AgencyDigest, payload["digest_id"])
         if made is None:
             return
-        deliver(session, channels(), made.agency_id, f"staff:digest:{made.agency_id}:{made.day.isoformat()}",
-                "digest", digest_text(made), [], now, {"day": made.day.isoformat(), "overdue": str(made.overdue)})
+        deliver(
+            session,
+            channels(),
+            made.agency_id,
+            f"staff:digest:{made.agency_id}:{made.day.isoformat()}",
+            "digest",
+            digest_text(made),
+            [],
+            now,
+            {"day": made.day.isoformat(), "overdue": str(made.overdue)},
+        )
 
-    return {staff_notices.STAFF_ASSIGNED: urgent, staff_notices.STAFF_BUNDLE: bundle,
-            staff_notices.STAFF_ESCALATION: escalation, staff_notices.STAFF_DIGEST: digest}
+    return {
+        staff_notices.STAFF_ASSIGNED: urgent,
+        staff_notices.STAFF_BUNDLE: bundle,
+        staff_notices.STAFF_ESCALATION: escalation,
+        staff_notices.STAFF_DIGEST: digest,
+    }
 
 
-def register(registry: Registry, channels: Callable[[], Mapping[str, Channel]], every: timedelta,
-             retry: Retry) -> None:
+def register(registry: Registry, channels: Callable[[], Mapping[str, Channel]], every: timedelta, retry: Retry) -> None:
     handlers = make_handlers(channels, every)
     for kind, handler in handlers.items():
         if kind == staff_notices.STAFF_BUNDLE:
-            registry.register_periodic(kind, handler, lambda session, now: staff_notices.schedule_bundles(
-                session, now, every))
+            registry.register_periodic(
+                kind, handler, lambda session, now: staff_notices.schedule_bundles(session, now, every)
+            )
             registry.retries[kind] = retry
         else:
             registry.register(kind, handler, retry=retry)
 
 
-def send_test(session: Session, channels: Mapping[str, Channel], name: str, recipient: str, secret: str,
-              now: datetime) -> StaffMessage:
+def send_test(
+    session: Session, channels: Mapping[str, Channel], name: str, recipient: str, secret: str, now: datetime
+) -> StaffMessage:
     """The administrators' test message, sent at once (not queued: the page
     says at once whether the channel works) and recorded like any other."""
     channel = channels.get(name)
@@ -181,11 +257,23 @@ def send_test(session: Session, channels: Mapping[str, Channel], name: str, reci
     if not recipient.strip():
         raise ValueError("请填写接收人。")
     address = dingtalk_recipient(recipient, secret) if name == "dingtalk_robot" else recipient.strip()
-    record = StaffMessage(occasion=f"test:{uuid.uuid4().hex}", template="test", agency_id=None, channel=name,
-                          recipient=mask(address), result="sent", ticket_count=0, detail={}, created_at=now)
+    record = StaffMessage(
+        occasion=f"test:{uuid.uuid4().hex}",
+        template="test",
+        agency_id=None,
+        channel=name,
+        recipient=mask(address),
+        result="sent",
+        ticket_count=0,
+        detail={},
+        created_at=now,
+    )
     try:
-        channel.send(OutboundMessage(address, "这是一条测试消息，收到即说明渠道已接通。", occasion="staff_test",
-                                     title=TITLES["test"]))
+        channel.send(
+            OutboundMessage(
+                address, "这是一条测试消息，收到即说明渠道已接通。", occasion="staff_test", title=TITLES["test"]
+            )
+        )
     except Exception as exc:  # the page shows any failure, with the provider's words
         record.result, record.error = "refused", str(exc)[:500]
     session.add(record)

@@ -41,8 +41,12 @@ def ticket_assigned(session: Session, ticket: Ticket, now: datetime) -> None:
         return
     if ticket.id is None:
         session.flush()
-    enqueue(session, STAFF_ASSIGNED, {"ticket_id": ticket.id, "agency_id": ticket.agency_id,
-                                      "assigned_at": now.isoformat()}, now)
+    enqueue(
+        session,
+        STAFF_ASSIGNED,
+        {"ticket_id": ticket.id, "agency_id": ticket.agency_id, "assigned_at": now.isoformat()},
+        now,
+    )
 
 
 def bundle_window(now: datetime, every: timedelta) -> tuple[datetime, datetime]:
@@ -59,16 +63,27 @@ def schedule_bundles(session: Session, now: datetime, every: timedelta) -> None:
     last = session.scalar(select(Job.payload).where(Job.kind == STAFF_BUNDLE).order_by(Job.id.desc()).limit(1))
     if last is not None:
         start = max(min(start, datetime.fromisoformat(last["end"])), start - timedelta(days=1))
-    enqueue(session, STAFF_BUNDLE, {"start": start.isoformat(), "end": end.isoformat()}, now,
-            key=f"staff.bundle:{end:%Y%m%d%H%M%S}", delay=end - now)
+    enqueue(
+        session,
+        STAFF_BUNDLE,
+        {"start": start.isoformat(), "end": end.isoformat()},
+        now,
+        key=f"staff.bundle:{end:%Y%m%d%H%M%S}",
+        delay=end - now,
+    )
 
 
 def assigned_in(session: Session, start: datetime, end: datetime) -> dict[int, list[Ticket]]:
     """The tickets assigned in [start, end), not urgent (those were told at
     once) and still at the agency, by agency."""
     tickets = session.scalars(
-        select(Ticket).where(Ticket.assigned_at >= start, Ticket.assigned_at < end, Ticket.agency_id.is_not(None),
-                             Ticket.urgency != Urgency.URGENT)
+        select(Ticket)
+        .where(
+            Ticket.assigned_at >= start,
+            Ticket.assigned_at < end,
+            Ticket.agency_id.is_not(None),
+            Ticket.urgency != Urgency.URGENT,
+        )
         .order_by(Ticket.agency_id, Ticket.id)
     )
     grouped: dict[int, list[Ticket]] = {}
@@ -84,11 +99,21 @@ def escalation_raised(session: Session, record: Escalation, now: datetime) -> No
     if to is None:
         return
     session.flush()
-    enqueue(session, STAFF_ESCALATION, {"escalation_id": record.id, "agency_id": to}, now,
-            key=f"staff.escalation:{record.id}")
+    enqueue(
+        session,
+        STAFF_ESCALATION,
+        {"escalation_id": record.id, "agency_id": to},
+        now,
+        key=f"staff.escalation:{record.id}",
+    )
 
 
 def digest_made(session: Session, digest: AgencyDigest, now: datetime) -> None:
     session.flush()
-    enqueue(session, STAFF_DIGEST, {"digest_id": digest.id, "agency_id": digest.agency_id}, now,
-            key=f"staff.digest:{digest.agency_id}:{digest.day.isoformat()}")
+    enqueue(
+        session,
+        STAFF_DIGEST,
+        {"digest_id": digest.id, "agency_id": digest.agency_id},
+        now,
+        key=f"staff.digest:{digest.agency_id}:{digest.day.isoformat()}",
+    )
