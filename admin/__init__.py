@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         agency,
         auth,
         badges,
+        channels,
         cli,
         dashboard,
         deputy,
@@ -77,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     account.init_app(app)
     accounts.init_app(app)
+    channels.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
@@ -206,6 +208,7 @@ EVENT_LABELS = {
     "assist_opinion": N_("协办意见"),
     "transcribe": N_("语音转写"),
     "notify_deputy": N_("通知代表"),
+    "notify_staff": N_("通知承办单位"),
 }
 
 

@@ -274,7 +274,7 @@ def send_test(
                 address, "这是一条测试消息，收到即说明渠道已接通。", occasion="staff_test", title=TITLES["test"]
             )
         )
-    except Exception as exc:  # the page shows any failure, with the provider's words
+    except Exception as exc:  # noqa: BLE001 -- the page shows any failure, in the provider's words
         record.result, record.error = "refused", str(exc)[:500]
     session.add(record)
     return record
