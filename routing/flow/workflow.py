@@ -270,6 +270,7 @@ def reopen(
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
     ticket.accepted_at = ticket.answered_at = ticket.closed_at = None
     ticket.answer = ticket.rating = ticket.rated_at = None
+    staff_notices.ticket_assigned(session, ticket, now)
 
 
 def merge(

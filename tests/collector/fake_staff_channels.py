@@ -30,6 +30,8 @@ class FakeWeCom:
     tokens_issued: int = 0
     expired: set[str] = field(default_factory=set)
     sent: list[dict] = field(default_factory=list)
+    # Sends to answer 502 before answering normally (WeCom down for a while).
+    fail_next: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def expire_all(self) -> None:
@@ -58,6 +60,10 @@ class FakeWeCom:
         return _json({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
 
     def send(self, request: Request) -> Response:
+        with self.lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return Response("bad gateway", status=502)
         token = request.args.get("access_token", "")
         if token in self.expired:
             return _json({"errcode": 42001, "errmsg": "access_token expired"})

@@ -137,3 +137,25 @@ def test_an_agency_without_a_channel_reads_its_queue_only(app, demo, servers):
     run_jobs(app, late)
     assert messages(demo) == [] and wecom.fake.sent == []
     assert demo.get(Ticket, ticket.id) is not None
+
+
+def test_wecom_down_delays_the_reminder_and_loses_nothing(app, demo, servers):
+    wecom, _ = servers
+    at = city_now()
+    ticket, _ = raise_suggestion(demo, at)
+    choose(demo, demo.get(Agency, ticket.agency_id), "wecom", "lisi")
+    late = ticket.accept_by + timedelta(minutes=1)
+    send_reminders(demo, late)
+    demo.commit()
+    wecom.fake.fail_next = 100
+
+    run_jobs(app, late)
+    assert [m for m in wecom.fake.sent if ticket.number in m["text"]["content"]] == []
+    assert messages(demo) == []  # nothing recorded as sent while it was not
+    waiting = demo.scalar(select(Job).where(Job.kind == "staff.escalation", Job.status == "queued"))
+    assert waiting is not None and waiting.last_error
+
+    wecom.fake.fail_next = 0
+    run_jobs(app, late + timedelta(hours=2))
+    run_jobs(app, late + timedelta(hours=4))
+    assert len([m for m in wecom.fake.sent if ticket.number in m["text"]["content"]]) == 1
