@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiosmtpd.controller import Controller  # noqa: E402
-from limits.storage import MemoryStorage  # noqa: E402
+from aiosmtpd.controller import Controller
+from limits.storage import MemoryStorage
 
-from collector.outbound.base import OutboundMessage  # noqa: E402
-from collector.outbound.email import EmailChannel  # noqa: E402
-from collector.outbound.robots import DingTalkRobotChannel, dingtalk_recipient  # noqa: E402
-from collector.outbound.wecom import WeComChannel  # noqa: E402
-from tests.collector.fake_staff_channels import FakeRobots, FakeServer, FakeWeCom  # noqa: E402
+from collector.outbound.base import OutboundMessage
+from collector.outbound.email import EmailChannel
+from collector.outbound.robots import DingTalkRobotChannel, dingtalk_recipient
+from collector.outbound.wecom import WeComChannel
+from tests.collector.fake_staff_channels import FakeRobots, FakeServer, FakeWeCom
 
 TEXT = "新派单 3 件：\n工单 T20261203-0001（城市管理/道路破损），签收时限 12-04 09:00"
 
