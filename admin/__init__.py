@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         answer_setup,
         auth,
         badges,
+        channels,
         cli,
         dashboard,
         deputy,
@@ -81,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     account.init_app(app)
     accounts.init_app(app)
+    channels.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
@@ -216,6 +218,7 @@ EVENT_LABELS = {
     "assist_opinion": N_("协办意见"),
     "transcribe": N_("语音转写"),
     "notify_deputy": N_("通知代表"),
+    "notify_staff": N_("通知承办单位"),
 }
 
 

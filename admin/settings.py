@@ -159,4 +159,20 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "WECHAT_APPSECRET": env("WECHAT_APPSECRET", ""),
         "WECHAT_API_BASE_URL": env("WECHAT_API_BASE_URL", ""),
         "WECHAT_MESSAGE_WINDOW": timedelta(minutes=int(env("WECHAT_MESSAGE_WINDOW_MINUTES", "10"))),
+        # Staff notices (通知承办单位): WeCom application messages, group robots, email.
+        "WECOM_CORP_ID": env("WECOM_CORP_ID", ""),
+        "WECOM_AGENT_ID": env("WECOM_AGENT_ID", ""),
+        "WECOM_SECRET": env("WECOM_SECRET", ""),
+        "WECOM_API_BASE": env("WECOM_API_BASE", ""),
+        "WECOM_ROBOT_API_BASE": env("WECOM_ROBOT_API_BASE", ""),
+        "DINGTALK_ROBOT_API_BASE": env("DINGTALK_ROBOT_API_BASE", ""),
+        "SMTP_HOST": env("SMTP_HOST", ""),
+        "SMTP_PORT": int(env("SMTP_PORT", "587")),
+        "SMTP_USER": env("SMTP_USER", ""),
+        "SMTP_PASSWORD": env("SMTP_PASSWORD", ""),
+        "SMTP_FROM": env("SMTP_FROM", ""),
+        "SMTP_STARTTLS": env("SMTP_STARTTLS", "1") == "1",
+        "SMTP_SSL": env("SMTP_SSL", "0") == "1",
+        # New tickets that are not urgent reach an agency at most once per this many minutes, bundled.
+        "STAFF_BUNDLE": timedelta(minutes=int(env("STAFF_BUNDLE_MINUTES", "5"))),
     } | {k: v for k, v in given.items() if k != "DATABASE_URL"}

@@ -14,7 +14,7 @@ from .context import Services
 
 
 def init_app(app: Flask, services: Services) -> None:
-    from . import api, api_docs, open311, web, wechat
+    from . import api, api_docs, open311, staff_notify, web, wechat
     from .hotline_runs import IMPORT as HOTLINE_IMPORT
     from .hotline_runs import make_import_job
     from .intake import CLASSIFY, INDEX_MATTERS, index_matters_job, make_classify, schedule_indexing
@@ -29,6 +29,7 @@ def init_app(app: Flask, services: Services) -> None:
     app.register_blueprint(open311.bp)
     app.extensions["csrf"].exempt(open311.bp)
     senders, _client = wechat.init_app(app, services)
+    channels = staff_notify.install_channels(app, services)
 
     def status_url(ticket):
         with app.app_context():
@@ -44,6 +45,7 @@ def init_app(app: Flask, services: Services) -> None:
         return f"{base}/deputy/tickets/{quote(ticket.number)}" if base else ""
 
     services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url), retry=until_told)
+    staff_notify.register(services.jobs, channels, app.config["STAFF_BUNDLE"], until_told)
     services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))
     services.jobs.register_periodic(INDEX_MATTERS, index_matters_job, schedule_indexing)
     services.jobs.register(

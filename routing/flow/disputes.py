@@ -26,6 +26,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from routing.flow import staff_notices
 from routing.flow.deadlines import compute_deadlines, load_calendar
 from routing.flow.steps import STEPS, WorkflowError, check_step, required_text, transition
 from routing.flow.workflow import assign
@@ -123,6 +124,7 @@ def reject(session: Session, ticket: Ticket, actor: User, now: datetime, *, reas
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
     ticket.ruling_by = None
     ticket.dispute_rejected = True
+    staff_notices.ticket_assigned(session, ticket, now)
 
 
 def _ruling(session: Session, ticket: Ticket, now: datetime, ruling: str) -> dict:

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from routing.dispatch import rules
-from routing.flow import steps
+from routing.flow import staff_notices, steps
 from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import load_calendar
 from routing.store.jobs import Registry, enqueue
@@ -180,6 +180,7 @@ def raise_record(
         detail={"deadline": deadline, "due_at": due.isoformat(),
                 "to": recipient.name if recipient is not None else "分拨中心"},
     )
+    staff_notices.escalation_raised(session, record, now)
     return record
 
 
@@ -353,7 +354,8 @@ def register_jobs(registry: Registry, policy: EscalationPolicy) -> None:
             enqueue(session, DIGEST, {"agency_id": agency_id, "day": day}, now, key=f"digest:{agency_id}:{day}")
 
     def digest(session: Session, payload: dict[str, Any], now: datetime) -> None:
-        make_digest(session, payload["agency_id"], date.fromisoformat(payload["day"]), now, policy)
+        made = make_digest(session, payload["agency_id"], date.fromisoformat(payload["day"]), now, policy)
+        staff_notices.digest_made(session, made, now)
 
     registry.register(DIGESTS, digests)
     registry.register(DIGEST, digest)

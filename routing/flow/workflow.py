@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from routing.dispatch.agency_choice import LearnedAgency, decide_agency
 from routing.dispatch.rules import OPEN, Case, choose_rule, matched_keywords
+from routing.flow import staff_notices
 from routing.flow.answers import answer  # noqa: F401  (the answer step lives in ``answers``)
 from routing.flow.deadlines import compute_deadlines, deadlines_in_months, load_calendar
 from routing.flow.steps import (
@@ -78,6 +79,7 @@ def assign(
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
     ticket.accepted_at = ticket.paused_at = ticket.ruling_by = None
     ticket.extension_until = ticket.extension_reason = None
+    staff_notices.ticket_assigned(session, ticket, now)
 
 
 def route(
@@ -242,6 +244,7 @@ def reopen(
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
     ticket.accepted_at = ticket.answered_at = ticket.closed_at = None
     ticket.answer = ticket.rating = ticket.rated_at = None
+    staff_notices.ticket_assigned(session, ticket, now)
 
 
 def merge(

@@ -14,6 +14,7 @@ from routing.store import (  # noqa: F401
     api_clients,
     areas,
     configuration,
+    contacts,
     deputies,
     idempotency,
     imports,
