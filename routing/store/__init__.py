@@ -11,6 +11,7 @@ workflow, the routing decision or the reports.
 # (relationships name classes of other modules).
 from routing.store import (  # noqa: F401
     api_clients,
+    blobs,
     areas,
     configuration,
     deputies,
