@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -57,7 +58,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         user_cli,
     )
 
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH: where this process keeps what is its own (the embedded
+    # default's SQLite file and secret key); nothing several machines share.
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None, instance_relative_config=True)
     app.url_map.converters["int"] = params.RowId  # before any route is added
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
 
