@@ -31,8 +31,18 @@ from wechatpy.crypto import WeChatCrypto
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _database import fresh_database  # noqa: E402
-from callback_load import AES_KEY, APPID, TOKEN, count, free_port, http_request, load, signed_request, wait_until_up  # noqa: E402
+from _database import fresh_database
+from callback_load import (
+    AES_KEY,
+    APPID,
+    TOKEN,
+    count,
+    free_port,
+    http_request,
+    load,
+    signed_request,
+    wait_until_up,
+)
 
 
 def web_process(env: dict[str, str], instance: Path, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
@@ -103,6 +113,7 @@ def run(args: argparse.Namespace, processes: int, workdir: Path) -> dict:
         "acknowledged_per_second": round(len(latencies) / wall, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1) if latencies else None,
+        "messages_stored": stored,
         "tickets": tickets - before,
         "tickets_read": read - read_before,
         "fully_processed_per_second": round((read - read_before) / processing_wall, 1),
