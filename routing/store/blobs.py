@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String, select
+from sqlalchemy import DateTime, Integer, LargeBinary, String, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from routing.clock import now
@@ -50,12 +51,19 @@ class DatabaseBlobs:
         self.db = db
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        with self.db.Session.begin() as session:
-            row = session.get(StoredFile, key, with_for_update=True)
-            if row is None:
-                row = StoredFile(key=key)
-                session.add(row)
-            row.data, row.size, row.content_type, row.created_at = data, len(data), content_type, now()
+        values = {"data": data, "size": len(data), "content_type": content_type, "created_at": now()}
+        # Replace in one statement; a new key is inserted, and when another
+        # process inserted it first, its row is replaced after all.
+        for _ in range(2):
+            try:
+                with self.db.Session.begin() as session:
+                    replaced = session.execute(update(StoredFile).where(StoredFile.key == key).values(**values))
+                    if replaced.rowcount == 0:
+                        session.execute(insert(StoredFile).values(key=key, **values))
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not store {key}")
 
     def get(self, key: str) -> bytes | None:
         with self.db.Session() as session:
