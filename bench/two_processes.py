@@ -48,9 +48,22 @@ from callback_load import (
 def web_process(env: dict[str, str], instance: Path, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "admin:create_app()"],
-        env=env | {"INSTANCE_PATH": str(instance)}, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "admin:create_app()",
+        ],
+        env=env | {"INSTANCE_PATH": str(instance)},
+        cwd=ROOT,
     )
     return server, port
 
@@ -58,15 +71,31 @@ def web_process(env: dict[str, str], instance: Path, workers: int, threads: int)
 def run(args: argparse.Namespace, processes: int, workdir: Path) -> dict:
     database_url = fresh_database(workdir)
     env = {k: v for k, v in os.environ.items() if k != "MODEL_DIR"} | {
-        "DATABASE_URL": database_url, "SECRET_KEY": "bench", "WECHAT_TOKEN": TOKEN,
-        "WECHAT_ENCODING_AES_KEY": AES_KEY, "WECHAT_APPID": APPID, "JOBS_IN_PROCESS": "0", "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench",
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_ENCODING_AES_KEY": AES_KEY,
+        "WECHAT_APPID": APPID,
+        "JOBS_IN_PROCESS": "0",
+        "PYTHONPATH": str(ROOT),
     }
     print(f"{processes} web process(es): loading demo data and training the model…", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "admin", "demo"], env=env | {
-        "INSTANCE_PATH": str(workdir / "setup")}, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    servers = [web_process(env, workdir / f"web-{n}", args.workers // processes, args.threads) for n in range(processes)]
-    jobs = subprocess.Popen([sys.executable, "-m", "flask", "--app", "admin", "jobs", "work", "--poll", "0.2"],
-                            env=env | {"INSTANCE_PATH": str(workdir / "jobs")}, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "admin", "demo"],
+        env=env | {"INSTANCE_PATH": str(workdir / "setup")},
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    servers = [
+        web_process(env, workdir / f"web-{n}", args.workers // processes, args.threads) for n in range(processes)
+    ]
+    jobs = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "admin", "jobs", "work", "--poll", "0.2"],
+        env=env | {"INSTANCE_PATH": str(workdir / "jobs")},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     engine = create_engine(database_url)
     try:
         for _, port in servers:
@@ -75,14 +104,23 @@ def run(args: argparse.Namespace, processes: int, workdir: Path) -> dict:
                 requests.get(f"http://127.0.0.1:{port}/status", timeout=30)
         crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
         # Message i goes to process i mod n, as a load balancer's round robin would send it.
-        shares = [[http_request(port, *signed_request(i, f"oBench{i % args.senders:04d}", crypto))
-                   for i in range(n, args.messages, processes)] for n, (_, port) in enumerate(servers)]
+        shares = [
+            [
+                http_request(port, *signed_request(i, f"oBench{i % args.senders:04d}", crypto))
+                for i in range(n, args.messages, processes)
+            ]
+            for n, (_, port) in enumerate(servers)
+        ]
         _, before, read_before = count(engine)
         started = time.monotonic()
 
         async def everyone():
-            return await asyncio.gather(*(load(port, share, args.concurrency // processes, args.timeout)
-                                          for (_, port), share in zip(servers, shares, strict=True)))
+            return await asyncio.gather(
+                *(
+                    load(port, share, args.concurrency // processes, args.timeout)
+                    for (_, port), share in zip(servers, shares, strict=True)
+                )
+            )
 
         answers = asyncio.run(everyone())
         wall = time.monotonic() - started

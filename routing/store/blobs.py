@@ -77,9 +77,13 @@ class DatabaseBlobs:
 
     def keys(self, prefix: str = "") -> list[str]:
         with self.db.Session() as session:
-            return list(session.scalars(
-                select(StoredFile.key).where(StoredFile.key.startswith(prefix, autoescape=True)).order_by(StoredFile.key)
-            ))
+            return list(
+                session.scalars(
+                    select(StoredFile.key)
+                    .where(StoredFile.key.startswith(prefix, autoescape=True))
+                    .order_by(StoredFile.key)
+                )
+            )
 
     def where(self, key: str) -> str:
         return f"stored_file:{key}"
@@ -114,8 +118,10 @@ class S3Blobs:
 
     def keys(self, prefix: str = "") -> list[str]:
         found = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + prefix
+        ):
+            found += [item["Key"][len(self.prefix) :] for item in page.get("Contents", [])]
         return sorted(found)
 
     def where(self, key: str) -> str:

@@ -34,13 +34,29 @@ def free_port() -> int:
 
 def environment(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("MODEL_DIR", "DATABASE_URL", "TINGJIAN_ENV")}
-    return env | {"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "shared-secret",
-                  "JOBS_IN_PROCESS": "0", "PYTHONPATH": str(ROOT)} | extra
+    return (
+        env
+        | {
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "shared-secret",
+            "JOBS_IN_PROCESS": "0",
+            "PYTHONPATH": str(ROOT),
+        }
+        | extra
+    )
 
 
 def flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "admin", *args], check=False, env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "admin", *args],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 class WebProcess:
@@ -49,8 +65,13 @@ class WebProcess:
     def __init__(self, env: dict[str, str]) -> None:
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "admin", "run", "--port", str(port)],
-                                        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "admin", "run", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.http = requests.Session()
         for _ in range(600):
             try:
@@ -62,8 +83,9 @@ class WebProcess:
 
     def login(self, username: str) -> None:
         token = CSRF.search(self.http.get(self.base + "/login").text).group(1)
-        self.http.post(self.base + "/login", data={"username": username, "password": DEMO_PASSWORD,
-                                                   "csrf_token": token}).raise_for_status()
+        self.http.post(
+            self.base + "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}
+        ).raise_for_status()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -117,10 +139,17 @@ def test_the_model_trained_through_one_process_is_the_model_the_other_uses(two_p
 
     second.login("deputy")
     page = second.http.get(second.base + "/deputy/").text
-    second.http.post(second.base + "/deputy/", data={
-        "text": "小区楼道的路灯坏了一个月，晚上一片漆黑，老人上下楼很危险", "mode": "complaint", "constituents": "3",
-        "place": "", "station": "", "csrf_token": CSRF.search(page).group(1),
-    }).raise_for_status()
+    second.http.post(
+        second.base + "/deputy/",
+        data={
+            "text": "小区楼道的路灯坏了一个月，晚上一片漆黑，老人上下楼很危险",
+            "mode": "complaint",
+            "constituents": "3",
+            "place": "",
+            "station": "",
+            "csrf_token": CSRF.search(page).group(1),
+        },
+    ).raise_for_status()
     db = Database(shared_database)
     try:
         with db.Session() as session:
@@ -135,10 +164,18 @@ def test_a_voice_note_sent_through_one_process_plays_through_the_other(two_proce
     first, second = two_processes
     first.login("deputy")
     page = first.http.get(first.base + "/deputy/").text
-    answer = first.http.post(first.base + "/deputy/", data={
-        "text": "", "mode": "complaint", "constituents": "3", "place": "", "station": "",
-        "csrf_token": CSRF.search(page).group(1),
-    }, files={"voice": ("语音.wav", voices["wav"], "audio/wav")})
+    answer = first.http.post(
+        first.base + "/deputy/",
+        data={
+            "text": "",
+            "mode": "complaint",
+            "constituents": "3",
+            "place": "",
+            "station": "",
+            "csrf_token": CSRF.search(page).group(1),
+        },
+        files={"voice": ("语音.wav", voices["wav"], "audio/wav")},
+    )
     assert answer.status_code == 200, answer.text[:500]
 
     db = Database(shared_database)

@@ -80,8 +80,16 @@ def test_a_restored_dump_holds_every_ticket_event_and_attachment(app, demo, data
     db = app.extensions["tingjian"].db
     tickets = demo.scalars(select(Ticket).order_by(Ticket.id).limit(3)).all()
     for i, ticket in enumerate(tickets):
-        demo.add(Attachment(ticket_id=ticket.id, kind="voice" if i % 2 else "image", content_type="audio/wav",
-                            data=bytes(range(256)) * (i + 1), size=256 * (i + 1), created_at=now()))
+        demo.add(
+            Attachment(
+                ticket_id=ticket.id,
+                kind="voice" if i % 2 else "image",
+                content_type="audio/wav",
+                data=bytes(range(256)) * (i + 1),
+                size=256 * (i + 1),
+                created_at=now(),
+            )
+        )
     demo.commit()
     DatabaseBlobs(db).put("models/manifest.json", b'{"active": null, "versions": {}, "files": {}}', "application/json")
     before = census(database_url)

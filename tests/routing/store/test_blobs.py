@@ -24,8 +24,11 @@ def database_blobs(app) -> DatabaseBlobs:
 
 @pytest.fixture
 def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -89,10 +92,19 @@ def test_a_shared_model_whose_bytes_changed_is_refused(database_blobs, model_dir
         shared.load_version(version)
 
 
-def test_without_model_dir_the_app_keeps_its_models_in_the_database(app, database_url: str, model_dir: Path,
-                                                                    tmp_path: Path):
-    shared_app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url,
-                             "JOBS_IN_PROCESS": False, "TINGJIAN_ENV": "development", "MODEL_DIR": ""})
+def test_without_model_dir_the_app_keeps_its_models_in_the_database(
+    app, database_url: str, model_dir: Path, tmp_path: Path
+):
+    shared_app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": database_url,
+            "JOBS_IN_PROCESS": False,
+            "TINGJIAN_ENV": "development",
+            "MODEL_DIR": "",
+        }
+    )
     try:
         result = shared_app.test_cli_runner().invoke(args=["classifier", "import-models", str(model_dir)])
 
