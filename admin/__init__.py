@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -18,6 +19,7 @@ from collector.context import Services, install
 from routing.clock import now
 from routing.flow import escalation, sweep
 from routing.flow.steps import STEPS
+from routing.store.blobs import SharedModelFiles, blobs_for
 from routing.store.db import Database
 from routing.store.jobs import ensure_periodic
 from routing.store.workers import Worker
@@ -61,12 +63,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         user_cli,
     )
 
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH: where this process keeps what is its own (the embedded
+    # default's SQLite file and secret key); nothing several machines share.
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None, instance_relative_config=True)
     app.url_map.converters["int"] = params.RowId  # before any route is added
     app.config.from_mapping(settings.from_environment(app.instance_path, config))
 
     db = Database(app.config["DATABASE_URL"])
-    store = ModelStore(app.config["MODEL_DIR"])
+    store = model_store_for(app.config, db)
+    app.extensions["tingjian.models"] = store
     services = Services(
         db=db,
         classifier=LiveClassifier(store),
@@ -120,6 +125,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["JOBS_IN_PROCESS"]:
         _start_worker_on_first_request(app, services)
     return app
+
+
+def model_store_for(config: Any, db: Database) -> ModelStore:
+    """MODEL_DIR's folder when set (development, tests), else the store every
+    machine shares: the database, or the object store OBJECT_STORE_URL names."""
+    if config["MODEL_DIR"]:
+        return ModelStore(config["MODEL_DIR"])
+    blobs = blobs_for(db, config["OBJECT_STORE_URL"], config["OBJECT_STORE_ENDPOINT"], config["OBJECT_STORE_REGION"])
+    return ModelStore(SharedModelFiles(blobs))
 
 
 def escalation_policy(app: Flask) -> escalation.EscalationPolicy:

@@ -28,7 +28,8 @@ classifier_cli = AppGroup("classifier", help="分类模型 / the topic and agenc
 
 
 def model_store() -> ModelStore:
-    return ModelStore(current_app.config["MODEL_DIR"])
+    """The application's model store: MODEL_DIR's folder, or the shared one."""
+    return current_app.extensions["tingjian.models"]
 
 
 def progress_line(message: str) -> None:
@@ -174,6 +175,21 @@ def _agency_summary(agency: dict | None) -> str:
     accuracy = evaluation.get("accuracy")
     judged = f"，留出 {evaluation['held_out_examples']} 条准确率 {accuracy:.1%}" if accuracy is not None else ""
     return f"；承办单位模型 {len(agency.get('agencies', []))} 个单位 {agency.get('n_samples', '?')} 条{judged}"
+
+
+@classifier_cli.command("import-models")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+def import_models(folder: str) -> None:
+    """Copy the models of FOLDER (a former MODEL_DIR) into this installation's store."""
+    source = ModelStore(folder)
+    if not source.manifest()["versions"]:
+        raise click.ClickException(f"{folder} 里没有模型：应是原来的 MODEL_DIR，含 manifest.json")
+    try:
+        copied = model_store().import_from(source)
+    except UntrustedModel as exc:
+        raise click.ClickException(str(exc)) from exc
+    active = model_store().active_version()
+    click.echo(f"已导入 {len(copied)} 个模型版本，启用中的版本：{active or '无'}。")
 
 
 @classifier_cli.command("activate")

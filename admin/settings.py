@@ -49,6 +49,12 @@ def _production_problems(env: Any, given: dict[str, Any]) -> list[str]:
             "RATELIMIT_STORAGE_URI 是 memory://：每个进程各记各的，多个 gunicorn 进程时限流和密码错误次数形同虚设。"
             "请设为各进程共用的存储（如 redis://host:6379）；确实只有一个进程时设 RATELIMIT_SINGLE_PROCESS=1。"
         )
+    if env("MODEL_DIR") and env("MODEL_DIR_SHARED", "0") != "1":
+        problems.append(
+            "MODEL_DIR 已设置：模型会写在本机文件夹里，其他机器看不到新训练的模型。"
+            "请去掉 MODEL_DIR，模型即存入数据库（或 OBJECT_STORE_URL 指定的对象存储）；"
+            "该文件夹确是各机器共用的网络盘时设 MODEL_DIR_SHARED=1。"
+        )
     return problems
 
 
@@ -84,7 +90,14 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "TINGJIAN_ENV": environment,
         "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(instance),
         "DATABASE_URL": database_url,
-        "MODEL_DIR": env("MODEL_DIR") or str(instance / "models"),
+        # A local folder for the models (development, tests); unset, they live in
+        # the shared store below, which every machine sees.
+        "MODEL_DIR": env("MODEL_DIR", ""),
+        # Shared files (models) in an S3-compatible bucket, s3://bucket/prefix;
+        # unset, in the database. Credentials come from boto3's usual environment.
+        "OBJECT_STORE_URL": env("OBJECT_STORE_URL", ""),
+        "OBJECT_STORE_ENDPOINT": env("OBJECT_STORE_ENDPOINT", ""),
+        "OBJECT_STORE_REGION": env("OBJECT_STORE_REGION", ""),
         "CLASSIFIER_THRESHOLD": float(env("CLASSIFIER_THRESHOLD", "0.5")),
         # Above this confidence the learned agency wins over the routing rules.
         "AGENCY_THRESHOLD": float(env("AGENCY_THRESHOLD", "0.8")),

@@ -8,7 +8,7 @@ from .dataset import Dataset, DatasetError, read_dataset, shipped_corpus
 from .estimators import build_pipeline
 from .model import TopicModel
 from .predict import Classifier, LiveClassifier, Prediction
-from .store import ActiveModel, ModelStore, UntrustedModel
+from .store import ActiveModel, FolderFiles, ModelFiles, ModelStore, UntrustedModel
 
 __all__ = [
     "ActiveModel",
@@ -17,6 +17,8 @@ __all__ = [
     "LiveClassifier",
     "Dataset",
     "DatasetError",
+    "FolderFiles",
+    "ModelFiles",
     "ModelStore",
     "Prediction",
     "TopicModel",

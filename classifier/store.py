@@ -2,6 +2,10 @@
 when one was trained), which one is active, and a manifest of every model
 file this installation wrote.
 
+The store keeps its files in a ``ModelFiles``: a local folder here, or a
+store every machine shares (routing's database or object store), so that a
+model trained on one machine is the one every other machine uses.
+
 A pickle is code. A model file is loaded only if its SHA-256 is in this
 store's manifest, that is, only if this installation trained it.
 """
@@ -9,6 +13,7 @@ store's manifest, that is, only if this installation trained it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -16,7 +21,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import joblib
 from joblib.numpy_pickle import NumpyUnpickler
@@ -39,10 +44,10 @@ class _StoredModel(NumpyUnpickler):
         return super().find_class(module, name)
 
 
-def _read(path: Path) -> Any:
-    """``joblib.load(path)``, through ``_StoredModel``."""
-    with open(path, "rb") as raw, _validate_fileobject_and_memmap(raw, str(path), None) as (stream, _):
-        return _StoredModel(str(path), stream, ensure_native_byte_order=True).load()
+def _read(data: bytes, name: str) -> Any:
+    """``joblib.load`` of a file's bytes, through ``_StoredModel``."""
+    with _validate_fileobject_and_memmap(io.BytesIO(data), name, None) as (stream, _):
+        return _StoredModel(name, stream, ensure_native_byte_order=True).load()
 
 
 def _agency_part(model: TopicModel) -> dict[str, Any] | None:
@@ -55,12 +60,8 @@ class UntrustedModel(Exception):
     """The file was not written by this installation's trainer."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -75,49 +76,82 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-class ModelStore:
-    """A folder: ``versions/<version>.joblib`` and ``manifest.json``."""
+class ModelFiles(Protocol):
+    """Where a model store keeps its files, by relative name
+    (``manifest.json``, ``versions/<version>.joblib``)."""
+
+    def read(self, name: str) -> bytes | None:
+        """The file's bytes, or None when there is no such file."""
+
+    def write(self, name: str, data: bytes) -> None:
+        """Replace the file at once: a reader sees the old bytes or the new."""
+
+    def describe(self, name: str) -> str:
+        """Where the file is, for a person reading a model's metadata."""
+
+
+class FolderFiles:
+    """Model files in a local folder (``MODEL_DIR``): development and tests."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
-        self.manifest_path = self.root / "manifest.json"
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return (self.root / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write(self, name: str, data: bytes) -> None:
+        _write_atomically(self.root / name, data)
+
+    def describe(self, name: str) -> str:
+        return str(self.root / name)
+
+
+MANIFEST = "manifest.json"
+
+
+class ModelStore:
+    """``versions/<version>.joblib`` and ``manifest.json`` in a folder or in
+    any other ``ModelFiles``."""
+
+    def __init__(self, files: str | os.PathLike[str] | ModelFiles) -> None:
+        self.files: ModelFiles = FolderFiles(files) if isinstance(files, (str, os.PathLike)) else files
         self._lock = threading.Lock()
 
     # -- manifest ---------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.manifest_path.read_text("utf-8"))
-        except FileNotFoundError:
+        data = self.files.read(MANIFEST)
+        if data is None:
             return {"active": None, "versions": {}, "files": {}}
+        return json.loads(data.decode("utf-8"))
 
     def _save_manifest(self, manifest: dict[str, Any]) -> None:
-        _write_atomically(self.manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2).encode())
+        self.files.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode())
 
     # -- writing ----------------------------------------------------------
     def save(self, model: TopicModel, *, activate: bool = True, path: Path | None = None) -> str:
-        """Store ``model`` as a new version (or at ``path``), trusted from now on."""
+        """Store ``model`` as a new version (or in the local file ``path``), trusted from now on."""
         version = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        target = Path(path) if path else self.root / "versions" / f"{version}.joblib"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        os.close(fd)
-        try:
-            joblib.dump(
-                {"pipeline": model.pipeline, "metadata": model.metadata, "agency": _agency_part(model)},
-                tmp,
-                compress=3,
-            )
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        joblib.dump(
+            {"pipeline": model.pipeline, "metadata": model.metadata, "agency": _agency_part(model)}, buffer, compress=3
+        )
+        data = buffer.getvalue()
+        digest = _sha256(data)
+        name = f"versions/{version}.joblib"
+        if path is not None:
+            _write_atomically(Path(path), data)
+        else:
+            self.files.write(name, data)
         with self._lock:
             manifest = self.manifest()
-            digest = _sha256(target)
-            manifest["files"][str(target.resolve())] = digest
-            if path is None:
+            if path is not None:
+                manifest["files"][str(Path(path).resolve())] = digest
+            else:
                 manifest["versions"][version] = {
-                    "file": f"versions/{target.name}",
+                    "file": name,
                     "sha256": digest,
                     "metadata": model.metadata,
                     "agency": model.agency.metadata if model.agency is not None else None,
@@ -126,6 +160,25 @@ class ModelStore:
                     manifest["active"] = version
             self._save_manifest(manifest)
         return version
+
+    def import_from(self, other: ModelStore) -> list[str]:
+        """Copy every version of ``other`` (and which one is active) into this
+        store, checking each file against ``other``'s manifest; the versions copied."""
+        theirs = other.manifest()
+        copied = []
+        for version, entry in sorted(theirs["versions"].items()):
+            data = other.files.read(entry["file"])
+            if data is None or _sha256(data) != entry["sha256"]:
+                raise UntrustedModel(f"{other.files.describe(entry['file'])} is missing or has changed since it was trained")
+            self.files.write(entry["file"], data)
+            copied.append(version)
+        with self._lock:
+            manifest = self.manifest()
+            manifest["versions"].update({version: theirs["versions"][version] for version in copied})
+            if theirs.get("active") in manifest["versions"]:
+                manifest["active"] = theirs["active"]
+            self._save_manifest(manifest)
+        return copied
 
     def activate(self, version: str) -> None:
         with self._lock:
@@ -143,7 +196,11 @@ class ModelStore:
         entry = self.manifest()["versions"].get(version)
         if entry is None:
             raise KeyError(f"no model version {version!r} in the store")
-        return self._load(self.root / entry["file"], entry["sha256"])
+        where = self.files.describe(entry["file"])
+        data = self.files.read(entry["file"])
+        if data is None:
+            raise UntrustedModel(f"{where} is missing from the model store")
+        return self._load(data, where, entry["sha256"])
 
     def load_file(self, path: str | os.PathLike[str]) -> TopicModel:
         """Load a model file this installation wrote (e.g. by ``train --out``)."""
@@ -154,19 +211,19 @@ class ModelStore:
                 f"{path} was not written by this installation's trainer; "
                 "train it with `flask --app admin classifier train` first"
             )
-        return self._load(resolved, expected)
+        return self._load(resolved.read_bytes(), str(resolved), expected)
 
-    def _load(self, path: Path, expected_sha256: str) -> TopicModel:
-        if _sha256(path) != expected_sha256:
-            raise UntrustedModel(f"{path} has changed since it was trained; refusing to load it")
-        stored = _read(path)
+    def _load(self, data: bytes, where: str, expected_sha256: str) -> TopicModel:
+        if _sha256(data) != expected_sha256:
+            raise UntrustedModel(f"{where} has changed since it was trained; refusing to load it")
+        stored = _read(data, where)
         agency = stored.get("agency")
         model = TopicModel(
             stored["pipeline"],
             stored["metadata"],
             AgencyModel(agency["pipeline"], agency["metadata"]) if agency else None,
         )
-        model.metadata.setdefault("file", str(path))
+        model.metadata.setdefault("file", where)
         model.compile_lean()
         return model
 

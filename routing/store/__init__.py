@@ -12,6 +12,7 @@ workflow, the routing decision or the reports.
 from routing.store import (  # noqa: F401
     answering,
     api_clients,
+    blobs,
     areas,
     configuration,
     contacts,

@@ -8,7 +8,8 @@ import pytest
 from admin import create_app
 from admin.settings import SettingsError, from_environment
 
-SETTINGS = ("TINGJIAN_ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI", "RATELIMIT_SINGLE_PROCESS")
+SETTINGS = ("TINGJIAN_ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI", "RATELIMIT_SINGLE_PROCESS", "MODEL_DIR",
+            "MODEL_DIR_SHARED")
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +62,18 @@ def test_a_misspelt_environment_is_refused_rather_than_taken_for_development(tmp
     monkeypatch.setenv("TINGJIAN_ENV", "prod")
     with pytest.raises(SettingsError, match="TINGJIAN_ENV 应为 development 或 production"):
         from_environment(str(tmp_path))
+
+
+def test_production_refuses_models_in_a_local_folder_unless_it_is_said_to_be_shared(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINGJIAN_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-value")
+    monkeypatch.setenv("RATELIMIT_SINGLE_PROCESS", "1")
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models"))
+    with pytest.raises(SettingsError) as refused:
+        from_environment(str(tmp_path))
+    assert "MODEL_DIR 已设置" in str(refused.value) and "MODEL_DIR_SHARED=1" in str(refused.value)
+
+    monkeypatch.setenv("MODEL_DIR_SHARED", "1")
+    assert from_environment(str(tmp_path))["MODEL_DIR"] == str(tmp_path / "models")
+    monkeypatch.delenv("MODEL_DIR")
+    assert from_environment(str(tmp_path))["MODEL_DIR"] == ""  # the shared store
