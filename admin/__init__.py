@@ -206,6 +206,7 @@ EVENT_LABELS = {
     "assist_opinion": N_("协办意见"),
     "transcribe": N_("语音转写"),
     "notify_deputy": N_("通知代表"),
+    "save_article": N_("存为知识库文章"),
 }
 
 

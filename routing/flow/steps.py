@@ -6,7 +6,7 @@ and writes the event on the ticket's timeline (``record``). Callers never set
 ``ticket.status`` themselves. What does not change the ticket — a notice
 sent — is a ``note`` on the timeline, which leaves the ticket's version alone.
 The steps themselves are in ``workflow``, ``ratings``, ``suggestions``,
-``disputes`` and ``redo``.
+``disputes``, ``redo`` and ``knowledge``.
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ STEPS = {
         Step("ask_resident", N_("请群众补充"), (Status.ACCEPTED,), Status.WAITING, AGENCY),
         Step("resume", N_("补充完毕"), (Status.WAITING,), Status.ACCEPTED, (None, *AGENCY, *DISPATCH)),
         Step("answer", N_("答复"), (Status.ACCEPTED,), Status.ANSWERED, AGENCY),
+        # 知识库 (``knowledge``): a consultation the knowledge base answers, with no agency.
+        Step("answer_from_article", N_("按知识库答复"), UNROUTED, Status.ANSWERED, DISPATCH),
         Step("return", N_("退回"), (Status.ASSIGNED, *IN_HAND), Status.TRIAGE, AGENCY),
         # 派单争议 (``disputes``): instead of accepting; the dispatcher centre rules.
         Step("dispute", N_("申请派单争议"), (Status.ASSIGNED,), Status.DISPUTED, AGENCY),

@@ -166,6 +166,12 @@ def answer(
             raise WorkflowError(N_("代表建议的答复须注明办理结果分类（A、B 或 C 类）。"))
         detail["grade"] = grade
     transition(session, ticket, "answer", actor, now, detail=detail)
+    deliver_answer(session, ticket, actor, now, text)
+
+
+def deliver_answer(session: Session, ticket: Ticket, actor: User, now: datetime, text: str) -> None:
+    """After an answer step: the answer stands, and its resident is told — as
+    are those of the tickets merged into this one."""
     ticket.answer = text
     ticket.answered_at = now
     notify_resident(session, ticket, "answer", now)
