@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         desk,
         disputes,
         i18n,
+        knowledge,
         ops,
         params,
         photos,
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
+    knowledge.init_app(app)
     agency.init_app(app)
     scorecards.init_app(app)
     rules.init_app(app)
