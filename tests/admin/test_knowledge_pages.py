@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from classifier.similar import fingerprint
-from routing.flow import workflow
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
 from routing.store.knowledge import Article
