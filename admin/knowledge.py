@@ -90,8 +90,12 @@ def _list(agency_id: int | None):
     found = knowledge.search_articles(db_session(), words=words or None, agency_id=agency_id, limit=100)
     user = current_staff()
     return render_template(
-        "knowledge/list.html", articles=[a for a, _ in found], words=words, today=now().date(),
-        link=lambda a: article_url(user, a), own=agency_id is not None,
+        "knowledge/list.html",
+        articles=[a for a, _ in found],
+        words=words,
+        today=now().date(),
+        link=lambda a: article_url(user, a),
+        own=agency_id is not None,
     )
 
 
@@ -125,8 +129,13 @@ def _page(article_id: int):
     user = current_staff()
     article = _article(user, article_id)
     return render_template(
-        "knowledge/article.html", article=article, today=now().date(), may_edit=knowledge.may_edit(user, article),
-        edit_form=ArticleForm(obj=article), renew_form=RenewForm(), empty_form=FlaskForm(),
+        "knowledge/article.html",
+        article=article,
+        today=now().date(),
+        may_edit=knowledge.may_edit(user, article),
+        edit_form=ArticleForm(obj=article),
+        renew_form=RenewForm(),
+        empty_form=FlaskForm(),
         back=url_for("knowledge.agency_list" if user.role is Role.AGENCY else "knowledge.desk_list"),
     )
 
@@ -149,9 +158,15 @@ def change(article_id: int, step: str):
         if form.validate_on_submit():
             question = article.source_ticket.text if article.source_ticket else None
             carry_out(
-                knowledge.edit_article, article, user, title=form.title.data, text=form.text.data or "",
-                citation=form.citation.data, valid_until=form.valid_until.data,
-                fingerprint=article_print(form.title.data, question, form.text.data or ""), done=N_("文章已保存。"),
+                knowledge.edit_article,
+                article,
+                user,
+                title=form.title.data,
+                text=form.text.data or "",
+                citation=form.citation.data,
+                valid_until=form.valid_until.data,
+                fingerprint=article_print(form.title.data, question, form.text.data or ""),
+                done=N_("文章已保存。"),
             )
     if form.errors:
         flash_errors(form)
@@ -170,8 +185,13 @@ def save(side: str, number: str):
         flash_errors(form)
         return redirect(back)
     carry_out(
-        knowledge.article_from_answer, ticket, user, title=form.title.data, text=form.text.data or None,
-        citation=form.citation.data, valid_until=form.valid_until.data,
+        knowledge.article_from_answer,
+        ticket,
+        user,
+        title=form.title.data,
+        text=form.text.data or None,
+        citation=form.citation.data,
+        valid_until=form.valid_until.data,
         fingerprint=article_print(form.title.data, ticket.text, ticket.answer or ""),
         done=N_("已存为知识库文章。"),
     )
@@ -190,8 +210,14 @@ def answer(number: str):
         return redirect(url_for("desk.ticket", number=number))
     article = _article(user, form.article.data)
     version = int(form.version.data) if (form.version.data or "").isdigit() else None
-    carry_out(knowledge.answer_from_article, ticket, article, user, expected_version=version,
-              done=N_("已按知识库文章答复，群众会收到通知。"))
+    carry_out(
+        knowledge.answer_from_article,
+        ticket,
+        article,
+        user,
+        expected_version=version,
+        done=N_("已按知识库文章答复，群众会收到通知。"),
+    )
     return redirect(url_for("desk.ticket", number=number))
 
 

@@ -94,11 +94,19 @@ def article_from_answer(
     if not (actor.role in DISPATCH or (actor.role is Role.AGENCY and actor.agency_id == agency.id)):
         raise PermissionDenied(N_("只有答复这张工单的单位和分拨中心可以把它存为知识库文章。"))
     article = Article(
-        agency=agency, agency_id=agency.id, topic=ticket.topic,
-        title=required_text(title, N_("文章标题")), text=required_text(text or ticket.answer, N_("文章内容")),
-        citation=(citation or "").strip() or None, valid_until=_valid_until(valid_until, now.date()),
-        active=True, source_ticket_id=ticket.id, created_by_id=actor.id, created_at=now,
-        updated_by_id=actor.id, updated_at=now,
+        agency=agency,
+        agency_id=agency.id,
+        topic=ticket.topic,
+        title=required_text(title, N_("文章标题")),
+        text=required_text(text or ticket.answer, N_("文章内容")),
+        citation=(citation or "").strip() or None,
+        valid_until=_valid_until(valid_until, now.date()),
+        active=True,
+        source_ticket_id=ticket.id,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_by_id=actor.id,
+        updated_at=now,
     )
     session.add(article)
     session.flush()
@@ -199,9 +207,7 @@ def search_articles(
         query = query.where(Article.agency_id == agency_id)
     if in_use:
         today = today or date.today()
-        query = query.where(
-            Article.active.is_(True), or_(Article.valid_until.is_(None), Article.valid_until >= today)
-        )
+        query = query.where(Article.active.is_(True), or_(Article.valid_until.is_(None), Article.valid_until >= today))
     articles = list(session.scalars(query.order_by(Article.id.desc()).limit(None if scores else limit)))
     ranked = sorted(articles, key=lambda a: (-scores.get(a.id, 0.0), -a.id))
     return [(article, scores.get(article.id, 0.0)) for article in ranked[:limit]]
@@ -237,7 +243,11 @@ def answer_from_article(
         )
     text = article.text if not article.citation else f"{article.text}\n（政策依据：{article.citation}）"
     transition(
-        session, ticket, "answer_from_article", actor, now,
+        session,
+        ticket,
+        "answer_from_article",
+        actor,
+        now,
         detail={"article": article.id, "title": article.title, "article_agency": article.agency.name, "answer": text},
     )
     deliver_answer(session, ticket, actor, now, text)

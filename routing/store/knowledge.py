@@ -59,8 +59,6 @@ class ArticleTerm(Base):
 
     __tablename__ = "knowledge_term"
 
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("knowledge_article.id", ondelete="CASCADE"), primary_key=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("knowledge_article.id", ondelete="CASCADE"), primary_key=True)
     term: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
     weight: Mapped[float] = mapped_column(Float)

@@ -25,8 +25,12 @@ ANSWER = "申请公租房须在本市有稳定工作，请携带身份证、户�
 
 def consultation(session, text: str, *, triage: bool = False):
     labels = Labels(
-        topic="城乡建设", confidence=0.9, kind=Kind.CONSULTATION, matter=tuple(fingerprint(text)),
-        needs_triage=triage, triage_reason="待人工分拣" if triage else None,
+        topic="城乡建设",
+        confidence=0.9,
+        kind=Kind.CONSULTATION,
+        matter=tuple(fingerprint(text)),
+        needs_triage=triage,
+        triage_reason="待人工分拣" if triage else None,
     )
     t = open_ticket(session, Inbound(channel="api", text=text), labels, datetime.now())
     session.commit()
@@ -46,9 +50,11 @@ def saved(client, auth, demo):
     html = client.get(page).get_data(as_text=True)
     assert 'id="save-article"' in html
     response = post_form(
-        client, f"{page}/save_article",
+        client,
+        f"{page}/save_article",
         {"title": "公租房申请条件", "citation": "《杭州市公共租赁住房管理办法》", "valid_until": "2099-12-31"},
-        page=page, follow_redirects=True,
+        page=page,
+        follow_redirects=True,
     )
     assert "已存为知识库文章" in response.get_data(as_text=True)
     demo.expire_all()
@@ -64,8 +70,9 @@ def test_the_agency_keeps_its_articles_and_sees_expired_ones_flagged(client, dem
     assert "已过期" in client.get("/agency/knowledge").get_data(as_text=True)
     page = f"/agency/knowledge/{saved.id}"
     assert 'id="expired"' in client.get(page).get_data(as_text=True)
-    response = post_form(client, f"/knowledge/{saved.id}/renew", {"valid_until": "2098-06-30"}, page=page,
-                         follow_redirects=True)
+    response = post_form(
+        client, f"/knowledge/{saved.id}/renew", {"valid_until": "2098-06-30"}, page=page, follow_redirects=True
+    )
     assert "文章已续期" in response.get_data(as_text=True)
     demo.expire_all()
     assert demo.get(Article, saved.id).valid_until == date(2098, 6, 30)
@@ -89,12 +96,22 @@ def test_the_desk_answers_a_consultation_in_triage_from_the_article(client, auth
     html = client.get(page).get_data(as_text=True)
     assert 'id="knowledge"' in html and "公租房申请条件" in html and "按这篇文章答复" in html
     assert "公租房申请条件" in client.get("/desk/knowledge?q=公租房").get_data(as_text=True)
-    stale = post_form(client, f"{page}/answer_from_article", {"article": saved.id, "version": asked.version - 1},
-                      page=page, follow_redirects=True)
+    stale = post_form(
+        client,
+        f"{page}/answer_from_article",
+        {"article": saved.id, "version": asked.version - 1},
+        page=page,
+        follow_redirects=True,
+    )
     assert "其他人处理过" in stale.get_data(as_text=True)
     assert ticket(demo, asked.number).status is Status.TRIAGE
-    response = post_form(client, f"{page}/answer_from_article", {"article": saved.id, "version": asked.version},
-                         page=page, follow_redirects=True)
+    response = post_form(
+        client,
+        f"{page}/answer_from_article",
+        {"article": saved.id, "version": asked.version},
+        page=page,
+        follow_redirects=True,
+    )
     assert "已按知识库文章答复" in response.get_data(as_text=True)
     answered = ticket(demo, asked.number)
     assert answered.status is Status.ANSWERED and answered.agency_id is None

@@ -29,8 +29,12 @@ ANSWER = "申请公租房须在本市有稳定工作、家庭人均住房面积�
 
 def consultation(session, text: str, *, triage: bool = False, kind: Kind = Kind.CONSULTATION):
     labels = Labels(
-        topic="城乡建设", confidence=0.9, kind=kind, matter=tuple(fingerprint(text)),
-        needs_triage=triage, triage_reason="测试：待人工分拣" if triage else None,
+        topic="城乡建设",
+        confidence=0.9,
+        kind=kind,
+        matter=tuple(fingerprint(text)),
+        needs_triage=triage,
+        triage_reason="测试：待人工分拣" if triage else None,
     )
     ticket = open_ticket(session, Inbound(channel="api", text=text), labels, NOW)
     session.commit()
@@ -51,7 +55,12 @@ def answered(demo, housing, housing_staff):
 @pytest.fixture
 def article(demo, answered, housing_staff):
     article = knowledge.article_from_answer(
-        demo, answered, housing_staff, NOW, title="公租房申请条件", citation="《杭州市公共租赁住房管理办法》第十条",
+        demo,
+        answered,
+        housing_staff,
+        NOW,
+        title="公租房申请条件",
+        citation="《杭州市公共租赁住房管理办法》第十条",
         valid_until=date(2026, 12, 31),
     )
     demo.commit()
@@ -68,7 +77,10 @@ def in_triage(demo):
 
 def test_an_answered_consultation_becomes_its_agencys_article(demo, answered, article, housing, housing_staff):
     assert (article.agency_id, article.text, article.topic, article.source_ticket_id) == (
-        housing.id, ANSWER, "城乡建设", answered.id,
+        housing.id,
+        ANSWER,
+        "城乡建设",
+        answered.id,
     )
     assert article.active and article.created_by_id == housing_staff.id
     assert answered.events[-1].action == "save_article" and answered.events[-1].detail["article"] == article.id
@@ -94,8 +106,12 @@ def test_another_agency_cannot_save_an_answer_it_did_not_give(demo, answered, ag
 
 def test_search_ranks_the_article_answering_a_near_duplicate_question_first(demo, article, in_triage, dispatcher):
     other = Article(
-        agency_id=article.agency_id, title="物业费收费标准", text="物业服务收费实行政府指导价。", active=True,
-        created_at=NOW, updated_at=NOW,
+        agency_id=article.agency_id,
+        title="物业费收费标准",
+        text="物业服务收费实行政府指导价。",
+        active=True,
+        created_at=NOW,
+        updated_at=NOW,
     )
     demo.add(other)
     knowledge.index_article(demo, other, fingerprint("小区物业费收费标准是多少？"))
@@ -131,7 +147,9 @@ def test_answering_from_an_article_refuses_what_it_cannot_answer(demo, article, 
     with pytest.raises(WorkflowError, match="只有咨询类工单"):
         knowledge.answer_from_article(demo, complaint, article, dispatcher, LATER, expected_version=None)
     with pytest.raises(WorkflowError, match="其他人处理过"):
-        knowledge.answer_from_article(demo, in_triage, article, dispatcher, LATER, expected_version=in_triage.version - 1)
+        knowledge.answer_from_article(
+            demo, in_triage, article, dispatcher, LATER, expected_version=in_triage.version - 1
+        )
     knowledge.answer_from_article(demo, in_triage, article, dispatcher, LATER, expected_version=None)
     again = consultation(demo, QUESTION)  # assigned by the rules: no longer the desk's to answer
     with pytest.raises(WorkflowError, match="不能按知识库答复"):
@@ -174,7 +192,13 @@ def test_agencies_keep_only_their_own_articles(demo, article, agencies, dispatch
             step(other)
     assert article.title == "公租房申请条件" and article.active
     knowledge.edit_article(
-        demo, article, dispatcher, NOW, title="公租房申请条件（2026版）", text=ANSWER, citation=None,
+        demo,
+        article,
+        dispatcher,
+        NOW,
+        title="公租房申请条件（2026版）",
+        text=ANSWER,
+        citation=None,
         valid_until=date(2026, 12, 31),
     )
     assert article.title.endswith("（2026版）") and article.citation is None and article.updated_by_id == dispatcher.id
