@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         i18n,
         import_cli,
         imports,
+        knowledge,
         ops,
         params,
         photos,
@@ -94,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     imports.init_app(app)
     reviews.init_app(app)
     answer_setup.init_app(app)
+    knowledge.init_app(app)
     agency.init_app(app)
     scorecards.init_app(app)
     rules.init_app(app)
@@ -233,6 +235,7 @@ EVENT_LABELS = {
     "transcribe": N_("语音转写"),
     "notify_deputy": N_("通知代表"),
     "notify_staff": N_("通知承办单位"),
+    "save_article": N_("存为知识库文章"),
 }
 
 

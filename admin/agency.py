@@ -24,6 +24,7 @@ from routing.texts import N_
 
 from .auth import current_staff, roles_required
 from .disputes import agency_forms
+from .knowledge import agency_box
 from .views import carry_out, flash_errors, ticket_for
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -124,6 +125,7 @@ def ticket(number: str):
         consultations=suggestions.consultations(ticket),
         back=url_for("agency.queue"),
         **agency_forms(ticket),
+        **agency_box(user, ticket),
     )
 
 

@@ -27,6 +27,7 @@ from routing.texts import N_
 
 from .auth import current_staff, roles_required
 from .disputes import desk_forms
+from .knowledge import desk_box
 from .matters import HOT_LIMIT, hot_issues, possible_duplicates
 from .views import carry_out, flash_errors, ticket_for
 
@@ -135,6 +136,7 @@ def ticket(number: str):
         transcriptions=transcriptions_of(db_session(), ticket.id),
         back=url_for("desk.triage"),
         **desk_forms(ticket),
+        **desk_box(ticket),
     )
 
 

@@ -6,7 +6,7 @@ and writes the event on the ticket's timeline (``record``). Callers never set
 ``ticket.status`` themselves. What does not change the ticket — a notice
 sent — is a ``note`` on the timeline, which leaves the ticket's version alone.
 The steps themselves are in ``workflow``, ``ratings``, ``suggestions``,
-``disputes``, ``redo`` and ``answers``.
+``disputes``, ``redo``, ``answers`` and ``knowledge``.
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ STEPS = {
         Step("submit_answer", N_("提交审核"), (Status.ACCEPTED,), Status.REVIEWING, AGENCY),
         Step("approve_answer", N_("审核通过"), (Status.REVIEWING,), Status.ANSWERED, DISPATCH),
         Step("send_back_answer", N_("审核退回"), (Status.REVIEWING,), Status.ACCEPTED, DISPATCH),
+        # 知识库 (``knowledge``): a consultation the knowledge base answers, with no agency.
+        Step("answer_from_article", N_("按知识库答复"), UNROUTED, Status.ANSWERED, DISPATCH),
         Step("return", N_("退回"), (Status.ASSIGNED, *IN_HAND), Status.TRIAGE, AGENCY),
         # 派单争议 (``disputes``): instead of accepting; the dispatcher centre rules.
         Step("dispute", N_("申请派单争议"), (Status.ASSIGNED,), Status.DISPUTED, AGENCY),

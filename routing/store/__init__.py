@@ -1,7 +1,8 @@
 """Storage (存储): the SQLAlchemy Base and sessions, the ORM models split by
-aggregate (tickets, people, areas, configuration, oversight, deputies), the
-job queue and its workers, idempotency keys, API clients, the configuration
-audit trail, batched writes and the Alembic migrations.
+aggregate (tickets, people, areas, configuration, oversight, deputies, the
+knowledge base), the job queue and its workers, idempotency keys, API
+clients, the configuration audit trail, batched writes and the Alembic
+migrations.
 
 May import: ``routing.clock`` and ``routing.texts``. Nothing here knows the
 workflow, the routing decision or the reports.
@@ -20,6 +21,7 @@ from routing.store import (  # noqa: F401
     idempotency,
     imports,
     jobs,
+    knowledge,
     oversight,
     people,
     tickets,
