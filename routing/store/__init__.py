@@ -13,6 +13,7 @@ from routing.store import (  # noqa: F401
     answering,
     api_clients,
     areas,
+    callbacks,
     configuration,
     deputies,
     idempotency,
