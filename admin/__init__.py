@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         answer_setup,
         auth,
         badges,
+        callbacks,
         cli,
         dashboard,
         deputy,
@@ -84,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
+    callbacks.init_app(app)
     imports.init_app(app)
     reviews.init_app(app)
     answer_setup.init_app(app)
