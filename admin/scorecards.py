@@ -57,7 +57,7 @@ COLUMNS: tuple[tuple[str, Callable[[AgencyScore], Any]], ...] = (
     (N_("派单数"), lambda s: s.assigned),
     (N_("按时签收"), lambda s: s.accepted_on_time),
     (N_("超时签收"), lambda s: s.accepted_late),
-    (N_("响应率(%)"), lambda s: _percent(s.accept_rate)),
+    (N_("按时签收率(%)"), lambda s: _percent(s.accept_rate)),  # 响应率 (figures.ACCEPT_RATE)
     (N_("按时答复"), lambda s: s.answered_on_time),
     (N_("超时答复"), lambda s: s.answered_late),
     (N_("按时答复率(%)"), lambda s: _percent(s.answer_rate)),
