@@ -25,8 +25,11 @@ YES_NO = [SelectChoice("yes", _l("是")), SelectChoice("no", _l("否"))]
 
 
 class CallbackForm(FlaskForm):
-    reached = RadioField(_l("是否联系上群众"), choices=[SelectChoice("yes", _l("联系上")), SelectChoice("no", _l("未联系上"))],
-                         validators=[DataRequired(message=_l("请选择是否联系上群众。"))])
+    reached = RadioField(
+        _l("是否联系上群众"),
+        choices=[SelectChoice("yes", _l("联系上")), SelectChoice("no", _l("未联系上"))],
+        validators=[DataRequired(message=_l("请选择是否联系上群众。"))],
+    )
     # Required once reached: the workflow says so, in its own words.
     solved = RadioField(_l("问题是否解决"), choices=YES_NO, validators=[Optional()])
     satisfied = RadioField(_l("是否满意"), choices=YES_NO, validators=[Optional()])
@@ -42,8 +45,9 @@ def _answer(value: str | None) -> bool | None:
 def queue():
     """待回访: the longest waiting first."""
     rule = CallbackRule.from_config(current_app.config)
-    return render_template("desk/callbacks.html", waiting=callbacks.queue(db_session()), form=CallbackForm(),
-                           attempts=rule.attempts)
+    return render_template(
+        "desk/callbacks.html", waiting=callbacks.queue(db_session()), form=CallbackForm(), attempts=rule.attempts
+    )
 
 
 @bp.post("/desk/tickets/<number>/callback")
@@ -55,10 +59,17 @@ def record(number: str):
     if not form.validate_on_submit():
         flash_errors(form)
     else:
-        carry_out(callbacks.record_try, ticket, user, reached=form.reached.data == "yes",
-                  solved=_answer(form.solved.data), satisfied=_answer(form.satisfied.data),
-                  said=form.said.data or None, rule=CallbackRule.from_config(current_app.config),
-                  done=N_("已记录回访结果。"))
+        carry_out(
+            callbacks.record_try,
+            ticket,
+            user,
+            reached=form.reached.data == "yes",
+            solved=_answer(form.solved.data),
+            satisfied=_answer(form.satisfied.data),
+            said=form.said.data or None,
+            rule=CallbackRule.from_config(current_app.config),
+            done=N_("已记录回访结果。"),
+        )
     return redirect(url_for("callbacks.queue"))
 
 

@@ -72,8 +72,15 @@ def record_try(
     if reached:
         callback.reached, callback.solved, callback.satisfied, callback.said = True, solved, satisfied, said
         callback.done_at = now
-        record(session, ticket, "callback", actor, now, reason=said,
-               detail={"reached": True, "solved": solved, "satisfied": satisfied})
+        record(
+            session,
+            ticket,
+            "callback",
+            actor,
+            now,
+            reason=said,
+            detail={"reached": True, "solved": solved, "satisfied": satisfied},
+        )
         return callback
     callback.attempts += 1
     record(session, ticket, "callback", actor, now, reason=said, detail={"reached": False, "try": callback.attempts})
@@ -82,14 +89,22 @@ def record_try(
     return callback
 
 
-def _unreached(session: Session, ticket: Ticket, callback: Callback, actor: User, now: datetime,
-               rule: CallbackRule) -> None:
+def _unreached(
+    session: Session, ticket: Ticket, callback: Callback, actor: User, now: datetime, rule: CallbackRule
+) -> None:
     """The last try failed: the callback is done, unreached; on the city's rule the ticket closes, saying why."""
     callback.reached, callback.done_at = False, now
     if rule.unreached != CLOSE or not awaiting_rating(ticket):
         return
-    transition(session, ticket, "close", actor, now, reason=f"回访 {callback.attempts} 次未联系上群众，按规定办结",
-               detail={"callback": "unreached", "attempts": callback.attempts})
+    transition(
+        session,
+        ticket,
+        "close",
+        actor,
+        now,
+        reason=f"回访 {callback.attempts} 次未联系上群众，按规定办结",
+        detail={"callback": "unreached", "attempts": callback.attempts},
+    )
     ticket.closed_at = now
 
 

@@ -41,29 +41,47 @@ class Figure:
 
 
 ACCEPT_RATE = Figure(
-    "accept_rate", N_("响应率"), N_("按时签收 / (按时签收 + 超时签收)"),
-    ("accepted_on_time",), ("accepted_on_time", "accepted_late"),
+    "accept_rate",
+    N_("响应率"),
+    N_("按时签收 / (按时签收 + 超时签收)"),
+    ("accepted_on_time",),
+    ("accepted_on_time", "accepted_late"),
 )
 ANSWER_RATE = Figure(
-    "answer_rate", N_("按时答复率"), N_("按时答复 / (按时答复 + 超时答复)"),
-    ("answered_on_time",), ("answered_on_time", "answered_late"),
+    "answer_rate",
+    N_("按时答复率"),
+    N_("按时答复 / (按时答复 + 超时答复)"),
+    ("answered_on_time",),
+    ("answered_on_time", "answered_late"),
 )
 SOLVED_RATE = Figure(
-    "solved_rate", N_("解决率"), N_("(回访已解决 + 评价满意及基本满意) / (回访联系上 + 评价数)"),
-    ("callbacks_solved", "satisfied"), ("callbacks_reached", "rated"),
+    "solved_rate",
+    N_("解决率"),
+    N_("(回访已解决 + 评价满意及基本满意) / (回访联系上 + 评价数)"),
+    ("callbacks_solved", "satisfied"),
+    ("callbacks_reached", "rated"),
 )
 SATISFACTION_RATE = Figure(
-    "satisfaction_rate", N_("满意率"), N_("(回访满意 + 评价满意及基本满意) / (回访联系上 + 评价数)"),
-    ("callbacks_satisfied", "satisfied"), ("callbacks_reached", "rated"),
+    "satisfaction_rate",
+    N_("满意率"),
+    N_("(回访满意 + 评价满意及基本满意) / (回访联系上 + 评价数)"),
+    ("callbacks_satisfied", "satisfied"),
+    ("callbacks_reached", "rated"),
 )
 REDO_RATE = Figure("redo_rate", N_("重办率"), N_("重办 / 答复次数"), ("redos",), ("answers",))
 RETURN_RATE = Figure(
-    "return_rate", N_("退单率"), N_("(退回 + 派单争议) / (派单 + 退回 + 争议成立)"),
-    ("returns", "disputes"), ("assigned", "returns", "disputes_upheld"),
+    "return_rate",
+    N_("退单率"),
+    N_("(退回 + 派单争议) / (派单 + 退回 + 争议成立)"),
+    ("returns", "disputes"),
+    ("assigned", "returns", "disputes_upheld"),
 )
 DISPUTE_UPHELD_RATE = Figure(
-    "dispute_upheld_rate", N_("争议成立率"), N_("争议成立 / (争议成立 + 争议不成立)"),
-    ("disputes_upheld",), ("disputes_upheld", "disputes_rejected"),
+    "dispute_upheld_rate",
+    N_("争议成立率"),
+    N_("争议成立 / (争议成立 + 争议不成立)"),
+    ("disputes_upheld",),
+    ("disputes_upheld", "disputes_rejected"),
 )
 FIGURES = (ACCEPT_RATE, ANSWER_RATE, SOLVED_RATE, SATISFACTION_RATE, REDO_RATE, RETURN_RATE, DISPUTE_UPHELD_RATE)
 
@@ -96,7 +114,11 @@ def formula_table() -> str:
 
 
 def add_callbacks(
-    session: Session, row: Callable[[int], Any], start: datetime, end: datetime, ids: list[int],
+    session: Session,
+    row: Callable[[int], Any],
+    start: datetime,
+    end: datetime,
+    ids: list[int],
     place: list[ColumnElement[bool]],
 ) -> None:
     """回访 counts per agency: callbacks done in ``[start, end)`` that reached

@@ -46,21 +46,31 @@ def test_the_desk_links_the_queue_which_shows_the_answered_complaint(client, aut
 
 def test_recording_a_reached_callback_takes_it_off_the_queue(client, auth, demo, answered):
     auth.login("dispatcher")
-    done = post_form(client, f"/desk/tickets/{answered}/callback",
-                     {"reached": "yes", "solved": "yes", "satisfied": "no", "said": "垃圾清了，但太慢"},
-                     page=QUEUE, follow_redirects=True)
+    done = post_form(
+        client,
+        f"/desk/tickets/{answered}/callback",
+        {"reached": "yes", "solved": "yes", "satisfied": "no", "said": "垃圾清了，但太慢"},
+        page=QUEUE,
+        follow_redirects=True,
+    )
     html = done.get_data(as_text=True)
     assert "已记录回访结果" in html and "没有待回访的工单" in html
     callback = callback_of(demo, answered)
-    assert (callback.reached, callback.solved, callback.satisfied, callback.said) == (True, True, False, "垃圾清了，但太慢")
+    assert (callback.reached, callback.solved, callback.satisfied, callback.said) == (
+        True,
+        True,
+        False,
+        "垃圾清了，但太慢",
+    )
     timeline = client.get(f"/desk/tickets/{answered}").get_data(as_text=True)
     assert "回访" in timeline
 
 
 def test_reached_without_the_outcome_is_refused(client, auth, demo, answered):
     auth.login("dispatcher")
-    refused = post_form(client, f"/desk/tickets/{answered}/callback", {"reached": "yes"}, page=QUEUE,
-                        follow_redirects=True)
+    refused = post_form(
+        client, f"/desk/tickets/{answered}/callback", {"reached": "yes"}, page=QUEUE, follow_redirects=True
+    )
     assert "是否解决" in refused.get_data(as_text=True)
     assert callback_of(demo, answered).done_at is None
 

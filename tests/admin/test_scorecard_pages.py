@@ -11,8 +11,8 @@ import io
 
 from openpyxl import load_workbook
 
-from ..routing.reports.test_scorecard import figures  # noqa: F401 - fixture
 from ..routing.flow.test_workflow import env_agency, housing  # noqa: F401 - fixtures
+from ..routing.reports.test_scorecard import figures  # noqa: F401 - fixture
 
 MARCH = "period=custom&start=2026-03-01&end=2026-03-31"
 # 市住建局 in March: 5 assigned; accepted 3 on time, 2 late; answered 2 on time, 2 late;

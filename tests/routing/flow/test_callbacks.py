@@ -24,8 +24,12 @@ NOBODY_SAMPLED = CallbackRule(sample_percent=0)
 
 @pytest.fixture
 def ticket(demo, housing):
-    t = open_ticket(demo, Inbound(channel="api", text="小区电梯经常停运，物业不管。"),
-                    Labels(topic="城乡建设", subtopic=None, confidence=0.9), NOW)
+    t = open_ticket(
+        demo,
+        Inbound(channel="api", text="小区电梯经常停运，物业不管。"),
+        Labels(topic="城乡建设", subtopic=None, confidence=0.9),
+        NOW,
+    )
     t.agency, t.agency_id = housing, housing.id
     t.kind = Kind.COMPLAINT
     demo.flush()
@@ -85,8 +89,16 @@ def test_kinds_are_read_from_the_setting_and_an_unknown_one_is_refused():
 def test_reaching_the_resident_records_the_outcome_on_the_timeline(demo, ticket, housing_staff, dispatcher):
     answered(demo, ticket, housing_staff)
     version = ticket.version
-    done = callbacks.record_try(demo, ticket, dispatcher, NOW + timedelta(days=1), reached=True, solved=True,
-                                satisfied=False, said="修好了，但拖得太久")
+    done = callbacks.record_try(
+        demo,
+        ticket,
+        dispatcher,
+        NOW + timedelta(days=1),
+        reached=True,
+        solved=True,
+        satisfied=False,
+        said="修好了，但拖得太久",
+    )
     demo.flush()
     assert (done.reached, done.solved, done.satisfied, done.said) == (True, True, False, "修好了，但拖得太久")
     assert done.done_at == NOW + timedelta(days=1) and callbacks.queue(demo) == []
@@ -122,7 +134,9 @@ def test_after_the_last_unreached_try_the_ticket_closes_saying_why(demo, ticket,
     rule = CallbackRule(attempts=2)
     callbacks.record_try(demo, ticket, dispatcher, NOW + timedelta(days=1), reached=False, rule=rule)
     assert ticket.status is Status.ANSWERED and callbacks.pending(demo, ticket).attempts == 1
-    callbacks.record_try(demo, ticket, dispatcher, NOW + timedelta(days=2), reached=False, said="电话无人接听", rule=rule)
+    callbacks.record_try(
+        demo, ticket, dispatcher, NOW + timedelta(days=2), reached=False, said="电话无人接听", rule=rule
+    )
     demo.flush()
     assert ticket.status is Status.CLOSED and ticket.closed_at == NOW + timedelta(days=2)
     tried, closed = ticket.events[-2:]
@@ -141,8 +155,7 @@ def test_the_city_may_keep_an_unreached_ticket_open(demo, ticket, housing_staff,
 
 def test_a_ticket_answered_again_is_called_back_again(demo, ticket, housing_staff, dispatcher):
     answered(demo, ticket, housing_staff)
-    callbacks.record_try(demo, ticket, dispatcher, NOW + timedelta(days=1), reached=True, solved=False,
-                         satisfied=False)
+    callbacks.record_try(demo, ticket, dispatcher, NOW + timedelta(days=1), reached=True, solved=False, satisfied=False)
     workflow.reopen(demo, ticket, dispatcher, NOW + timedelta(days=1), reason="群众反映未解决")
     answered(demo, ticket, housing_staff)
     [again] = callbacks.queue(demo)

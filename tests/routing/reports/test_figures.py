@@ -85,8 +85,12 @@ def test_callbacks_count_beside_the_ratings_for_the_agency_that_answered(demo, h
     rule = CallbackRule(sample_percent=0, attempts=1, unreached=KEEP)
     tickets = []
     for _ in range(4):
-        t = open_ticket(demo, Inbound(channel="api", text="小区电梯坏了三个星期没人修。"),
-                        Labels(topic="城乡建设", confidence=0.9), NOW)
+        t = open_ticket(
+            demo,
+            Inbound(channel="api", text="小区电梯坏了三个星期没人修。"),
+            Labels(topic="城乡建设", confidence=0.9),
+            NOW,
+        )
         workflow.accept(demo, t, staff, NOW + timedelta(hours=1))
         answers.answer(demo, t, staff, NOW + timedelta(days=1), "已修好。", callbacks=rule)
         tickets.append(t)
@@ -106,6 +110,7 @@ def test_callbacks_count_beside_the_ratings_for_the_agency_that_answered(demo, h
     assert row.solved_rate == pytest.approx((1 + 2) / (2 + 2))
     assert row.satisfaction_rate == pytest.approx((1 + 2) / (2 + 2))
     # Nothing was judged in April.
-    [april] = scorecard(demo, datetime(2026, 4, 1), datetime(2026, 5, 1), datetime(2026, 5, 10),
-                        agency_id=housing.id).rows
+    [april] = scorecard(
+        demo, datetime(2026, 4, 1), datetime(2026, 5, 1), datetime(2026, 5, 10), agency_id=housing.id
+    ).rows
     assert april.callbacks_reached == 0
