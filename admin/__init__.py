@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         answer_setup,
         auth,
         badges,
+        callbacks,
         channels,
         cli,
         dashboard,
@@ -92,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
+    callbacks.init_app(app)
     imports.init_app(app)
     reviews.init_app(app)
     answer_setup.init_app(app)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
@@ -16,6 +16,7 @@ from collector.context import db_session
 from routing.clock import now
 from routing.flow import answer_setup, answers, steps, suggestions, workflow
 from routing.flow.calendar import WorkingHours
+from routing.flow.callback_rules import CallbackRule
 from routing.flow.escalation import latest_digests, open_escalations
 from routing.reports.queues import agency_queue, assisting_queue
 from routing.store.answering import AnswerTemplate
@@ -167,7 +168,8 @@ def answer(number: str):
     done = N_("答复已提交分拨中心审核，审核通过后群众才能看到。") if rule and rule.review else N_("已答复，群众可以看到答复。")
     _act(number, AnswerForm(), workflow.answer, done,
          lambda f: {"text": f.answer.data, "grade": f.grade.data or None,
-                    "citation": f.citation.data or None, "signed_by": f.signed_by.data or None})
+                    "citation": f.citation.data or None, "signed_by": f.signed_by.data or None,
+                    "callbacks": CallbackRule.from_config(current_app.config)})
     return _back(number)
 
 

@@ -4,7 +4,7 @@ back with a reason. The domain is ``routing.flow.answers``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from wtforms.validators import Length, Optional
 from collector.context import db_session
 from routing.clock import now
 from routing.flow import answers
+from routing.flow.callback_rules import CallbackRule
 from routing.store.people import Role
 from routing.store.tickets import Status, Ticket
 from routing.texts import N_
@@ -53,6 +54,7 @@ def review(number: str, decision: str):
         flash_errors(form)
     elif decision == "approve":
         carry_out(answers.approve_answer, ticket, user, note=form.reason.data or None,
+                  callbacks=CallbackRule.from_config(current_app.config),
                   done=N_("审核通过，答复已告知群众。"))
     else:
         carry_out(answers.send_back_answer, ticket, user, reason=form.reason.data or "",

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from collector.context import db_session
 from routing.clock import now
 from routing.reports.deputy_stats import SuggestionScore, suggestion_scores, total
+from routing.reports.figures import FIGURES
 from routing.reports.scorecard import AgencyScore, Scorecard, month_of, previous_month, quarter_of, scorecard
 from routing.store.people import Agency, Role
 from routing.texts import N_
@@ -56,12 +57,16 @@ COLUMNS: tuple[tuple[str, Callable[[AgencyScore], Any]], ...] = (
     (N_("派单数"), lambda s: s.assigned),
     (N_("按时签收"), lambda s: s.accepted_on_time),
     (N_("超时签收"), lambda s: s.accepted_late),
-    (N_("按时签收率(%)"), lambda s: _percent(s.accept_rate)),
+    (N_("按时签收率(%)"), lambda s: _percent(s.accept_rate)),  # 响应率 (figures.ACCEPT_RATE)
     (N_("按时答复"), lambda s: s.answered_on_time),
     (N_("超时答复"), lambda s: s.answered_late),
     (N_("按时答复率(%)"), lambda s: _percent(s.answer_rate)),
     (N_("评价数"), lambda s: s.rated),
     (N_("满意及基本满意"), lambda s: s.satisfied),
+    (N_("回访联系上"), lambda s: s.callbacks_reached),
+    (N_("回访已解决"), lambda s: s.callbacks_solved),
+    (N_("回访满意"), lambda s: s.callbacks_satisfied),
+    (N_("解决率(%)"), lambda s: _percent(s.solved_rate)),
     (N_("满意率(%)"), lambda s: _percent(s.satisfaction_rate)),
     (N_("平均办理时长(小时)"), lambda s: _one_decimal(s.average_handling_hours)),
     (N_("平均办理时长(工作日)"), lambda s: _one_decimal(s.average_handling_working_days)),
@@ -70,6 +75,7 @@ COLUMNS: tuple[tuple[str, Callable[[AgencyScore], Any]], ...] = (
     (N_("派单争议"), lambda s: s.disputes),
     (N_("争议成立"), lambda s: s.disputes_upheld),
     (N_("争议不成立"), lambda s: s.disputes_rejected),
+    (N_("争议成立率(%)"), lambda s: _percent(s.dispute_upheld_rate)),
     (N_("退单率(%)"), lambda s: _percent(s.return_rate)),
     (N_("答复次数"), lambda s: s.answers),
     (N_("重办"), lambda s: s.redos),
@@ -160,6 +166,7 @@ def page():
     card = _card(query)
     return render_template(
         "scorecards/page.html",
+        figures=FIGURES,
         query=query,
         card=card,
         headers=[label for label, _ in COLUMNS],

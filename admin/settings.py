@@ -9,6 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from routing.flow.callback_rules import parse_kinds
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
 
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment; on the embedded default, one made once
@@ -154,6 +162,12 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "ESCALATION_DAYS": int(env("ESCALATION_DAYS", "2")),
         # 重办: from this many redos after 不满意 on, the supervisor gets a notice and the centre decides.
         "REDO_ESCALATION": int(env("REDO_ESCALATION", "2")),
+        # 回访: the kinds always called back (every deputy suggestion is too), the
+        # share of the rest sampled, tries before giving up, and then: close or keep.
+        "CALLBACK_KINDS": parse_kinds(env("CALLBACK_KINDS", "complaint")),
+        "CALLBACK_SAMPLE_PERCENT": int(env("CALLBACK_SAMPLE_PERCENT", "10")),
+        "CALLBACK_ATTEMPTS": int(env("CALLBACK_ATTEMPTS", "3")),
+        "CALLBACK_UNREACHED": _choice(env("CALLBACK_UNREACHED", "close"), "CALLBACK_UNREACHED", ("close", "keep")),
         # Working hours the dispatcher centre has to rule on an agency's dispute of an assignment (派单争议).
         "DISPUTE_RULING_HOURS": float(env("DISPUTE_RULING_HOURS", "4")),
         # Deputies' voice notes: the longest and the largest accepted.

@@ -11,10 +11,19 @@ most answered on time and closed, some accepted or answered late, returns
 reopen, open tickets in the last weeks — and their key events (派单, 签收,
 答复, 评价, 办结, 退回, 转办, 重新办理, 请群众补充 …), loaded with COPY.
 
+Then it adds what the later workflow brings, in SQL over the loaded rows:
+redos (the reopenings after 不满意 count as the ticket's first redo),
+assignment disputes (1 in 50 assigned tickets; a third upheld), answers that
+went through review (1 in 20: 提交审核, 审核通过) and callbacks (回访: every
+answered complaint and deputy suggestion and 1 in 10 of the rest; 1 in 7 not
+reached after three tries).
+
 Then it times, ``--runs`` times each: the sweep's work (closing unrated
 answers, rolled back after each run; the overdue tickets with their agencies),
 a scorecard of one agency for last month and for this quarter, and of every
-agency for last month — with the indexes of migration 0004 and, for
+agency for last month, the figures leadership uses (``routing.reports.figures``:
+every rate for the city, last month and this quarter) and the callbacks'
+aggregate alone — with the indexes of migration 0004 and, for
 comparison, with the indexes of 0002 (dropped and restored in a transaction
 that is rolled back). Prints one JSON object: seconds (median, max, first),
 row counts, and the indexes each query's plan used (EXPLAIN ANALYZE).
@@ -51,8 +60,10 @@ from routing.clock import now as city_now  # noqa: E402
 from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import load_calendar
 from routing.flow.sweep import close_unrated, make_sweep
+from routing.reports import figures
 from routing.reports.overdue import overdue_tickets
 from routing.reports.scorecard import previous_month, quarter_of, scorecard
+from routing.store.callbacks import Callback
 from routing.store.db import Database
 from routing.store.migrate import upgrade
 from routing.store.people import Agency
@@ -94,6 +105,47 @@ def load(url: str, count: int, now: datetime, agencies: list[tuple[int, str]], c
     )
     return {"tickets": count, "events": events, "copy_seconds": round(copied, 1),
             "total_seconds": round(time.perf_counter() - started, 1)}
+
+
+# What the later workflow adds to the loaded history (PostgreSQL), each statement once.
+OUTCOMES = (
+    # 重办: the generator's reopenings all follow a 不满意.
+    """UPDATE ticket_event SET detail = '{"redo": 1}' WHERE action = 'reopen'""",
+    "UPDATE ticket SET redo_count = 1 WHERE id IN (SELECT ticket_id FROM ticket_event WHERE action = 'reopen')",
+    # 派单争议, ruled two hours later: a third upheld.
+    """INSERT INTO ticket_event (ticket_id, at, actor, action, from_status, to_status, agency_id)
+       SELECT id, assigned_at + interval '1 hour', '承办员', 'dispute', 'assigned', 'disputed', agency_id
+       FROM ticket WHERE assigned_at IS NOT NULL AND id % 50 = 0""",
+    """INSERT INTO ticket_event (ticket_id, at, actor, action, from_status, to_status, agency_id)
+       SELECT id, assigned_at + interval '3 hours', '调度员',
+              CASE WHEN id % 150 = 0 THEN 'uphold_dispute' ELSE 'reject_dispute' END, 'disputed', 'assigned', agency_id
+       FROM ticket WHERE assigned_at IS NOT NULL AND id % 50 = 0""",
+    # 审核办结: the answer submitted two hours before it went out, approved then.
+    """INSERT INTO ticket_event (ticket_id, at, actor, action, from_status, to_status, agency_id)
+       SELECT ticket_id, at - interval '2 hours', actor, 'submit_answer', 'accepted', 'reviewing', agency_id
+       FROM ticket_event WHERE action = 'answer' AND ticket_id % 20 = 0""",
+    """INSERT INTO ticket_event (ticket_id, at, actor, action, from_status, to_status, agency_id)
+       SELECT ticket_id, at, '调度员', 'approve_answer', 'reviewing', 'answered', agency_id
+       FROM ticket_event WHERE action = 'answer' AND ticket_id % 20 = 0""",
+    # 回访, two days after the answer.
+    """INSERT INTO callback (ticket_id, queued_at, attempts, done_at, reached, solved, satisfied)
+       SELECT id, answered_at, CASE WHEN id % 7 = 0 THEN 3 ELSE 0 END, answered_at + interval '2 days', id % 7 <> 0,
+              CASE WHEN id % 7 <> 0 THEN id % 4 <> 0 END, CASE WHEN id % 7 <> 0 THEN id % 5 <> 0 END
+       FROM ticket WHERE answered_at IS NOT NULL
+        AND (kind IN ('complaint', 'deputy_suggestion') OR id % 10 = 0)""",
+)
+
+
+def add_outcomes(url: str) -> dict:
+    started = time.perf_counter()
+    with psycopg.connect(psycopg_url(url)) as conn:
+        for statement in OUTCOMES:
+            conn.execute(statement)
+        conn.commit()
+    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE ticket_event")
+        conn.execute("VACUUM ANALYZE callback")
+    return {"seconds": round(time.perf_counter() - started, 1)}
 
 
 def copy_with_children(
@@ -239,6 +291,20 @@ def measurements(session: Session, now: datetime, agency_id: int, runs: int, exp
         "scorecard_one_agency_this_quarter": lambda: scorecard(session, *quarter, now, agency_id=agency_id).total.assigned,
         "scorecard_all_agencies_last_month": lambda: scorecard(session, *month, now).total.assigned,
     }
+    ids = list(session.scalars(select(Agency.id)))
+
+    def city_figures(period):
+        total = scorecard(session, *period, now).total
+        return {figure.key: figure.of(total) for figure in figures.FIGURES}
+
+    def callbacks_alone():
+        counted = []
+        figures.add_callbacks(session, lambda agency: counted.append(agency) or _Counts(), *month, ids, [])
+        return len(counted)
+
+    work["figures_city_last_month"] = lambda: city_figures(month)
+    work["figures_city_this_quarter"] = lambda: city_figures(quarter)
+    work["figures_callbacks_aggregate_last_month"] = callbacks_alone
     report = {}
     for name, job in work.items():
         report[name] = timed(job, runs)
@@ -251,6 +317,10 @@ def measurements(session: Session, now: datetime, agency_id: int, runs: int, exp
     session.rollback()
     session.expunge_all()
     return report
+
+
+class _Counts:
+    """Where the callbacks' aggregate writes its counts, when timed alone."""
 
 
 def without_new_indexes(database: Database, now: datetime, agency_id: int, runs: int) -> dict:
@@ -297,10 +367,12 @@ def main() -> None:
         calendar = load_calendar(session)
     if have == 0:
         result["load"] = load(url, args.tickets, now, agencies, calendar)
+        result["outcomes"] = add_outcomes(url)
     with database.Session() as session:
         result["rows"] = {
             "tickets": session.scalar(select(func.count()).select_from(Ticket)),
             "events": session.scalar(select(func.count()).select_from(TicketEvent)),
+            "callbacks": session.scalar(select(func.count()).select_from(Callback)),
         }
         # The busiest agency: the hardest one-agency scorecard.
         busiest = session.execute(

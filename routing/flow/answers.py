@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from routing.flow.callback_rules import CallbackRule
+from routing.flow.callbacks import queue_callback_if_chosen
 from routing.flow.steps import (
     STEPS,
     WorkflowError,
@@ -58,6 +60,7 @@ def answer(
     *,
     citation: str | None = None,
     signed_by: str | None = None,
+    callbacks: CallbackRule | None = None,
 ) -> None:
     """答复: the agency's answer, which the resident will read — and so will
     everyone whose ticket was merged into this one. A deputy's suggestion is
@@ -88,7 +91,7 @@ def answer(
         transition(session, ticket, "submit_answer", actor, now, detail={**detail, "rule": rule.id})
         return
     transition(session, ticket, "answer", actor, now, detail=detail)
-    deliver_answer(session, ticket, actor, now, text)
+    deliver_answer(session, ticket, actor, now, text, callbacks=callbacks)
 
 
 def pending_answer(session: Session, ticket: Ticket) -> TicketEvent | None:
@@ -103,7 +106,10 @@ def pending_answer(session: Session, ticket: Ticket) -> TicketEvent | None:
     ).first()
 
 
-def approve_answer(session: Session, ticket: Ticket, actor: User, now: datetime, note: str | None = None) -> None:
+def approve_answer(
+    session: Session, ticket: Ticket, actor: User, now: datetime, note: str | None = None, *,
+    callbacks: CallbackRule | None = None,
+) -> None:
     """审核通过: the dispatcher centre approves the answer; the resident is told now."""
     check_step(STEPS["approve_answer"], ticket, actor)
     submitted = pending_answer(session, ticket)
@@ -111,7 +117,7 @@ def approve_answer(session: Session, ticket: Ticket, actor: User, now: datetime,
         raise WorkflowError(N_("这张工单没有待审核的答复。"))
     detail = {k: v for k, v in submitted.detail.items() if k != "rule"}
     transition(session, ticket, "approve_answer", actor, now, reason=(note or "").strip() or None, detail=detail)
-    deliver_answer(session, ticket, actor, now, detail["answer"])
+    deliver_answer(session, ticket, actor, now, detail["answer"], callbacks=callbacks)
 
 
 def send_back_answer(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
@@ -126,12 +132,18 @@ def send_back_answer(session: Session, ticket: Ticket, actor: User, now: datetim
     )
 
 
-def deliver_answer(session: Session, ticket: Ticket, actor: User | None, now: datetime, text: str) -> None:
+def deliver_answer(
+    session: Session, ticket: Ticket, actor: User | None, now: datetime, text: str, *,
+    callbacks: CallbackRule | None = None,
+) -> None:
     """The answer reaches the resident (答复送达): kept on the ticket, the
-    resident and any deputy told, and every ticket still merged into this one
-    answered with it. Both an answer without review and an approved one end here."""
+    resident and any deputy told, every ticket still merged into this one
+    answered with it, and the ticket queued for a callback (回访) where the
+    rule ``callbacks`` chooses it. Both an answer without review and an
+    approved one end here."""
     ticket.answer = text
     ticket.answered_at = now
+    queue_callback_if_chosen(session, ticket, now, callbacks or CallbackRule())
     notify_resident(session, ticket, "answer", now)
     notify_deputy(session, ticket, "answer", now.isoformat(), now)
     # Only those still merged: one rated meanwhile is closed, or handled on its own.

@@ -6,7 +6,7 @@ and writes the event on the ticket's timeline (``record``). Callers never set
 ``ticket.status`` themselves. What does not change the ticket — a notice
 sent — is a ``note`` on the timeline, which leaves the ticket's version alone.
 The steps themselves are in ``workflow``, ``ratings``, ``suggestions``,
-``disputes``, ``redo``, ``answers`` and ``knowledge``.
+``disputes``, ``redo``, ``answers``, ``knowledge`` and ``callbacks``.
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ STEPS = {
         Step("rate", N_("群众评价"), ANSWER_STANDS, None, (None,)),
         Step("deputy_rate", N_("代表评价"), ANSWER_STANDS, None, (Role.DEPUTY,)),
         Step("close", N_("办结"), ANSWER_STANDS, Status.CLOSED, (None, *DISPATCH)),
+        # 回访 (``callbacks``): a try to reach the resident; also once the ticket closed.
+        Step("callback", N_("回访"), (*ANSWER_STANDS, Status.CLOSED), None, DISPATCH),
         Step("reopen", N_("重新办理"), (Status.ANSWERED, Status.CLOSED), Status.ASSIGNED, (None, *DISPATCH)),
         # 重办 (``redo``): after REDO_ESCALATION unsatisfied redos the dispatcher
         # centre decides, wherever the agency's new round stands.

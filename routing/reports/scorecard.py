@@ -18,10 +18,11 @@ For a period ``[start, end)`` and, optionally, one agency, each agency's row say
   after it, or still unanswered with the deadline behind it — at ``now``, or,
   for a ticket waiting on the resident (待群众补充, the clock stopped), at the
   moment the clock stopped. Undecided tickets are left out, as above.
-- **满意率 satisfaction** — of the ratings residents gave in the period on
-  answers of the agency (群众评价 events), the share of 满意 and 基本满意.
-  Counted from the events because 不满意 reopens the ticket and clears its
-  rating: the ticket alone would show only the ratings that closed it.
+- **满意率 satisfaction / 解决率 solved** — of the judgements of the agency's
+  answers in the period: residents' ratings (群众评价 events; 满意 and 基本满意
+  count as satisfied and solved) beside the callbacks that reached them (回访:
+  what they said); see ``figures``. Ratings are counted from the events
+  because 不满意 reopens the ticket and clears its rating.
 - **平均办理时长 average handling time** — from assignment to answer, over the
   cohort's answered tickets: in hours, and in working days on the city's
   calendar (working days in (day assigned, day answered], as deadlines count).
@@ -61,6 +62,7 @@ from sqlalchemy.orm import Session
 
 from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import load_calendar
+from routing.reports import figures
 from routing.reports.overdue import answer_clock, at, overdue_condition
 from routing.store.people import Agency
 from routing.store.tickets import Status, Ticket, TicketEvent
@@ -91,29 +93,39 @@ class AgencyScore:
     disputes_rejected: int = 0
     answers: int = 0  # 答复 events: every answer given, a redone ticket's each time
     redos: int = 0
+    callbacks_reached: int = 0  # 回访 that reached the resident (see ``figures``)
+    callbacks_solved: int = 0
+    callbacks_satisfied: int = 0
     overdue: int = 0
 
+    # The rates are defined once, in ``figures``.
     @property
     def accept_rate(self) -> float | None:
-        return _share(self.accepted_on_time, self.accepted_on_time + self.accepted_late)
+        return figures.ACCEPT_RATE.of(self)
 
     @property
     def answer_rate(self) -> float | None:
-        return _share(self.answered_on_time, self.answered_on_time + self.answered_late)
+        return figures.ANSWER_RATE.of(self)
+
+    @property
+    def solved_rate(self) -> float | None:
+        return figures.SOLVED_RATE.of(self)
 
     @property
     def satisfaction_rate(self) -> float | None:
-        return _share(self.satisfied, self.rated)
+        return figures.SATISFACTION_RATE.of(self)
 
     @property
     def return_rate(self) -> float | None:
-        """退单率 = (退回 + 派单争议) / (派单 + 退回 + 争议成立)."""
-        return _share(self.returns + self.disputes, self.assigned + self.returns + self.disputes_upheld)
+        return figures.RETURN_RATE.of(self)
 
     @property
     def redo_rate(self) -> float | None:
-        """重办率 = 重办 / 答复."""
-        return _share(self.redos, self.answers)
+        return figures.REDO_RATE.of(self)
+
+    @property
+    def dispute_upheld_rate(self) -> float | None:
+        return figures.DISPUTE_UPHELD_RATE.of(self)
 
     @property
     def average_handling_hours(self) -> float | None:
@@ -122,10 +134,6 @@ class AgencyScore:
     @property
     def average_handling_working_days(self) -> float | None:
         return self.handling_working_days / self.answered if self.answered else None
-
-
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 def total(scores: list[AgencyScore]) -> AgencyScore:
@@ -180,6 +188,7 @@ def scorecard(
     _add_cohort(session, row, start, end, now, ids, place)
     _add_working_days(session, row, start, end, ids, place)
     _add_events(session, row, start, end, ids, place)
+    figures.add_callbacks(session, row, start, end, ids, place)
     _add_overdue(session, row, now, ids, place)
     # Every active agency, and an inactive one only if it has figures.
     rows = [scores[id_] for id_, _, active in agencies if active or id_ in with_figures or id_ == agency_id]

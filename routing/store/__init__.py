@@ -15,6 +15,7 @@ from routing.store import (  # noqa: F401
     api_clients,
     blobs,
     areas,
+    callbacks,
     configuration,
     contacts,
     deputies,
