@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from alibabacloud_dysmsapi20170525 import models
 from alibabacloud_dysmsapi20170525.client import Client
@@ -22,7 +22,7 @@ class AliyunSms(SmsChannel):
     # Aliyun's documented SendSms error codes that a retry cannot fix. Throttling
     # (isv.BUSINESS_LIMIT_CONTROL, isv.DAY_LIMIT_CONTROL), isp.SYSTEM_ERROR and
     # an account in arrears (isv.OUT_OF_SERVICE) may succeed later: retried.
-    REFUSALS = {
+    REFUSALS: ClassVar[dict[str, str]] = {
         "isv.MOBILE_NUMBER_ILLEGAL": "手机号码格式错误",
         "isv.SMS_TEMPLATE_ILLEGAL": "短信模板不存在或未审核通过",
         "isv.SMS_SIGNATURE_ILLEGAL": "短信签名不存在或未审核通过",

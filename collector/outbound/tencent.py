@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -24,7 +24,7 @@ class TencentSms(SmsChannel):
     # frequency limits (LimitExceeded.*), RequestLimitExceeded, an empty SMS
     # package (FailedOperation.InsufficientBalanceInSmsPackage) and InternalError.*
     # may succeed later: retried.
-    REFUSALS = {
+    REFUSALS: ClassVar[dict[str, str]] = {
         "InvalidParameterValue.IncorrectPhoneNumber": "手机号码格式错误",
         "FailedOperation.TemplateIncorrectOrUnapproved": "短信模板不存在或未审核通过",
         "FailedOperation.SignatureIncorrectOrUnapproved": "短信签名不存在或未审核通过",

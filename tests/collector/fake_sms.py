@@ -15,8 +15,9 @@ import re
 import threading
 import uuid
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qsl, quote, urlsplit
 
 KEY_ID = "test-key-id"
@@ -63,7 +64,7 @@ class FakeSms:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def __enter__(self) -> FakeSms:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -165,7 +166,7 @@ class FakeSms:
         if key_id != KEY_ID:
             return error("AuthFailure.SecretIdNotFound", "The SecretId is not found")
         timestamp = headers.get("x-tc-timestamp", "")
-        if not timestamp.isdigit() or datetime.fromtimestamp(int(timestamp), timezone.utc).strftime("%Y-%m-%d") != date:
+        if not timestamp.isdigit() or datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%d") != date:
             return error("AuthFailure.SignatureExpire", "the timestamp and the credential's date differ")
         names = signed.split(";")
         canonical = "\n".join(
