@@ -158,4 +158,14 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "WECHAT_APPSECRET": env("WECHAT_APPSECRET", ""),
         "WECHAT_API_BASE_URL": env("WECHAT_API_BASE_URL", ""),
         "WECHAT_MESSAGE_WINDOW": timedelta(minutes=int(env("WECHAT_MESSAGE_WINDOW_MINUTES", "10"))),
+        # SMS (短信) through Aliyun or Tencent Cloud; off when SMS_PROVIDER is empty.
+        "SMS_PROVIDER": env("SMS_PROVIDER", ""),
+        "SMS_ACCESS_KEY_ID": env("SMS_ACCESS_KEY_ID", ""),
+        "SMS_ACCESS_KEY_SECRET": env("SMS_ACCESS_KEY_SECRET", ""),
+        "SMS_SIGN_NAME": env("SMS_SIGN_NAME", ""),
+        "SMS_SDK_APP_ID": env("SMS_SDK_APP_ID", ""),
+        "SMS_REGION": env("SMS_REGION", ""),
+        "SMS_ENDPOINT": env("SMS_ENDPOINT", ""),
+        "SMS_TEMPLATES": env("SMS_TEMPLATES", ""),
+        "SMS_QUIET_HOURS": env("SMS_QUIET_HOURS", "22:00-08:00"),
     } | {k: v for k, v in given.items() if k != "DATABASE_URL"}
