@@ -51,18 +51,28 @@ def notify_by_sms(
     until = None if payload.get("deferred") else quiet_until(now, quiet)
     if until is not None:
         enqueue(
-            session, NOTIFY_RESIDENT, {**payload, "deferred": True}, now,
-            key=f"sms-quiet:{ticket.id}:{occasion}:{ticket.version}", delay=until - now,
+            session,
+            NOTIFY_RESIDENT,
+            {**payload, "deferred": True},
+            now,
+            key=f"sms-quiet:{ticket.id}:{occasion}:{ticket.version}",
+            delay=until - now,
         )
         return
     message = OutboundMessage(
         recipient=mobile, text="", occasion=occasion, params=sms_params(ticket, status_url(ticket))
     )
     told = note(
-        session, ticket, "notify", now,
+        session,
+        ticket,
+        "notify",
+        now,
         detail={
-            "channel": sms.name, "action": payload["action"], "recipient": masked(mobile),
-            "template": sms.templates.get(occasion, ""), "result": "sent",
+            "channel": sms.name,
+            "action": payload["action"],
+            "recipient": masked(mobile),
+            "template": sms.templates.get(occasion, ""),
+            "result": "sent",
         },
     )
     effect(session, lambda: _send_or_note_refusal(told, lambda: sms.send(message)))
