@@ -268,6 +268,7 @@ def reopen(
     ticket.accept_by, ticket.answer_by = deadlines.accept_by, deadlines.answer_by
     ticket.accepted_at = ticket.answered_at = ticket.closed_at = None
     ticket.answer = ticket.rating = ticket.rated_at = None
+    notify_resident(session, ticket, "reopen", now)
 
 
 def merge(

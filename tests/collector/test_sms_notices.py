@@ -40,7 +40,7 @@ def app_config(fake):
         "SMS_ACCESS_KEY_SECRET": KEY_SECRET,
         "SMS_SIGN_NAME": "听见",
         "SMS_ENDPOINT": fake.endpoint,
-        "SMS_TEMPLATES": "receipt=SMS_100,ask=SMS_101,answer=SMS_102",
+        "SMS_TEMPLATES": "receipt=SMS_100,ask=SMS_101,answer=SMS_102,reopen=SMS_103",
         "SMS_QUIET_HOURS": "22:00-08:00",
         "PUBLIC_URL": "https://tj.example",
     }
@@ -126,3 +126,14 @@ def test_a_landline_gets_no_sms_and_no_error(client, demo, fake):
     ticket = submitted(client, demo, phone="0571-87654321")
     run(client, NOON)
     assert fake.sent == [] and sms_events(demo, ticket) == []
+
+
+def test_a_reopening_goes_by_sms(client, demo, fake, app_config):
+    ticket = submitted(client, demo)
+    staff = staff_of(demo, ticket)
+    workflow.accept(demo, ticket, staff, NOON)
+    workflow.answer(demo, ticket, staff, NOON, "已责令物业恢复原收费标准。")
+    workflow.reopen(demo, ticket, None, NOON, "停车费仍未恢复。")
+    demo.commit()
+    run(client, NOON + timedelta(minutes=5))
+    assert [m["template"] for m in fake.sent] == ["SMS_100", "SMS_102", "SMS_103"]
