@@ -202,4 +202,14 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "SMTP_SSL": env("SMTP_SSL", "0") == "1",
         # New tickets that are not urgent reach an agency at most once per this many minutes, bundled.
         "STAFF_BUNDLE": timedelta(minutes=int(env("STAFF_BUNDLE_MINUTES", "5"))),
+        # SMS (短信) through Aliyun or Tencent Cloud; off when SMS_PROVIDER is empty.
+        "SMS_PROVIDER": env("SMS_PROVIDER", ""),
+        "SMS_ACCESS_KEY_ID": env("SMS_ACCESS_KEY_ID", ""),
+        "SMS_ACCESS_KEY_SECRET": env("SMS_ACCESS_KEY_SECRET", ""),
+        "SMS_SIGN_NAME": env("SMS_SIGN_NAME", ""),
+        "SMS_SDK_APP_ID": env("SMS_SDK_APP_ID", ""),
+        "SMS_REGION": env("SMS_REGION", ""),
+        "SMS_ENDPOINT": env("SMS_ENDPOINT", ""),
+        "SMS_TEMPLATES": env("SMS_TEMPLATES", ""),
+        "SMS_QUIET_HOURS": env("SMS_QUIET_HOURS", "22:00-08:00"),
     } | {k: v for k, v in given.items() if k != "DATABASE_URL"}

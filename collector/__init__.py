@@ -19,6 +19,8 @@ def init_app(app: Flask, services: Services) -> None:
     from .hotline_runs import make_import_job
     from .intake import CLASSIFY, INDEX_MATTERS, index_matters_job, make_classify, schedule_indexing
     from .notify import make_deputy_notify_handler, make_notify_handler
+    from .outbound.registry import build_channels
+    from .outbound.sms import parse_quiet_hours
     from .transcription import TRANSCRIBE, backends_from, make_transcribe
 
     app.register_blueprint(web.bp)
@@ -37,7 +39,9 @@ def init_app(app: Flask, services: Services) -> None:
 
     # A notice waits out any outage of its channel: only a refusal for good ends it.
     until_told = Retry(forever=True, cap=app.config["NOTICE_RETRY"])
-    services.jobs.register(NOTIFY_RESIDENT, make_notify_handler(senders, status_url), retry=until_told)
+    sms = build_channels(app.config).get("sms")
+    quiet = parse_quiet_hours(app.config.get("SMS_QUIET_HOURS", ""))
+    services.jobs.register(NOTIFY_RESIDENT, make_notify_handler(senders, status_url, sms, quiet), retry=until_told)
 
     def deputy_url(ticket):
         # Jobs run without a request: the link only where PUBLIC_URL says where the portal is.

@@ -20,6 +20,7 @@ from classifier.similar import fingerprint, fingerprints
 from routing.dispatch.agency_choice import DEFAULT_AGENCY_THRESHOLD, LearnedAgency
 from routing.dispatch.matters import count_unindexed, index_matters, index_ticket, unindexed_open
 from routing.flow.inbound import Inbound, Labels
+from routing.flow.steps import notify_resident
 from routing.flow.tickets import open_ticket, relabel, relabel_many
 from routing.store.idempotency import DEFAULT_HOURS as DEFAULT_IDEMPOTENCY_HOURS
 from routing.store.idempotency import Request as IdempotentRequest
@@ -249,6 +250,9 @@ def submit(
     labels = read(classifier, inbound.text, inbound.location.text, threshold, agency_threshold)
     try:
         ticket = open_ticket(session, inbound, labels, now)
+        if ticket.channel != "wechat" and ticket.contact_phone:
+            # The receipt by SMS (number, lookup code, link), stored with the ticket.
+            notify_resident(session, ticket, "receipt", now)
         if before_commit is not None:
             before_commit(ticket)
         session.commit()

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from collector.outbound.base import Channel
+from collector.sms_notices import notify_by_sms
 from routing.flow.escalation import DEADLINE_LABELS, DEADLINE_VERBS
 from routing.flow.steps import NOTIFY_DEPUTY, NOTIFY_RESIDENT, answering_agency, note
 from routing.flow.suggestions import SUGGESTION_GRADES, answer_grade
@@ -61,21 +63,31 @@ def resident_of(ticket: Ticket) -> str | None:
 
 
 def make_notify_handler(
-    senders: dict[str, Callable[[str, str], None]], status_url: Callable[[Ticket], str]
+    senders: dict[str, Callable[[str, str], None]],
+    status_url: Callable[[Ticket], str],
+    sms: Channel | None = None,
+    quiet: tuple[time, time] | None = None,
 ) -> Callable[[Session, dict[str, Any], datetime], None]:
-    """``senders`` maps a channel to a function (recipient, text) that delivers."""
+    """``senders`` maps a channel to a function (recipient, text) that delivers;
+    a resident without one (the form, the API, Open311) who gave a mobile
+    number is told by ``sms`` when it is configured."""
 
     def notify_resident(session: Session, payload: dict[str, Any], now: datetime) -> None:
         ticket = session.get(Ticket, payload["ticket_id"])
         if ticket is None:
             return
+        action = payload["action"]
         send = senders.get(ticket.channel)
         recipient = resident_of(ticket)
         if send is None or recipient is None:
-            return  # web and API residents read the status page
-        text = notice(ticket, payload["action"], status_url(ticket))
+            if sms is not None:
+                notify_by_sms(session, ticket, payload, now, sms, status_url, quiet)
+            return  # without SMS, web and API residents read the status page
+        if action not in MESSAGES:
+            return  # the receipt: a WeChat resident got it in the conversation
+        text = notice(ticket, action, status_url(ticket))
         effect(session, lambda: send(recipient, text))
-        note(session, ticket, "notify", now, detail={"channel": ticket.channel, "action": payload["action"]})
+        note(session, ticket, "notify", now, detail={"channel": ticket.channel, "action": action})
 
     return notify_resident
 

@@ -11,10 +11,12 @@ from collector.outbound.base import Channel
 # Channel classes, one import per module.
 from collector.outbound.email import EmailChannel
 from collector.outbound.robots import DingTalkRobotChannel, WeComRobotChannel
+from collector.outbound.sms import SmsChannel
 from collector.outbound.wecom import WeComChannel
 
 CHANNELS: list[type[Channel]] = [
     # One line per channel class.
+    SmsChannel,
     WeComChannel,
     WeComRobotChannel,
     DingTalkRobotChannel,

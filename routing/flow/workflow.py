@@ -245,6 +245,7 @@ def reopen(
     ticket.accepted_at = ticket.answered_at = ticket.closed_at = None
     ticket.answer = ticket.rating = ticket.rated_at = None
     staff_notices.ticket_assigned(session, ticket, now)
+    notify_resident(session, ticket, "reopen", now)
 
 
 def merge(
