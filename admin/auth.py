@@ -112,6 +112,7 @@ def login():
             return render_template("auth/login.html", form=form), 429
         user = db_session().scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
+            db_session().commit()  # a hash from before argon2 was just replaced
             login_user(StaffUser(user))
             if user.must_change_password:  # a temporary password: their own first (admin.account)
                 return redirect(url_for("account.password"))

@@ -17,10 +17,16 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from werkzeug.security import check_password_hash
 
 from routing.store.db import Base, enum_column
 from routing.texts import N_
+
+# argon2id with the library's recommended cost (RFC 9106's second choice).
+PASSWORD_HASHER = PasswordHasher()
+ARGON2_PREFIX = "$argon2"
 
 if TYPE_CHECKING:  # relationships name these; the mapper finds them by name
     from routing.store.areas import District, Street
@@ -88,7 +94,7 @@ class User(Base):
     agency: Mapped[Agency | None] = relationship()
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = PASSWORD_HASHER.hash(password)
         self.end_sessions()
 
     def end_sessions(self) -> None:
@@ -97,7 +103,22 @@ class User(Base):
         self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        """Whether ``password`` is this account's. A hash from before argon2
+        (werkzeug's scrypt or pbkdf2) still verifies, and a right password
+        replaces any hash made otherwise than today's hasher would (the caller
+        commits); the sessions are left alone, the password being the same."""
+        if self.password_hash.startswith(ARGON2_PREFIX):
+            try:
+                PASSWORD_HASHER.verify(self.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+            if PASSWORD_HASHER.check_needs_rehash(self.password_hash):
+                self.password_hash = PASSWORD_HASHER.hash(password)
+            return True
+        if not check_password_hash(self.password_hash, password):
+            return False
+        self.password_hash = PASSWORD_HASHER.hash(password)
+        return True
 
     @property
     def label(self) -> str:
