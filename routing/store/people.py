@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -90,6 +91,13 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # 手机号: how the administrator reaches them, e.g. to hand over a temporary password.
     mobile: Mapped[str | None] = mapped_column(String(20))
+    # 双重验证 (TOTP, routing/store/second_factor.py): the shared secret — never
+    # logged nor in the change log —, when its first code was confirmed (until
+    # then it is not asked at login), and the last time step a code was used in,
+    # so a code seen over a shoulder cannot be used again.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     agency: Mapped[Agency | None] = relationship()
 
