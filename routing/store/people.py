@@ -8,6 +8,8 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -18,8 +20,6 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from werkzeug.security import check_password_hash
 
 from routing.store.db import Base, enum_column

@@ -68,7 +68,9 @@ def test_the_list_of_common_passwords_ships_with_the_code():
     assert len(common) >= 200 and "password123456" in common and "woaini1314" in common
 
 
-@pytest.mark.parametrize("password", ["Password123456", "QWERTY123456", "Woaini1314!!!", "Password2026!", "1qaz2wsx3edc"])
+@pytest.mark.parametrize(
+    "password", ["Password123456", "QWERTY123456", "Woaini1314!!!", "Password2026!", "1qaz2wsx3edc"]
+)
 def test_a_common_password_is_refused_also_with_digits_or_symbols_added(password):
     assert "最常被猜中" in password_problem(password)
 
