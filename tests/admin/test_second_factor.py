@@ -53,10 +53,10 @@ def test_after_set_up_the_login_asks_for_the_code(client, auth, demo):
     _step_back(demo, "dispatcher")
     response = auth.login("dispatcher")
     assert response.status_code == 302 and "/login/code" in response.headers["Location"]
-    assert client.get("/home").status_code == 302  # not logged in yet
+    assert client.get("/account/password").status_code == 302  # not logged in yet
     response = post_form(client, "/login/code", {"code": totp.now()})
     assert response.status_code == 302
-    assert client.get("/home").status_code == 200
+    assert client.get("/account/password").status_code == 200
 
 
 def test_a_wrong_code_and_a_reused_code_are_refused(client, auth, demo):
@@ -67,7 +67,7 @@ def test_a_wrong_code_and_a_reused_code_are_refused(client, auth, demo):
     assert response.status_code == 400 and "验证码不对" in response.get_data(as_text=True)
     response = post_form(client, "/login/code", {"code": totp.now()})  # used at set-up
     assert response.status_code == 400
-    assert client.get("/home").status_code == 302
+    assert client.get("/account/password").status_code == 302
 
 
 def test_a_role_that_must_have_it_is_sent_to_set_it_up_first(client, auth, demo):
