@@ -87,8 +87,9 @@ def test_an_administrator_resets_it_and_the_change_log_keeps_no_secret(client, a
     auth.login("admin")
     post_form(client, "/login/code", {"code": totp_admin.now()})
     target = _user(demo, "dispatcher")
-    response = post_form(client, f"/admin/accounts/{target.id}/second-factor/reset", {},
-                         page=f"/admin/accounts/{target.id}")
+    response = post_form(
+        client, f"/admin/accounts/{target.id}/second-factor/reset", {}, page=f"/admin/accounts/{target.id}"
+    )
     assert response.status_code == 302
     assert _user(demo, "dispatcher").totp_secret is None
     changes = list(demo.scalars(select(ConfigChange).where(ConfigChange.subject_id == target.id)))
