@@ -89,7 +89,7 @@ def confirm(session: Session, user: User, code: str, now: datetime) -> None:
     if not code_is_good(user, code, now):
         raise AccountError(N_("验证码不对：请输入验证器应用中当前显示的 6 位数字，并确认手机时间准确。"))
     user.totp_confirmed_at = now.replace(tzinfo=None)
-    audit(session, SUBJECT, user.id, "second_factor_on", user, now, summary="开启双重验证")
+    audit(session, SUBJECT, user.id, "2fa_on", user, now, summary="开启双重验证")
 
 
 def disable(session: Session, user: User, password: str, code: str, now: datetime) -> None:
@@ -101,7 +101,7 @@ def disable(session: Session, user: User, password: str, code: str, now: datetim
     if not code_is_good(user, code, now):
         raise AccountError(N_("验证码不对：请输入验证器应用中当前显示的 6 位数字，并确认手机时间准确。"))
     _clear(user)
-    audit(session, SUBJECT, user.id, "second_factor_off", user, now, summary="本人关闭双重验证")
+    audit(session, SUBJECT, user.id, "2fa_off", user, now, summary="本人关闭双重验证")
 
 
 def reset(session: Session, user: User, actor: User | None, now: datetime) -> None:
@@ -110,7 +110,7 @@ def reset(session: Session, user: User, actor: User | None, now: datetime) -> No
         raise AccountError(N_("账号“%(username)s”没有设置双重验证。"), username=user.username)
     _clear(user)
     user.end_sessions()
-    audit(session, SUBJECT, user.id, "second_factor_reset", actor, now, summary="重置双重验证")
+    audit(session, SUBJECT, user.id, "2fa_reset", actor, now, summary="重置双重验证")
 
 
 def _clear(user: User) -> None:

@@ -93,7 +93,7 @@ def test_an_administrator_resets_it_and_the_change_log_keeps_no_secret(client, a
     assert response.status_code == 302
     assert _user(demo, "dispatcher").totp_secret is None
     changes = list(demo.scalars(select(ConfigChange).where(ConfigChange.subject_id == target.id)))
-    assert "second_factor_reset" in [c.action for c in changes]
+    assert "2fa_reset" in [c.action for c in changes]
     assert all(totp.secret not in repr(vars(c)) for c in changes)
 
 

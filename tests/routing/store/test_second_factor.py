@@ -96,7 +96,7 @@ def test_an_administrator_resets_it_ends_the_sessions_and_the_change_log_keeps_n
     session.commit()
     assert user.totp_secret is None and user.session_version == version + 1
     changes = list(session.scalars(select(ConfigChange).where(ConfigChange.subject_id == user.id)))
-    assert [c.action for c in changes] == ["second_factor_on", "second_factor_reset"]
+    assert [c.action for c in changes] == ["2fa_on", "2fa_reset"]
     assert all(totp.secret not in repr(vars(c)) for c in changes)
     with pytest.raises(AccountError, match="没有设置双重验证"):
         second_factor.reset(session, user, admin, NOW)
