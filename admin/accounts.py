@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from collector.context import db_session
 from collector.translate import error_text
 from routing.clock import now
-from routing.store import accounts
+from routing.store import accounts, second_factor
 from routing.store.accounts import STAFF_ROLES, AccountError, AccountFields
 from routing.store.audit import changes
 from routing.store.people import Agency, Role, User
@@ -134,6 +134,12 @@ def reset(user_id: int):
     password = accounts.reset_password(session, user, current_staff(), now())
     session.commit()
     return _shown_once(user, password, gettext("已重置密码，该账号原有的登录已全部失效。"))
+
+
+@bp.post("/<int:user_id>/second-factor/reset")
+@roles_required(Role.ADMIN)
+def reset_second_factor(user_id: int):
+    return _step(user_id, second_factor.reset, N_("已重置双重验证：该账号原有的登录已全部失效，下次登录后可重新设置。"))
 
 
 @bp.post("/<int:user_id>/deactivate")

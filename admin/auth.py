@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
@@ -19,6 +19,8 @@ from wtforms.validators import DataRequired
 
 from collector.context import db_session
 from collector.deputies import deputy_of
+from routing.clock import now
+from routing.store import second_factor
 from routing.store.people import Role, User
 
 from .params import whole_number
@@ -79,6 +81,10 @@ def roles_required(*roles: Role) -> Callable:
     return decorator
 
 
+class CodeForm(FlaskForm):
+    code = StringField(_l("验证码"), validators=[DataRequired(_l("请填写验证器应用中的 6 位验证码。"))])
+
+
 class LoginForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。"))])
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。"))])
@@ -112,13 +118,44 @@ def login():
             return render_template("auth/login.html", form=form), 429
         user = db_session().scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
-            login_user(StaffUser(user))
-            if user.must_change_password:  # a temporary password: their own first (admin.account)
-                return redirect(url_for("account.password"))
-            return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
+            db_session().commit()  # a hash from before argon2 was just replaced
+            if second_factor.has_second_factor(user):
+                # The password was right: the code is asked next, still not logged in.
+                session["pending_login"] = [user.id, user.session_version]
+                return redirect(url_for("auth.code", next=safe_next(request.args.get("next"))))
+            return _logged_in(user)
         login_failed(username)
         flash(gettext("用户名或密码不对。"), "error")
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
+
+
+def _logged_in(user: User):
+    session.pop("pending_login", None)
+    login_user(StaffUser(user))
+    if user.must_change_password:  # a temporary password: their own first (admin.account)
+        return redirect(url_for("account.password"))
+    return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def code():
+    """The second step of logging in (双重验证): the 6-digit code; wrong codes count as wrong passwords."""
+    user_id, version = session.get("pending_login") or (None, None)
+    user = db_session().get(User, user_id) if user_id else None
+    if user is None or not user.active or user.session_version != version:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        wait = login_wait(user.username)
+        if wait:
+            flash(gettext("登录失败次数过多，请 %(minutes)d 分钟后再试。", minutes=math.ceil(wait / 60)), "error")
+            return render_template("auth/code.html", form=form), 429
+        if second_factor.code_is_good(user, form.code.data, now()):
+            db_session().commit()  # the code's time step is used up
+            return _logged_in(user)
+        login_failed(user.username)
+        flash(gettext("验证码不对：请输入验证器应用中当前显示的 6 位数字，并确认手机时间准确。"), "error")
+    return render_template("auth/code.html", form=form), 400 if request.method == "POST" else 200
 
 
 @bp.post("/logout")

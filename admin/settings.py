@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from routing.flow.callback_rules import parse_kinds
+from routing.store.second_factor import parse_roles
 
 
 def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
@@ -127,6 +128,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         # Wrong passwords: per address, and per account from every address.
         "RATELIMIT_LOGIN_ADDRESS": env("RATELIMIT_LOGIN_ADDRESS", "20 per 10 minutes"),
         "RATELIMIT_LOGIN_ACCOUNT": env("RATELIMIT_LOGIN_ACCOUNT", "10 per 10 minutes"),
+        # Roles that must set up a second factor (TOTP) before any other page; empty: optional for all.
+        "SECOND_FACTOR_ROLES": parse_roles(env("SECOND_FACTOR_ROLES", "")),
         # The public status pages: lookups per address, and wrong codes per ticket.
         "RATELIMIT_LOOKUP": env("RATELIMIT_LOOKUP", "30 per minute;300 per day"),
         "RATELIMIT_LOOKUP_TICKET": env("RATELIMIT_LOOKUP_TICKET", "20 per hour"),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from routing.flow.inbound import Contact, Inbound, Labels, Location
 from routing.flow.tickets import open_ticket
+from routing.store.accounts import password_problem
 from routing.store.areas import Station
 from routing.store.deputies import Deputy, DeputyLevel, DeputyNotice, DeputyStation, DeputySubmission
 from routing.store.people import Role, User
@@ -244,6 +245,9 @@ def register(session: Session, username: str, name: str, level: str, station_nam
     unknown = sorted(set(station_names) - {s.name for s in stations})
     if unknown:
         raise ValueError(f"没有这些联络站：{'、'.join(unknown)}")
+    problem = password and password_problem(password, username, name)
+    if problem:
+        raise ValueError(problem)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         if not password:

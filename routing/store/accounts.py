@@ -17,6 +17,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,26 +29,44 @@ from routing.store.people import Agency, Role, User
 from routing.texts import N_, DomainError
 
 MIN_PASSWORD_LENGTH = 12
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+# What a guesser appends to a word first: "Password2026!" is "password" to them.
+TRAILING_DIGITS_AND_SYMBOLS = re.compile(r"[\W\d_]+$")
 
 
 class AccountError(DomainError):
     """A password too weak, a username already taken, an account that cannot change so."""
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str, *names: str | None) -> str | None:
     """Why ``password`` is too weak (a marked text), or None when it will do.
 
     Long enough (``MIN_PASSWORD_LENGTH``) and not of one kind of character
     only: twelve digits or twelve lower-case letters fall to a guesser that
     tries only that kind first. Length counts far more than symbols, so
-    two kinds are enough.
+    two kinds are enough. Not one of the passwords guessers try first
+    (``common_passwords.txt``, also with digits or symbols added at the end),
+    and not containing ``names`` — the account's login and display name.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         return N_("密码至少需要 12 个字符。")
     kinds = {_kind(c) for c in password}
     if len(kinds) < 2:
         return N_("密码不能只由一类字符组成（如全是数字或全是小写字母），请混用字母、数字或符号。")
+    folded = password.casefold()
+    if any(name and len(name.strip()) >= 2 and name.strip().casefold() in folded for name in names):
+        return N_("密码不能包含用户名或姓名，请换一个别人猜不到的。")
+    common = common_passwords()
+    if folded in common or TRAILING_DIGITS_AND_SYMBOLS.sub("", folded) in common:
+        return N_("这是最常被猜中的密码之一，请换一个：几个不相关的词加上数字更好记也更安全。")
     return None
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The list of common passwords (常见密码), lower-cased."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def _kind(character: str) -> str:
@@ -58,9 +78,9 @@ def _kind(character: str) -> str:
     return "symbol"
 
 
-def check_password(password: str) -> None:
-    """Raise ``AccountError`` when ``password`` breaks the rule."""
-    problem = password_problem(password)
+def check_password(password: str, *names: str | None) -> None:
+    """Raise ``AccountError`` when ``password`` breaks the rule (``names``: the account's login and display name)."""
+    problem = password_problem(password, *names)
     if problem:
         raise AccountError(problem)
 
@@ -83,7 +103,7 @@ def create_first_administrator(session: Session, username: str, display_name: st
     username, display_name = username.strip(), display_name.strip()
     if not username or not display_name:
         raise AccountError(N_("请给出管理员的用户名和姓名。"))
-    check_password(password)
+    check_password(password, username, display_name)
     _check_free(session, username)
     user = User(username=username, display_name=display_name, role=Role.ADMIN)
     user.set_password(password)
@@ -204,7 +224,7 @@ def reset_password(session: Session, user: User, actor: User | None, now: dateti
 
 def set_password(session: Session, user: User, password: str, actor: User | None, now: datetime) -> None:
     """A password an operator chooses for the account (``user password``); ends its sessions."""
-    check_password(password)
+    check_password(password, user.username, user.display_name)
     user.set_password(password)
     user.must_change_password = False
     audit(session, SUBJECT, user.id, "password", actor, now, summary="设定新密码")
@@ -246,7 +266,7 @@ def change_own_password(session: Session, user: User, current: str, new: str, no
     sessions (the caller logs the current one in again)."""
     if not user.check_password(current):
         raise AccountError(N_("当前密码不对。"))
-    check_password(new)
+    check_password(new, user.username, user.display_name)
     if new == current:
         raise AccountError(N_("新密码不能与当前密码相同。"))
     user.set_password(new)

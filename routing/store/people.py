@@ -8,7 +8,10 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -17,10 +20,14 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from routing.store.db import Base, enum_column
 from routing.texts import N_
+
+# argon2id with the library's recommended cost (RFC 9106's second choice).
+PASSWORD_HASHER = PasswordHasher()
+ARGON2_PREFIX = "$argon2"
 
 if TYPE_CHECKING:  # relationships name these; the mapper finds them by name
     from routing.store.areas import District, Street
@@ -84,11 +91,18 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # 手机号: how the administrator reaches them, e.g. to hand over a temporary password.
     mobile: Mapped[str | None] = mapped_column(String(20))
+    # 双重验证 (TOTP, routing/store/second_factor.py): the shared secret — never
+    # logged nor in the change log —, when its first code was confirmed (until
+    # then it is not asked at login), and the last time step a code was used in,
+    # so a code seen over a shoulder cannot be used again.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     agency: Mapped[Agency | None] = relationship()
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = PASSWORD_HASHER.hash(password)
         self.end_sessions()
 
     def end_sessions(self) -> None:
@@ -97,7 +111,22 @@ class User(Base):
         self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        """Whether ``password`` is this account's. A hash from before argon2
+        (werkzeug's scrypt or pbkdf2) still verifies, and a right password
+        replaces any hash made otherwise than today's hasher would (the caller
+        commits); the sessions are left alone, the password being the same."""
+        if self.password_hash.startswith(ARGON2_PREFIX):
+            try:
+                PASSWORD_HASHER.verify(self.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+            if PASSWORD_HASHER.check_needs_rehash(self.password_hash):
+                self.password_hash = PASSWORD_HASHER.hash(password)
+            return True
+        if not check_password_hash(self.password_hash, password):
+            return False
+        self.password_hash = PASSWORD_HASHER.hash(password)
+        return True
 
     @property
     def label(self) -> str:

@@ -187,7 +187,7 @@ def test_the_portal_offers_recording_with_a_file_input_to_fall_back_on(client, d
 def test_deputies_are_added_on_the_command_line(runner, demo):
     result = runner.invoke(
         args=["deputy", "add", "zhao", "--name", "赵代表", "--level", "省", "--station", "湖滨街道人大代表联络站",
-              "--password", "zhao-pass-123"]
+              "--password", "west-lake-pass-123"]
     )
     assert result.exit_code == 0, result.output
     assert "赵代表（省人大代表）：湖滨街道人大代表联络站" in result.output
