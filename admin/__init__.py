@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         disputes,
         i18n,
         ops,
+        organisation,
         params,
         photos,
         policies,
@@ -77,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     account.init_app(app)
     accounts.init_app(app)
+    organisation.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
