@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         imports,
         knowledge,
         ops,
+        organisation,
         params,
         photos,
         policies,
@@ -90,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     account.init_app(app)
     accounts.init_app(app)
     channels.init_app(app)
+    organisation.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)

@@ -46,6 +46,14 @@ class Role(str, enum.Enum):
         ]
 
 
+AGENCY_KINDS = {
+    "bureau": N_("市级部门"),
+    "district_government": N_("区政府"),
+    "street_office": N_("街道办事处"),
+    "utility": N_("公用事业单位"),
+}
+
+
 class Agency(Base):
     """承办单位: a body that must answer tickets."""
 
@@ -53,6 +61,11 @@ class Agency(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    # 简称, shown where space is short; none: the full name.
+    short_name: Mapped[str | None] = mapped_column(String(32))
+    # 类型: one of ``AGENCY_KINDS`` (bureau, district government, street office,
+    # utility company); none for agencies set up before kinds were kept.
+    kind: Mapped[str | None] = mapped_column(String(20))
     # Where its writ runs: none for a municipal bureau, a district for a district
     # government, a street for a street office.
     district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
