@@ -17,7 +17,13 @@ from collector.context import services
 from collector.deputies import login_exists
 from collector.deputies import register as register_deputy
 from routing.clock import now
-from routing.flow.deadlines import calendar_entries, day_range, load_calendar, remove_calendar_day, set_calendar_days
+from routing.flow.deadlines import (
+    calendar_entries,
+    day_range,
+    package_knows,
+    remove_calendar_day,
+    set_calendar_days,
+)
 from routing.flow.escalation import SupervisionError, set_supervisor
 from routing.store.api_clients import ApiClientError, issue_key, list_clients, revoke
 from routing.store.jobs import ensure_periodic
@@ -141,13 +147,14 @@ def calendar_show(year: int) -> None:
     """List a year's entered days and say where its working days come from."""
     with services().db.Session() as session:
         entries = calendar_entries(session, year)
-        known = load_calendar(session).is_known_year(year)
+        known = package_knows(year)
     for entry in entries:
         click.echo(f"{entry.day.isoformat()}  {'上班' if entry.is_workday else '放假'}  {entry.note}")
-    if entries:
+    if known:
+        corrected = f"，录入的 {len(entries)} 天优先" if entries else ""
+        click.echo(f"{year} 年：按国务院公布的放假安排（chinesecalendar）{corrected}。")
+    elif entries:
         click.echo(f"{year} 年：按录入的 {len(entries)} 天，其余周一至周五上班。")
-    elif known:
-        click.echo(f"{year} 年：按国务院公布的放假安排（chinesecalendar）。")
     else:
         click.echo(f"{year} 年：没有放假安排，暂按周一至周五计算。请用 calendar holiday / workday 录入。")
 

@@ -10,22 +10,24 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
 from collector.translate import error_text
 from routing.clock import now
+from routing.flow.calendar import month_grids
 from routing.flow.deadlines import (
-    PolicyError,
     Terms,
     calendar_entries,
+    check_policy_table,
     day_range,
     package_knows,
     policy_table,
     remove_calendar_day,
     set_calendar_days,
-    update_policy,
+    update_policies,
+    year_view,
 )
 from routing.store.audit import changes
 from routing.store.tickets import Kind, Urgency
@@ -42,11 +44,11 @@ bp = Blueprint("policies", __name__, url_prefix="/desk")
 WHOLE = _l("请填写 0 或正整数。")
 
 
-class PolicyForm(FlaskForm):
-    accept_days = IntegerField(_l("签收（工作日）"), validators=[InputRequired(WHOLE), NumberRange(0, None, WHOLE)])
-    answer_days = IntegerField(_l("答复（工作日）"), validators=[Optional(), NumberRange(0, None, WHOLE)])
-    answer_hours = IntegerField(_l("或答复（小时）"), validators=[Optional(), NumberRange(0, None, WHOLE)])
-    answer_months = IntegerField(_l("或答复（月）"), validators=[Optional(), NumberRange(0, None, WHOLE)])
+TERM_FIELDS = ("accept_days", "answer_days", "answer_hours", "answer_months")
+TERM_LABELS = {
+    "accept_days": _l("签收（工作日）"), "answer_days": _l("答复（工作日）"),
+    "answer_hours": _l("或答复（小时）"), "answer_months": _l("或答复（月）"),
+}
 
 
 class CalendarForm(FlaskForm):
@@ -63,39 +65,66 @@ POLICY_FIELDS = {
 CALENDAR_FIELDS = {"days": N_("日期"), "is_workday": N_("调休上班"), "note": N_("说明")}
 
 
+def _shown(terms: Terms) -> dict[str, str]:
+    values = {name: str(getattr(terms, name) or "") for name in TERM_FIELDS}
+    # Hour-counted terms are accepted within the hour: an empty box, not "0 working days".
+    values["accept_days"] = "" if terms.answer_hours else str(terms.accept_days)
+    return values
+
+
+def _entered(form) -> tuple[dict[tuple[Kind, Urgency], Terms], dict[str, dict[str, str]], dict[str, str]]:
+    """The policy table as typed: terms per row, the raw values to show again,
+    and the rows whose numbers are not whole numbers."""
+    entered, values, errors = {}, {}, {}
+    for kind in Kind:
+        for urgency in Urgency:
+            key = f"{kind.value}-{urgency.value}"
+            raw = {name: form.get(f"{key}-{name}", "").strip() for name in TERM_FIELDS}
+            values[key] = raw
+            if not all(v.isdigit() for v in raw.values() if v):
+                errors[key] = str(WHOLE)
+                continue
+            number = {name: int(v) if v else None for name, v in raw.items()}
+            entered[kind, urgency] = Terms(
+                number["accept_days"] or 0, number["answer_days"] or 0, number["answer_hours"], number["answer_months"]
+            )
+    return entered, values, errors
+
+
+def _table_page(rows, values=None, errors=None, status: int = 200):
+    session = db_session()
+    values = values or {f"{k.value}-{u.value}": _shown(terms) for k, u, terms, _ in rows}
+    return render_template(
+        "desk/policies.html", rows=rows, values=values, errors=errors or {}, labels=TERM_LABELS,
+        form=EmptyForm(), history=changes(session, "policy"), field_labels=POLICY_FIELDS,
+    ), status
+
+
 @bp.get("/policies")
 @roles_required(*DISPATCH)
 def index():
-    session = db_session()
-    return render_template(
-        "desk/policies.html", rows=policy_table(session), form=PolicyForm(),
-        history=changes(session, "policy"), field_labels=POLICY_FIELDS,
-    )
+    return _table_page(policy_table(db_session()))
 
 
-@bp.post("/policies/<kind>/<urgency>")
+@bp.post("/policies")
 @roles_required(*DISPATCH)
-def update(kind: str, urgency: str):
-    try:
-        kind_, urgency_ = Kind(kind), Urgency(urgency)
-    except ValueError:
-        abort(404, description=gettext("没有这类时限规则。"))
-    form = PolicyForm()
-    if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("policies.index"))
+def update():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     session = db_session()
-    terms = Terms(form.accept_days.data, form.answer_days.data or 0, form.answer_hours.data, form.answer_months.data)
-    try:
-        update_policy(session, kind_, urgency_, terms, current_staff(), now())
-        session.commit()
-    except PolicyError as exc:
-        session.rollback()
-        flash(f"{gettext(kind_.label)} · {gettext(urgency_.label)}：{error_text(exc)}", "error")
+    entered, values, errors = _entered(request.form)
+    errors |= {f"{k.value}-{u.value}": error_text(e) for (k, u), e in check_policy_table(entered)[1].items()}
+    if errors:
+        flash(gettext("时限表有 %(n)s 行需要修改，均未保存。", n=len(errors)), "error")
+        return _table_page(policy_table(session), values, errors, 400)
+    changed = update_policies(session, entered, current_staff(), now())
+    session.commit()
+    if changed:
+        flash(gettext("已保存 %(n)s 项时限：%(rows)s。新派单的工单按新时限计算，已派单的工单时限不变。", n=len(changed),
+                      rows="、".join(f"{gettext(k.label)} · {gettext(u.label)}" for k, u in changed)))
     else:
-        flash(gettext("已保存“%(kind)s · %(urgency)s”的时限。新派单的工单按新时限计算，已派单的工单时限不变。",
-                      kind=gettext(kind_.label), urgency=gettext(urgency_.label)))
-    return redirect(url_for("policies.index") + f"#{kind}-{urgency}")
+        flash(gettext("时限没有变化。"))
+    return redirect(url_for("policies.index"))
 
 
 def _year() -> int:
@@ -111,10 +140,14 @@ def calendar():
     session = db_session()
     year = _year()
     entries = calendar_entries(session, year)
+    days = year_view(session, year)
     return render_template(
         "desk/calendar.html",
         year=year,
         entries=entries,
+        notes={e.day: e.note for e in entries},
+        months=month_grids(days),
+        workdays=sum(d.workday for d in days),
         package_knows=package_knows(year),
         form=CalendarForm(),
         remove_form=EmptyForm(),

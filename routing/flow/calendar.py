@@ -16,10 +16,36 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+from chinese_calendar.constants import Holiday
 
 log = logging.getLogger(__name__)
 
 FIRST_KNOWN_YEAR = 2004
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One day of the year as deadlines count it, and why."""
+
+    day: date
+    workday: bool
+    # "workday", "weekend", "holiday" (法定节假日) or "makeup" (调休上班: a
+    # weekend day worked to make up a holiday)
+    kind: str
+    holiday: str | None = None  # the holiday's Chinese name (春节), where known
+    entered: bool = False  # an administrator's entry decides the day
+
+
+def month_grids(days: list[CalendarDay]) -> list[tuple[int, list[list[CalendarDay | None]]]]:
+    """The days by month, each month as weeks from Monday (None pads the first
+    and last week), the shape a wall calendar has."""
+    months: dict[int, list[list[CalendarDay | None]]] = {}
+    for entry in days:
+        weeks = months.setdefault(entry.day.month, [])
+        if not weeks or entry.day.weekday() == 0:
+            weeks.append([None] * 7)
+        weeks[-1][entry.day.weekday()] = entry
+    return sorted(months.items())
 
 
 @dataclass(frozen=True)
@@ -50,14 +76,16 @@ class WorkCalendar:
     def _is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        if day.year in self._override_years:
-            # The administrator entered this year: Mon–Fri apart from the entries.
-            return day.weekday() < 5
+        # Where the package knows the year, an entry corrects one day and the
+        # rest of the year keeps the State Council's arrangement.
         if day.year >= FIRST_KNOWN_YEAR:
             try:
                 return chinese_calendar.is_workday(day)
             except NotImplementedError:
                 pass
+        if day.year in self._override_years:
+            # A year only the administrator entered: Mon–Fri apart from the entries.
+            return day.weekday() < 5
         if day.year not in self._fallback:
             self._fallback.add(day.year)
             log.warning("no holiday data for %s: counting Monday to Friday as working days", day.year)
@@ -73,6 +101,35 @@ class WorkCalendar:
         except NotImplementedError:
             return False
         return True
+
+    def year(self, year: int) -> list[CalendarDay]:
+        """Every day of ``year``: the year view a dispatcher checks deadlines against."""
+        day, days = date(year, 1, 1), []
+        while day.year == year:
+            days.append(self.describe(day))
+            day += timedelta(days=1)
+        return days
+
+    def describe(self, day: date) -> CalendarDay:
+        workday, weekend = self.is_workday(day), day.weekday() >= 5
+        holiday = self._holiday_name(day)
+        if workday:
+            kind = "makeup" if weekend else "workday"
+        else:
+            kind = "weekend" if weekend and holiday is None else "holiday"
+        return CalendarDay(day, workday, kind, holiday, day in self.overrides)
+
+    def _holiday_name(self, day: date) -> str | None:
+        if day in self.overrides or day.year < FIRST_KNOWN_YEAR:
+            return None
+        try:
+            _, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            return None
+        try:
+            return Holiday(name).chinese if name else None
+        except ValueError:  # a name the package knows but its enum does not
+            return name
 
     def fallback_years(self) -> set[int]:
         """Years this calendar has had to count as plain Monday–Friday so far."""

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.dispatch.reference import remembered, whole_table
-from routing.flow.calendar import WorkCalendar
+from routing.flow.calendar import CalendarDay, WorkCalendar
 from routing.store.audit import audit
 from routing.store.configuration import CalendarOverride, DeadlinePolicy
 from routing.store.people import User
@@ -195,6 +195,48 @@ def update_policy(
     return policy
 
 
+def _plain(terms: Terms) -> Terms:
+    return Terms(terms.accept_days, terms.answer_days or 0, terms.answer_hours or None, terms.answer_months or None)
+
+
+class PolicyTableError(PolicyError):
+    """Rows of the policy table that cannot be saved, each with its reason."""
+
+    def __init__(self, errors: dict[tuple[Kind, Urgency], PolicyError]) -> None:
+        super().__init__(N_("时限表有 %(n)s 行需要修改，均未保存。"), n=len(errors))
+        self.errors = errors
+
+
+def check_policy_table(
+    entered: dict[tuple[Kind, Urgency], Terms],
+) -> tuple[dict[tuple[Kind, Urgency], Terms], dict[tuple[Kind, Urgency], PolicyError]]:
+    """Every row of a policy table checked: the terms to save, and each wrong row's reason."""
+    checked: dict[tuple[Kind, Urgency], Terms] = {}
+    errors: dict[tuple[Kind, Urgency], PolicyError] = {}
+    for (kind, urgency), terms in entered.items():
+        try:
+            checked[kind, urgency] = check_terms(kind, terms)
+        except PolicyError as exc:
+            errors[kind, urgency] = exc
+    return checked, errors
+
+
+def update_policies(
+    session: Session, entered: dict[tuple[Kind, Urgency], Terms], actor: User, now: datetime
+) -> list[tuple[Kind, Urgency]]:
+    """Save the policy table as one change: every row is checked first and
+    nothing is saved when any is wrong; only rows whose terms changed are
+    written (and audited). Returns the changed rows. The caller commits."""
+    checked, errors = check_policy_table(entered)
+    if errors:
+        raise PolicyTableError(errors)
+    current = {(kind, urgency): terms for kind, urgency, terms, _ in policy_table(session)}
+    changed = [key for key, terms in checked.items() if terms != _plain(current[key])]
+    for kind, urgency in changed:
+        update_policy(session, kind, urgency, checked[kind, urgency], actor, now)
+    return changed
+
+
 def policy_table(session: Session) -> list[tuple[Kind, Urgency, Terms, bool]]:
     """Every kind × urgency with its terms, and whether they are stored (or the default)."""
     stored = {(p.kind, p.urgency): terms_of(p) for p in session.scalars(select(DeadlinePolicy))}
@@ -271,6 +313,12 @@ def remove_calendar_day(session: Session, day: date, *, actor: User | None = Non
     session.delete(row)
     session.flush()
     return True
+
+
+def year_view(session: Session, year: int) -> list[CalendarDay]:
+    """Every day of the year as deadlines count it: the package's holidays and
+    调休 working days, with the administrator's entries over them."""
+    return load_calendar(session).year(year)
 
 
 def package_knows(year: int) -> bool:

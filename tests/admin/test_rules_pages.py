@@ -3,6 +3,7 @@ nothing), deadline policies and the calendar; and what assisting agencies see.""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -137,26 +138,69 @@ def test_a_rule_is_deactivated_not_deleted_and_edits_are_checked(client, auth, d
     assert actions == ["deactivate"]
 
 
-def test_deadline_policies_are_edited_with_checks_and_audited(client, auth, demo):
+def policy_boxes(page: str) -> dict[str, str]:
+    """The policy table's boxes as the page fills them in."""
+    return dict(re.findall(r'name="([a-z_]+-[a-z_]+-(?:accept|answer)_[a-z]+)"[^>]*?value="([^"]*)"', page))
+
+
+def test_the_policy_table_shows_every_kind_and_hour_counted_ones_accept_within_the_hour(client, auth, demo):
     auth.login("dispatcher")
     page = client.get("/desk/policies").get_data(as_text=True)
+    boxes = policy_boxes(page)
+    assert len(boxes) == len(Kind) * len(Urgency) * 4
     assert "代表建议 · 一般" in page and "水电气热" in page
-    url = "/desk/policies/complaint/normal"
-    response = post_form(client, url, {"accept_days": "3", "answer_days": "2"}, page="/desk/policies",
-                         follow_redirects=True)
-    assert "答复时限不能早于签收时限" in response.get_data(as_text=True)
-    response = post_form(client, "/desk/policies/deputy_suggestion/normal", {"accept_days": "3", "answer_months": "7"},
-                         page="/desk/policies", follow_redirects=True)
-    assert "最长 6 个月" in response.get_data(as_text=True)
-    response = post_form(client, url, {"accept_days": "1", "answer_days": "10"}, page="/desk/policies",
-                         follow_redirects=True)
+    assert page.count('type="submit" class="primary"') == 1  # one form, one save
+    # Urgent tickets are accepted within an hour, not "in 0 working days".
+    assert boxes["complaint-urgent-accept_days"] == "" and boxes["complaint-urgent-answer_hours"] == "2"
+    assert 'placeholder="1 小时内"' in page
+    assert boxes["complaint-normal-accept_days"] == "1" and boxes["complaint-normal-answer_days"] == "15"
+
+
+def test_the_policy_table_saves_what_changed_and_nothing_when_a_row_is_wrong(client, auth, demo):
+    auth.login("dispatcher")
+    boxes = policy_boxes(client.get("/desk/policies").get_data(as_text=True))
+    stored = {(p.kind, p.urgency): (p.accept_days, p.answer_days, p.answer_months) for p in demo.scalars(select(DeadlinePolicy))}
+    wrong = boxes | {"complaint-normal-accept_days": "3", "complaint-normal-answer_days": "2",
+                     "deputy_suggestion-normal-answer_months": "7", "help-normal-answer_days": "12",
+                     "consultation-normal-answer_days": "两天"}
+    response = post_form(client, "/desk/policies", wrong, page="/desk/policies")
     page = response.get_data(as_text=True)
-    assert "新派单的工单按新时限计算，已派单的工单时限不变" in page
+    assert response.status_code == 400
+    assert "时限表有 3 行需要修改，均未保存" in page
+    assert "答复时限不能早于签收时限" in page and "最长 6 个月" in page and "请填写 0 或正整数" in page
+    assert 'value="两天"' in page  # what was typed is kept
+    demo.expire_all()
+    assert {(p.kind, p.urgency): (p.accept_days, p.answer_days, p.answer_months)
+            for p in demo.scalars(select(DeadlinePolicy))} == stored
+    assert demo.scalar(select(func.count()).select_from(ConfigChange).where(ConfigChange.subject == "policy")) == 0
+
+    right = boxes | {"complaint-normal-answer_days": "10"}
+    page = post_form(client, "/desk/policies", right, page="/desk/policies", follow_redirects=True).get_data(as_text=True)
+    assert "已保存 1 项时限：投诉举报 · 一般" in page
+    demo.expire_all()
     policy = demo.scalar(select(DeadlinePolicy).where(
         DeadlinePolicy.kind == Kind.COMPLAINT, DeadlinePolicy.urgency == Urgency.NORMAL))
-    demo.refresh(policy)
-    assert policy.answer_days == 10
+    assert (policy.accept_days, policy.answer_days) == (1, 10)
     assert demo.scalar(select(func.count()).select_from(ConfigChange).where(ConfigChange.subject == "policy")) == 1
+    page = post_form(client, "/desk/policies", right, page="/desk/policies", follow_redirects=True).get_data(as_text=True)
+    assert "时限没有变化" in page
+    assert demo.scalar(select(func.count()).select_from(ConfigChange).where(ConfigChange.subject == "policy")) == 1
+
+
+def test_the_calendar_shows_the_whole_year_holidays_make_up_days_and_entries(client, auth, demo):
+    auth.login("dispatcher")
+    post_form(client, "/desk/calendar?year=2026", {"first": "2026-03-09", "is_workday": "0", "note": "台风停工"},
+              page="/desk/calendar?year=2026")
+    page = client.get("/desk/calendar?year=2026").get_data(as_text=True)
+    cells = re.findall(r'<td class="day ([a-z ]+)" title="([^"]+)"', page)
+    assert len(cells) == 365
+    titles = {title.split()[0]: (classes, title) for classes, title in cells}
+    assert titles["2026-02-17"] == ("holiday", "2026-02-17 放假 · 春节")
+    assert titles["2026-02-14"][0] == "makeup"
+    assert titles["2026-03-07"][0] == "weekend"
+    assert titles["2026-03-09"] == ("holiday entered", "2026-03-09 放假 · 台风停工 · 人工录入")
+    workdays = sum(1 for classes, _ in cells if classes.split()[0] in ("workday", "makeup"))
+    assert f"全年 {workdays} 个工作日" in page
 
 
 def test_the_calendar_page_warns_for_unknown_years_and_adds_and_removes_days(client, auth, demo, runner):

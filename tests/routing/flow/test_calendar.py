@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from routing.flow.calendar import WorkCalendar
+from routing.flow.calendar import WorkCalendar, month_grids
 
 
 @pytest.fixture
@@ -72,3 +72,46 @@ def test_working_hours_stop_at_closing_and_resume_the_next_working_morning(calen
     assert calendar.add_working_hours(datetime(2026, 9, 24, 17, 0), 1) == datetime(2026, 9, 28, 9, 0)
     # Before opening, counting starts at 08:30.
     assert calendar.add_working_hours(datetime(2026, 9, 28, 6, 0), 1) == datetime(2026, 9, 28, 9, 30)
+
+
+def test_the_year_view_names_each_holiday_and_each_make_up_working_day(calendar):
+    days = {d.day: d for d in calendar.year(2026)}
+    assert len(days) == 365
+    spring = days[date(2026, 2, 17)]
+    assert (spring.kind, spring.workday, spring.holiday) == ("holiday", False, "春节")
+    # Saturday 14 February 2026 is worked to make up the Spring Festival.
+    assert (days[date(2026, 2, 14)].kind, days[date(2026, 2, 14)].workday) == ("makeup", True)
+    assert (days[date(2026, 3, 7)].kind, days[date(2026, 3, 7)].holiday) == ("weekend", None)
+    assert days[date(2026, 3, 9)].kind == "workday"
+    assert sum(d.workday for d in days.values()) == sum(calendar.is_workday(d) for d in days)
+
+
+def test_an_entered_day_decides_the_year_view_and_is_marked():
+    calendar = WorkCalendar({date(2026, 3, 9): False, date(2026, 3, 7): True})
+    days = {d.day: d for d in calendar.year(2026)}
+    assert (days[date(2026, 3, 9)].kind, days[date(2026, 3, 9)].entered) == ("holiday", True)
+    assert (days[date(2026, 3, 7)].kind, days[date(2026, 3, 7)].entered) == ("makeup", True)
+    assert not days[date(2026, 3, 10)].entered
+
+
+def test_a_year_no_one_published_shows_plain_weeks():
+    days = WorkCalendar().year(2099)
+    assert {d.kind for d in days} == {"workday", "weekend"}
+    assert all(d.holiday is None for d in days)
+
+
+def test_month_grids_lay_each_month_out_in_weeks_from_monday(calendar):
+    months = dict(month_grids(calendar.year(2026)))
+    assert sorted(months) == list(range(1, 13))
+    february = months[2]
+    # 1 February 2026 is a Sunday: the first week is six blanks and the 1st.
+    assert [d.day.day if d else None for d in february[0]] == [None] * 6 + [1]
+    assert sum(1 for week in february for d in week if d) == 28
+    assert all(len(week) == 7 for weeks in months.values() for week in weeks)
+
+
+def test_correcting_one_day_of_a_published_year_keeps_the_rest_of_its_holidays():
+    corrected = WorkCalendar({date(2026, 10, 8): False})
+    assert not corrected.is_workday(date(2026, 10, 8))
+    assert not corrected.is_workday(date(2026, 10, 1))  # National Day stays a holiday
+    assert corrected.is_workday(date(2026, 10, 10))  # and its make-up Saturday is still worked

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import func, select
 
 from routing.flow.deadlines import (
     PolicyError,
+    PolicyTableError,
     Terms,
     add_months,
     compute_deadlines,
@@ -16,12 +18,13 @@ from routing.flow.deadlines import (
     package_knows,
     remove_calendar_day,
     set_calendar_days,
+    update_policies,
     update_policy,
 )
 from routing.flow.inbound import Inbound, Labels
 from routing.flow.tickets import open_ticket
 from routing.store.audit import changes
-from routing.store.configuration import RoutingRule
+from routing.store.configuration import DeadlinePolicy, RoutingRule
 from routing.store.people import Agency, Role, User
 from routing.store.tickets import Kind, Urgency
 
@@ -99,3 +102,25 @@ def test_calendar_days_are_entered_and_removed_with_an_audit_trail(session):
     assert not remove_calendar_day(session, date(2099, 2, 7), actor=user, now=NOW)
     session.commit()
     assert [c.action for c in changes(session, "calendar")] == ["remove", "add"]
+
+
+def test_the_policy_table_is_saved_as_one_change_or_not_at_all(session):
+    user = dispatcher(session)
+    table = {(kind, urgency): default_policy(kind, urgency) for kind in Kind for urgency in Urgency}
+    wrong = table | {
+        (Kind.COMPLAINT, Urgency.NORMAL): Terms(3, 2),
+        (Kind.DEPUTY_SUGGESTION, Urgency.NORMAL): Terms(3, 0, None, 7),
+        (Kind.HELP, Urgency.NORMAL): Terms(1, 12),
+    }
+    with pytest.raises(PolicyTableError) as raised:
+        update_policies(session, wrong, user, NOW)
+    assert set(raised.value.errors) == {(Kind.COMPLAINT, Urgency.NORMAL), (Kind.DEPUTY_SUGGESTION, Urgency.NORMAL)}
+    assert "最长 6 个月" in str(raised.value.errors[Kind.DEPUTY_SUGGESTION, Urgency.NORMAL])
+    assert session.scalar(select(func.count()).select_from(DeadlinePolicy)) == 0
+
+    right = table | {(Kind.HELP, Urgency.NORMAL): Terms(1, 12)}
+    assert update_policies(session, right, user, NOW) == [(Kind.HELP, Urgency.NORMAL)]
+    assert [c.summary for c in changes(session, "policy")] == ["求助 · 一般"]
+    # The same table again changes nothing and records nothing.
+    assert update_policies(session, right, user, NOW) == []
+    assert len(changes(session, "policy")) == 1
