@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, g
+from flask_babel import gettext
 
 from collector.context import db_session
 from routing.clock import now
@@ -14,8 +15,9 @@ from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import load_calendar
 from routing.flow.escalation import Level, warning_level
 from routing.flow.redo import earlier_rounds
+from routing.reports.stats import CHANNEL_LABELS
 from routing.store.people import Agency
-from routing.store.tickets import Ticket
+from routing.store.tickets import Status, Ticket
 
 
 def _clock() -> tuple[datetime, WorkCalendar]:
@@ -42,7 +44,24 @@ def assisting_opinion(ticket: Ticket, agency: Agency | None) -> tuple[OpinionDue
     return due, due.level(moment, calendar, current_app.config["WARNING_SHARE"])
 
 
+def channel_label(channel: str | None) -> str:
+    """A channel's name (联络站网页), never its code (web), in the reader's language."""
+    return gettext(CHANNEL_LABELS[channel]) if channel in CHANNEL_LABELS else (channel or "")
+
+
+def status_label(status: str | Status | None) -> str:
+    """A state's name (待签收) as the timeline shows it, never its code."""
+    if status is None or status == "":
+        return ""
+    try:
+        return gettext(Status(status).label)
+    except ValueError:
+        return str(status)
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["channel_label"] = channel_label
+    app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.globals["ticket_warning"] = ticket_warning
     app.jinja_env.globals["assisting_opinion"] = assisting_opinion
     # The earlier answers and their ratings, for the agency and the dispatcher on the ticket page.

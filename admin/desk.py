@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,7 +19,7 @@ from routing.flow.deadlines import load_calendar
 from routing.flow.escalation import count_open, open_escalations
 from routing.flow.lookup import find_by_number
 from routing.reports.disputes import count_disputes
-from routing.reports.queues import recent_tickets, triage_queue, urgent_unaccepted
+from routing.reports.queues import merged_into, next_in_triage, recent_tickets, triage_queue, urgent_unaccepted
 from routing.reports.stats import CHANNEL_LABELS
 from routing.store.jobs import FAILED, QUEUED
 from routing.store.people import Agency, Role
@@ -63,6 +63,16 @@ def topic_choices() -> list[tuple[str, str]]:
         choices.append((top, top))
         choices += [(label, f"{top} / {label.split('/', 1)[1]}") for label in labels if label.startswith(top + "/")]
     return choices
+
+
+def topic_groups(choices: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The topic choices as the picker shows them: each top level with its subtopics."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for value, _ in choices:
+        if value:
+            top, _, sub = value.partition("/")
+            groups.setdefault(top, []).extend([(value, sub)] if sub else [])
+    return list(groups.items())
 
 
 def correction_form() -> CorrectionForm:
@@ -125,19 +135,44 @@ def notices():
 @roles_required(*DISPATCH)
 def ticket(number: str):
     ticket = ticket_for(current_staff(), number)
+    correction = correction_form()
     return render_template(
         "ticket/detail.html",
         ticket=ticket,
         now=now(),
-        correction_form=correction_form(),
+        correction_form=correction,
+        topic_groups=topic_groups(correction.topic.choices),
         reason_form=ReasonForm(),
         merge_form=MergeForm(),
         duplicates=possible_duplicates(db_session(), ticket, now()),
+        merged=merged_into(db_session(), ticket),
         transcriptions=transcriptions_of(db_session(), ticket.id),
         back=url_for("desk.triage"),
         **desk_forms(ticket),
         **desk_box(ticket),
     )
+
+
+@bp.get("/next")
+@roles_required(*DISPATCH)
+def next_ticket():
+    """下一件: straight on to the next ticket waiting in triage."""
+    session = db_session()
+    after = find_by_number(session, request.args.get("after", "")) if request.args.get("after") else None
+    ticket = next_in_triage(session, now(), after)
+    if ticket is None:
+        flash(gettext("待分拣的工单都已处理。"))
+        return redirect(url_for("desk.triage"))
+    return redirect(url_for("desk.ticket", number=ticket.number))
+
+
+def _onwards(number: str, done: bool):
+    """Where a step sends the dispatcher: on to the next ticket in triage
+    when the step was done and they asked for it (``then=next``), else back
+    to the ticket, where a refused step's reason shows."""
+    if done and request.form.get("then") == "next":
+        return redirect(url_for("desk.next_ticket", after=number))
+    return redirect(url_for("desk.ticket", number=number))
 
 
 # One-reason steps: (workflow function, keyword arguments, message when done).
@@ -161,12 +196,13 @@ def reason_step(number: str, step: str):
     user = current_staff()
     ticket = ticket_for(user, number)
     form = ReasonForm()
-    if form.validate_on_submit():
+    ok = form.validate_on_submit()
+    if ok:
         function, kwargs, done = REASON_STEPS[step]
-        carry_out(function, ticket, user, reason=form.reason.data or None, done=done, **kwargs)
+        ok = carry_out(function, ticket, user, reason=form.reason.data or None, done=done, **kwargs)
     else:
         flash_errors(form)
-    return redirect(url_for("desk.ticket", number=number))
+    return _onwards(number, ok)
 
 
 @bp.post("/tickets/<number>/merge")
@@ -175,16 +211,17 @@ def merge(number: str):
     user = current_staff()
     ticket = ticket_for(user, number)
     form = MergeForm()
+    ok = False
     if form.validate_on_submit():
         into = find_by_number(db_session(), form.into.data.strip())
         if into is None:
             flash(gettext("没有找到工单 %(number)s，请核对工单号。", number=form.into.data.strip()), "error")
         else:
-            carry_out(workflow.merge, ticket, into, user, reason=form.reason.data or None,
+            ok = carry_out(workflow.merge, ticket, into, user, reason=form.reason.data or None,
                       done=gettext("已合并到工单 %(number)s，将随该工单答复。", number=into.number))
     else:
         flash_errors(form)
-    return redirect(url_for("desk.ticket", number=number))
+    return _onwards(number, ok)
 
 
 @bp.post("/tickets/<number>/correct")
@@ -198,7 +235,7 @@ def correct(number: str):
         return redirect(url_for("desk.ticket", number=number))
     topic, _, subtopic = (form.topic.data or "").partition("/")
     agency = db_session().get(Agency, int(form.agency.data)) if form.agency.data else None
-    carry_out(
+    done = carry_out(
         workflow.correct,
         ticket,
         user,
@@ -208,7 +245,7 @@ def correct(number: str):
         reason=form.reason.data or None,
         done=N_("已更正。"),
     )
-    return redirect(url_for("desk.ticket", number=number))
+    return _onwards(number, done)
 
 
 def init_app(app: Flask) -> None:

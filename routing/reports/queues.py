@@ -39,16 +39,36 @@ def assisting_queue(session: Session, agency_id: int) -> list[Ticket]:
 CLASSIFY_GRACE = timedelta(minutes=2)
 
 
-def triage_queue(session: Session, now: datetime | None = None) -> list[Ticket]:
-    """Tickets waiting for a dispatcher: urgent first, then oldest first."""
+def _triage(now: datetime | None):
+    """The triage queue's query: urgent first, then oldest first."""
     stalled = Ticket.status == Status.RECEIVED
     if now is not None:
         stalled = stalled & (Ticket.created_at <= now - CLASSIFY_GRACE)
-    query = (
+    return (
         select(Ticket)
         .where((Ticket.status == Status.TRIAGE) | stalled)
         .order_by((Ticket.urgency == Urgency.URGENT).desc(), Ticket.created_at.asc(), Ticket.id.asc())
     )
+
+
+def triage_queue(session: Session, now: datetime | None = None) -> list[Ticket]:
+    """Tickets waiting for a dispatcher: urgent first, then oldest first."""
+    return list(session.scalars(_triage(now)))
+
+
+def next_in_triage(session: Session, now: datetime | None = None, after: Ticket | None = None) -> Ticket | None:
+    """下一件: the ticket at the head of the triage queue, leaving out the one
+    the dispatcher has just dealt with (it may still be there until a worker
+    moves it)."""
+    query = _triage(now)
+    if after is not None:
+        query = query.where(Ticket.id != after.id)
+    return session.scalars(query.limit(1)).first()
+
+
+def merged_into(session: Session, ticket: Ticket) -> list[Ticket]:
+    """The duplicates merged into ``ticket``: answered with it, listed on it."""
+    query = select(Ticket).where(Ticket.merged_into_id == ticket.id).order_by(Ticket.created_at, Ticket.id)
     return list(session.scalars(query))
 
 
