@@ -33,9 +33,9 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from routing.clock import now
 from routing.flow import ratings, steps
-from routing.flow.resident import stop_sms
 from routing.flow.inbound import Contact, Inbound, Location
 from routing.flow.lookup import resident_status
+from routing.flow.resident import stop_sms
 from routing.store.areas import Station
 from routing.store.tickets import Status
 from routing.texts import N_

@@ -8,15 +8,23 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from routing.flow import workflow
 from routing.store.tickets import Ticket, TicketEvent
 
 from ..conftest import csrf_token, post_form
-from .test_sms_notices import COMPLAINT, NOON, app_config, fake, run, staff_of, submitted  # noqa: F401 - fixtures
+from .fake_sms import FakeSms
+from .test_sms_notices import COMPLAINT, NOON, app_config, run, staff_of, submitted  # noqa: F401 - fixtures
 
 PHONE = "13800135678"
+
+
+@pytest.fixture
+def fake():
+    with FakeSms("aliyun") as server:
+        yield server
 
 
 def by_api(client, demo, **fields) -> Ticket:
@@ -45,7 +53,9 @@ def stop(client, t: Ticket, code: str | None = None):
 def stops(demo, t: Ticket) -> int:
     demo.expire_all()
     return demo.scalar(
-        select(func.count()).select_from(TicketEvent).where(TicketEvent.ticket_id == t.id, TicketEvent.action == "stop_sms")
+        select(func.count())
+        .select_from(TicketEvent)
+        .where(TicketEvent.ticket_id == t.id, TicketEvent.action == "stop_sms")
     )
 
 
