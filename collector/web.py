@@ -67,7 +67,7 @@ class SubmissionForm(FlaskForm):
     location = StringField(_l("地点（选填）"), validators=[Optional(), Length(max=MAX_LOCATION)])
     name = StringField(_l("称呼（选填）"), validators=[Optional(), Length(max=MAX_NAME)])
     phone = StringField(
-        _l("电话（选填，仅承办单位联系您时使用）"),
+        _l("电话（选填，承办单位联系您、短信告知进展时使用）"),
         validators=[Optional(), Regexp(r"^\+?[0-9][0-9\- ]{4,30}$", message=_l("电话号码格式不对，请只填写数字。"))],
     )
     # Asked beside the phone, ticked unless the resident unticks it.
