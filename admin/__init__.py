@@ -240,6 +240,7 @@ EVENT_LABELS = {
     "notify_deputy": N_("通知代表"),
     "notify_staff": N_("通知承办单位"),
     "save_article": N_("存为知识库文章"),
+    "stop_sms": N_("停止短信告知"),
 }
 
 

@@ -48,7 +48,7 @@ def init_app(app: Flask, services: Services) -> None:
         base = (app.config.get("PUBLIC_URL") or "").rstrip("/")
         return f"{base}/deputy/tickets/{quote(ticket.number)}" if base else ""
 
-    services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url), retry=until_told)
+    services.jobs.register(NOTIFY_DEPUTY, make_deputy_notify_handler(senders, deputy_url, sms), retry=until_told)
     staff_notify.register(services.jobs, channels, app.config["STAFF_BUNDLE"], until_told)
     services.jobs.register(CLASSIFY, *make_classify(services.classifier.current, services.threshold, services.agency_threshold))
     services.jobs.register_periodic(INDEX_MATTERS, index_matters_job, schedule_indexing)

@@ -250,7 +250,7 @@ def submit(
     labels = read(classifier, inbound.text, inbound.location.text, threshold, agency_threshold)
     try:
         ticket = open_ticket(session, inbound, labels, now)
-        if ticket.channel != "wechat" and ticket.contact_phone:
+        if ticket.channel != "wechat" and ticket.contact_phone and ticket.sms_notice:
             # The receipt by SMS (number, lookup code, link), stored with the ticket.
             notify_resident(session, ticket, "receipt", now)
         if before_commit is not None:

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.outbound.base import Channel
+from collector.outbound.base import Channel, OutboundMessage
+from collector.outbound.sms import mainland_mobile, masked
 from collector.sms_notices import notify_by_sms
 from routing.flow.escalation import DEADLINE_LABELS, DEADLINE_VERBS
 from routing.flow.steps import NOTIFY_DEPUTY, NOTIFY_RESIDENT, answering_agency, note
@@ -121,11 +122,15 @@ def _told_as_resident(ticket: Ticket, openid: str, event: str) -> bool:
 
 
 def make_deputy_notify_handler(
-    senders: dict[str, Callable[[str, str], None]], ticket_url: Callable[[Ticket], str]
+    senders: dict[str, Callable[[str, str], None]],
+    ticket_url: Callable[[Ticket], str],
+    sms: Channel | None = None,
 ) -> Callable[[Session, dict[str, Any], datetime], None]:
-    """The deputy's notice: always in the portal, and on WeChat when bound.
-    The notice row is the record that the deputy was told: a job run again
-    finds it and sends nothing twice."""
+    """The deputy's notice: always in the portal, and on WeChat when bound;
+    a deputy who has not bound WeChat gets it by ``sms`` at their account's
+    mobile number, as the ``deputy_notice`` template. The notice row is the
+    record that the deputy was told: a job run again finds it and sends
+    nothing twice."""
 
     def notify_deputy(session: Session, payload: dict[str, Any], now: datetime) -> None:
         ticket = session.get(Ticket, payload["ticket_id"])
@@ -145,29 +150,52 @@ def make_deputy_notify_handler(
         # Read all that needs the database before adding anything: a query's
         # autoflush would write now and, on SQLite, hold the lock through the send.
         message = None
-        if send is not None and openid and not _told_as_resident(ticket, openid, event):
+        on_wechat = send is not None and bool(openid)
+        if on_wechat and not _told_as_resident(ticket, openid, event):
             link = ticket_url(ticket)
             message = f"{text}\n查看详情：{link}" if link else text
+        texted = None if on_wechat else deputy_sms(sms, ticket, submission.deputy.user.mobile, ticket_url)
         deputy = submission.deputy.name
         session.add(DeputyNotice(deputy_id=submission.deputy_id, ticket_id=ticket.id, event=event, stamp=stamp,
                                  text=text, created_at=now))
-        told = note(session, ticket, "notify_deputy", now, detail={"deputy": deputy, "event": event, "channels": ["portal"]})
+        detail = {"deputy": deputy, "event": event, "channels": ["portal"]}
+        if texted is not None:
+            detail |= {"recipient": masked(texted.recipient), "template": sms.templates[texted.occasion]}
+        told = note(session, ticket, "notify_deputy", now, detail=detail)
         if message is not None:
             effect(session, lambda: _send_beside_the_portal(told, lambda: send(openid, message)))
+        elif texted is not None:
+            effect(session, lambda: _send_beside_the_portal(told, lambda: sms.send(texted), "sms"))
 
     return notify_deputy
 
 
-def _send_beside_the_portal(told: TicketEvent, send: Callable[[], None]) -> None:
-    """The WeChat copy of a deputy's notice. The portal notice stands on its
-    own: WeChat refusing for good (the deputy unfollowed) is noted beside it
-    instead of failing it; a failure that may pass still retries the job."""
+def deputy_sms(
+    sms: Channel | None, ticket: Ticket, mobile: str | None, ticket_url: Callable[[Ticket], str]
+) -> OutboundMessage | None:
+    """The SMS copy of a deputy's notice, or None: no SMS channel, no mobile
+    number on the deputy's account, or no ``deputy_notice`` template."""
+    number = mainland_mobile(mobile or "")
+    if sms is None or number is None or DEPUTY_OCCASION not in getattr(sms, "templates", {}):
+        return None
+    params = {"number": ticket.number, "link": ticket_url(ticket)}
+    return OutboundMessage(recipient=number, text="", occasion=DEPUTY_OCCASION, params=params)
+
+
+DEPUTY_OCCASION = "deputy_notice"
+
+
+def _send_beside_the_portal(told: TicketEvent, send: Callable[[], None], channel: str = "wechat") -> None:
+    """The WeChat (or SMS) copy of a deputy's notice. The portal notice stands
+    on its own: the channel refusing for good (the deputy unfollowed, the
+    number is invalid) is noted beside it instead of failing it; a failure
+    that may pass still retries the job."""
     try:
         send()
     except Permanent as refusal:
-        told.detail = {**told.detail, "wechat_refused": str(refusal)}
+        told.detail = {**told.detail, f"{channel}_refused": str(refusal)}
         return
-    told.detail = {**told.detail, "channels": ["portal", "wechat"]}
+    told.detail = {**told.detail, "channels": ["portal", channel]}
 
 
 # -- what is waiting (待发通知) ---------------------------------------------------

@@ -48,6 +48,8 @@ def notify_by_sms(
     mobile = mainland_mobile(ticket.contact_phone or "")
     if occasion is None or mobile is None or occasion not in getattr(sms, "templates", {occasion: ""}):
         return  # no SMS for this notice: no mobile number, or no template for it
+    if not ticket.sms_notice:
+        return  # the resident said no, on the form or since with 不再接收短信: read when sending, so queued ones are not sent either
     until = None if payload.get("deferred") else quiet_until(now, quiet)
     if until is not None:
         enqueue(

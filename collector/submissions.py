@@ -7,6 +7,7 @@ input with the same words.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -78,6 +79,14 @@ def checked_contact(value: Any) -> Contact:
     return Contact(name=(name or "").strip() or None, phone=(phone or "").strip() or None)
 
 
+def checked_sms_notice(value: Any) -> bool:
+    """短信告知办理进展: whether the resident agrees to SMS at their phone;
+    yes when not said (nothing is texted without a mobile number anyway)."""
+    if not isinstance(value, bool):
+        raise SubmissionError("sms_notice", "sms_notice 应为 true 或 false。")
+    return value
+
+
 def checked_location(value: Any) -> Location:
     if value is None or value == "":
         return Location()
@@ -121,7 +130,7 @@ def inbound_of(session: Session, data: dict[str, Any], channel: str) -> Inbound:
     and checks them here, by the same rules as the form and the API."""
     text = checked_text(data.get("text"))
     station = find_station(session, data.get("station"))
-    contact = checked_contact(data.get("contact"))
+    contact = replace(checked_contact(data.get("contact")), sms_notice=checked_sms_notice(data.get("sms_notice", True)))
     location = checked_location(data.get("location"))
     return Inbound(
         channel=channel,

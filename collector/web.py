@@ -28,13 +28,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from routing.clock import now
 from routing.flow import ratings, steps
 from routing.flow.inbound import Contact, Inbound, Location
 from routing.flow.lookup import resident_status
+from routing.flow.resident import stop_sms
 from routing.store.areas import Station
 from routing.store.tickets import Status
 from routing.texts import N_
@@ -42,6 +43,7 @@ from routing.texts import N_
 from .additions import Photo, add_on_status_page
 from .context import db_session, services
 from .intake import submit
+from .outbound.sms import mainland_mobile
 from .submissions import MAX_LOCATION, MAX_NAME, MAX_TEXT, MIN_TEXT, SubmissionError, find_station
 from .throttle import TooManyGuesses, find_with_code
 from .translate import error_text
@@ -65,9 +67,11 @@ class SubmissionForm(FlaskForm):
     location = StringField(_l("地点（选填）"), validators=[Optional(), Length(max=MAX_LOCATION)])
     name = StringField(_l("称呼（选填）"), validators=[Optional(), Length(max=MAX_NAME)])
     phone = StringField(
-        _l("电话（选填，仅承办单位联系您时使用）"),
+        _l("电话（选填，承办单位联系您、短信告知进展时使用）"),
         validators=[Optional(), Regexp(r"^\+?[0-9][0-9\- ]{4,30}$", message=_l("电话号码格式不对，请只填写数字。"))],
     )
+    # Asked beside the phone, ticked unless the resident unticks it.
+    sms_notice = BooleanField(_l("短信告知办理进展"), default=True)
 
 
 class RatingForm(FlaskForm):
@@ -86,6 +90,12 @@ class MoreForm(FlaskForm):
     code = HiddenField()
     text = TextAreaField(_l("补充内容"), validators=[DataRequired(_l("请填写要补充的内容。")), TEXT_LENGTH])
     photo = FileField(_l("照片（选填）"))
+
+
+class StopSmsForm(FlaskForm):
+    """不再接收短信: only with the ticket's code, as the status page itself."""
+
+    code = HiddenField()
 
 
 class LookupForm(FlaskForm):
@@ -146,7 +156,9 @@ def submit_form():
             channel="web",
             text=form.text.data.strip(),
             station=find_station(db, form.station.data or None),
-            contact=Contact(name=form.name.data or None, phone=form.phone.data or None),
+            contact=Contact(
+                name=form.name.data or None, phone=form.phone.data or None, sms_notice=bool(form.sms_notice.data)
+            ),
             location=Location(text=form.location.data or None),
         )
         app_services = services()
@@ -204,8 +216,11 @@ def _status_page(ticket, code: str | None, more_form: MoreForm | None = None, ht
         more_form = more_form or MoreForm(code=code)
     else:
         more_form = None
+    # The stop link only where there is something to stop: a mobile number still texted.
+    stop_form = StopSmsForm(code=code) if ticket.sms_notice and mainland_mobile(ticket.contact_phone or "") else None
     return render_template(
-        "station/status.html", status=view, code=code, rating_form=rating_form, more_form=more_form
+        "station/status.html", status=view, code=code, rating_form=rating_form, more_form=more_form,
+        stop_form=stop_form,
     ), http_status
 
 
@@ -270,4 +285,26 @@ def rate(number: str):
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
+    return redirect(url_for("station.status", number=number, code=form.code.data))
+
+
+@bp.post("/status/<number>/sms-stop")
+def stop_sms_notices(number: str):
+    """不再接收短信: with the ticket's code, the resident stops the SMS about
+    this ticket; an event on its timeline."""
+    form = StopSmsForm()
+    session_ = db_session()
+    ticket = _find_with_code(session_, number, form.code.data)
+    if not form.validate_on_submit():
+        abort(400, description=gettext("页面已过期，请刷新后重试。"))
+    try:
+        stop_sms(session_, ticket, now())
+        session_.commit()
+        flash(gettext("已为这张工单停止发送短信，您仍可在本页查看办理进展。"))
+    except steps.WorkflowError as exc:
+        session_.rollback()
+        flash(error_text(exc), "error")
+    except StaleDataError:
+        session_.rollback()
+        flash(gettext("工单刚刚有了变化，请重新操作。"), "error")
     return redirect(url_for("station.status", number=number, code=form.code.data))

@@ -12,10 +12,12 @@ from collector.outbound.base import Channel
 from collector.outbound.email import EmailChannel
 from collector.outbound.robots import DingTalkRobotChannel, WeComRobotChannel
 from collector.outbound.sms import SmsChannel
+from collector.outbound.wechat import WeChatChannel
 from collector.outbound.wecom import WeComChannel
 
 CHANNELS: list[type[Channel]] = [
     # One line per channel class.
+    WeChatChannel,
     SmsChannel,
     WeComChannel,
     WeComRobotChannel,

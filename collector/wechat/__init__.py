@@ -8,11 +8,14 @@ from functools import lru_cache
 from flask import Flask
 
 from ..context import Services
-from .client import DEFAULT_API_BASE, CityWeChatClient, DatabaseStorage
+from .client import CityWeChatClient, DatabaseStorage
 
 
 def init_app(app: Flask, services: Services) -> tuple[dict, object]:
     """Register the callback and the WeChat jobs; returns the channel's sender."""
+    # Here, not above: the registry's channel module imports this package's client.
+    from ..outbound.base import OutboundMessage
+    from ..outbound.wechat import WeChatChannel, official_account_client
     from . import callback, jobs, lane
 
     config = app.config
@@ -24,12 +27,13 @@ def init_app(app: Flask, services: Services) -> tuple[dict, object]:
 
     @lru_cache(maxsize=1)
     def client() -> CityWeChatClient:
-        return CityWeChatClient(
-            config.get("WECHAT_APPID") or "",
-            config.get("WECHAT_APPSECRET") or "",
-            storage=DatabaseStorage(services.db),
-            api_base_url=config.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE,
-        )
+        return official_account_client(config, DatabaseStorage(services.db))
+
+    def send_text(openid: str, text: str) -> None:
+        # The registry's WeChat channel on the one client: the notices residents
+        # get are the ones they always got. Unconfigured, it fails as the token
+        # fetch would, and the notice waits (retried) rather than being dropped.
+        WeChatChannel(client()).send(OutboundMessage(openid, text))
 
     services.jobs.register("wechat.download_media", jobs.make_download_media(client))
-    return {"wechat": jobs.make_send_text(client)}, client
+    return {"wechat": send_text}, client

@@ -1,4 +1,5 @@
-"""WeChat's slow work, as jobs: downloading media, sending messages."""
+"""WeChat's slow work, as jobs: downloading media (messages go by the
+registry's channel, ``collector.outbound.wechat``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from sqlalchemy.orm import Session
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from routing.store.jobs import Permanent
 from routing.store.tickets import Attachment, Message
 
 from .. import transcription
@@ -46,27 +46,3 @@ def _recognised(session: Session, attachment: Attachment) -> bool:
     message = session.get(Message, attachment.message_id) if attachment.message_id else None
     raw = (message.payload or {}).get("raw") or {} if message is not None else {}
     return bool((raw.get("Recognition") or "").strip())
-
-
-# WeChat's answers that no retry can change: the message fails at once, saying why.
-REFUSALS = {
-    40003: "openid 无效",
-    43004: "对方未关注公众号",
-    43019: "对方已将公众号拉黑",
-    45015: "超过 48 小时回复时限",
-    45047: "客服消息条数超过上限",
-}
-
-
-def make_send_text(client: Callable[[], WeChatClient]) -> Callable[[str, str], None]:
-    """A customer-service text message (客服消息) to one resident."""
-
-    def send_text(openid: str, text: str) -> None:
-        try:
-            client().message.send_text(openid, text)
-        except WeChatClientException as exc:
-            if exc.errcode in REFUSALS:
-                raise Permanent(f"微信拒绝发送（{exc.errcode}，{REFUSALS[exc.errcode]}）：{exc.errmsg}") from exc
-            raise
-
-    return send_text

@@ -48,6 +48,9 @@ class Labels:
 class Contact:
     name: str | None = None
     phone: str | None = None
+    # 短信告知办理进展: the resident agrees to be texted at ``phone`` (the form's
+    # checkbox, the API's ``sms_notice``); nothing is texted without a phone.
+    sms_notice: bool = True
 
     def __post_init__(self) -> None:
         if self.name is not None:

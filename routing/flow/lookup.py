@@ -115,7 +115,7 @@ def _timeline(ticket: Ticket, actions: set[str]) -> list[dict[str, Any]]:
 # one waiting for review (submit_answer) is not shown.
 ANSWERS = {"answer", "approve_answer", "answer_merged"}
 # The resident's own additions (群众补充): shown to the resident, not to the public API.
-RESIDENTS_OWN = {"add_message"}
+RESIDENTS_OWN = {"add_message", "stop_sms"}
 PUBLIC_ACTIONS = {
     "create", "assign", "reassign", "accept", "answer", "approve_answer", "return", "triage", "ask_resident", "resume",
     "approve_extension", "answer_merged", "merge", "rate", "close", "reopen", "invalidate",

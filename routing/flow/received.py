@@ -79,7 +79,8 @@ def _received_values(inbound: Inbound, now: datetime, job: str) -> dict[str, Any
     return {
         "code": new_code(), "status": Status.RECEIVED, "kind": Kind.COMPLAINT, "urgency": Urgency.NORMAL,
         "channel": inbound.channel, "text": inbound.text, "contact_name": inbound.contact.name,
-        "contact_phone": inbound.contact.phone, "location_text": inbound.location.text,
+        "contact_phone": inbound.contact.phone, "sms_notice": inbound.contact.sms_notice,
+        "location_text": inbound.location.text,
         "latitude": inbound.location.latitude, "longitude": inbound.location.longitude,
         "at": now, "version": 1, "dispute_rejected": False, "redo_count": 0, "external_id": inbound.external_id, "sender": inbound.sender,
         "actor": steps.actor_label(None), "action": "create", "to_status": Status.RECEIVED.value,
@@ -158,7 +159,7 @@ _DRAW_IDS = sql_text("SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FRO
 # and times). A NOT NULL column without a server default must be here: the
 # lane's INSERT does not run the ORM's Python-side defaults.
 TICKET_COLUMNS = (
-    "code", "status", "kind", "urgency", "channel", "text", "contact_name", "contact_phone",
+    "code", "status", "kind", "urgency", "channel", "text", "contact_name", "contact_phone", "sms_notice",
     "location_text", "latitude", "longitude", "version", "dispute_rejected", "redo_count",
 )
 

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from routing.dispatch.rules import OPEN
 from routing.flow import workflow
 from routing.flow.inbound import Inbound
-from routing.flow.steps import WorkflowError
+from routing.flow.steps import WorkflowError, record
 from routing.flow.tickets import add_message
-from routing.store.tickets import Message, Status, Ticket
+from routing.store.tickets import Message, Status, Ticket, TicketEvent
 from routing.texts import N_, Label
 
 # The resume step's reason when the resident's reply restarts the clock.
@@ -43,3 +43,19 @@ def resume_waiting(session: Session, ticket: Ticket, now: datetime) -> None:
     resumed by the system, as if the agency had said 补充完毕."""
     if ticket.status is Status.WAITING:
         workflow.resume(session, ticket, None, now, reason=RESUMED)
+
+
+# The timeline's action when the resident stops the SMS (不再接收短信).
+STOP_SMS = "stop_sms"
+
+
+def stop_sms(session: Session, ticket: Ticket, now: datetime) -> TicketEvent:
+    """不再接收短信: the resident, with the ticket's code, asks for no more
+    SMS about this ticket. An event on its timeline, and from then on no SMS
+    goes to its number for it (``collector.sms_notices`` reads the flag when it
+    sends, so notices already queued are held back too). Asked twice, the
+    second is refused and changes nothing."""
+    if not ticket.sms_notice:
+        raise WorkflowError(N_("这张工单已不再发送短信。"))
+    ticket.sms_notice = False
+    return record(session, ticket, STOP_SMS, None, now, from_status=ticket.status)

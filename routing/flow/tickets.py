@@ -89,6 +89,7 @@ def open_ticket(
         station=inbound.station,
         contact_name=inbound.contact.name,
         contact_phone=inbound.contact.phone,
+        sms_notice=inbound.contact.sms_notice,
         location_text=inbound.location.text,
         latitude=inbound.location.latitude,
         longitude=inbound.location.longitude,

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -146,6 +147,9 @@ class Ticket(Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
     contact_name: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
+    # 短信告知办理进展: whether the resident agreed to be texted at that number;
+    # they may stop it on the status page (``routing.flow.resident.stop_sms``).
+    sms_notice: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     location_text: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None] = mapped_column(Float)
