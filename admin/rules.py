@@ -98,8 +98,9 @@ def rule_form(session: Session, rule: RoutingRule | None, initial: dict | None =
     form.topic.choices = topics
     districts = list(session.scalars(select(District).order_by(District.id)))
     form.district.choices = [("", gettext("任意区县"))] + [(str(d.id), d.name) for d in districts]
-    form.street.choices = [("", gettext("任意街道"))] + [
-        (str(s.id), f"{d.name} · {s.name}") for d in districts for s in d.streets
+    # Each street says its district, so the page can offer only the chosen district's streets.
+    form.street.choices = [("", gettext("任意街道"), {})] + [
+        (str(s.id), f"{d.name} · {s.name}", {"data-district": str(d.id)}) for d in districts for s in d.streets
     ]
     agencies = _agencies(session)
     form.agency.choices = [("", gettext("请选择"))] + [(str(a.id), a.name + ("" if a.active else gettext("（已停用）"))) for a in agencies]
