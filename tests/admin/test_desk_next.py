@@ -17,8 +17,8 @@ from routing.store.tickets import Status
 
 from ..conftest import post_form
 from ..helpers import ticket
-from .test_matters import STREETLIGHT
 from .test_flow import submit_on_the_station_page
+from .test_matters import STREETLIGHT
 
 
 def in_triage(session) -> list[str]:
