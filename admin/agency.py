@@ -18,9 +18,10 @@ from routing.flow import answer_setup, answers, steps, suggestions, workflow
 from routing.flow.calendar import WorkingHours
 from routing.flow.callback_rules import CallbackRule
 from routing.flow.escalation import latest_digests, open_escalations
-from routing.reports.queues import agency_queue, assisting_queue
+from routing.reports.queues import AGENCY_OPEN, QUEUE_ORDERS, agency_counts, agency_queue, assisting_queue, reopened
 from routing.store.answering import AnswerTemplate
 from routing.store.people import Role
+from routing.store.tickets import Status
 from routing.texts import N_
 
 from .auth import current_staff, roles_required
@@ -81,9 +82,18 @@ def queue():
     user = current_staff()
     session = db_session()
     digests = latest_digests(session, user.agency_id, limit=1)
+    state = request.args.get("state", "")
+    status = Status(state) if state in {s.value for s in AGENCY_OPEN} else None
+    order = request.args.get("sort", "answer_by")
+    order = order if order in QUEUE_ORDERS else "answer_by"
+    tickets = agency_queue(session, user.agency_id, status=status, order=order)
     return render_template(
         "agency/queue.html",
-        tickets=agency_queue(session, user.agency_id),
+        tickets=tickets,
+        reopened=reopened(session, tickets),
+        counts=agency_counts(session, user.agency_id),
+        state=status.value if status else "",
+        order=order,
         assisting=assisting_queue(session, user.agency_id),
         escalations=open_escalations(session, agency_id=user.agency_id),
         digest=digests[0] if digests else None,

@@ -6,22 +6,59 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from routing.dispatch import rules
 from routing.store.people import Agency
-from routing.store.tickets import Status, Ticket, Urgency
+from routing.store.tickets import Status, Ticket, TicketEvent, Urgency
+
+# 待办: what an agency still has to do; 争议待裁定 too, as the agency follows
+# its dispute until the ruling. The tabs of its queue, in this order.
+AGENCY_OPEN = (Status.ASSIGNED, Status.ACCEPTED, Status.WAITING, Status.DISPUTED)
+# How the queue can be ordered: the deadline the agency works against first.
+QUEUE_ORDERS = {
+    "answer_by": (Ticket.answer_by.asc(), Ticket.id.asc()),
+    "accept_by": (Ticket.accept_by.asc(), Ticket.id.asc()),
+    "created": (Ticket.created_at.desc(), Ticket.id.desc()),
+}
 
 
-def agency_queue(session: Session, agency_id: int, *, open_only: bool = True) -> list[Ticket]:
-    """An agency's own tickets, the most urgent deadline first."""
+def agency_queue(
+    session: Session, agency_id: int, *, open_only: bool = True, status: Status | None = None,
+    order: str = "answer_by",
+) -> list[Ticket]:
+    """An agency's own tickets, in one state or all open ones, the most urgent deadline first."""
     query = select(Ticket).where(Ticket.agency_id == agency_id)
-    if open_only:
-        # 争议待裁定 too: the agency follows its dispute until the ruling.
-        query = query.where(Ticket.status.in_((Status.ASSIGNED, Status.DISPUTED, Status.ACCEPTED, Status.WAITING)))
-    query = query.order_by(Ticket.answer_by.asc(), Ticket.id.asc()).options(selectinload(Ticket.district))
+    if status is not None:
+        query = query.where(Ticket.status == status)
+    elif open_only:
+        query = query.where(Ticket.status.in_(AGENCY_OPEN))
+    query = query.order_by(*QUEUE_ORDERS[order]).options(selectinload(Ticket.district))
     return list(session.scalars(query))
+
+
+def agency_counts(session: Session, agency_id: int) -> dict[Status, int]:
+    """How many of the agency's open tickets are in each state: the queue's tabs."""
+    rows = session.execute(
+        select(Ticket.status, func.count())
+        .where(Ticket.agency_id == agency_id, Ticket.status.in_(AGENCY_OPEN))
+        .group_by(Ticket.status)
+    ).all()
+    found = dict(rows)
+    return {state: found.get(state, 0) for state in AGENCY_OPEN}
+
+
+def reopened(session: Session, tickets: list[Ticket]) -> set[int]:
+    """Those of ``tickets`` that came back after an answer (重新办理): the
+    agency must see that a first answer did not settle them."""
+    ids = [t.id for t in tickets]
+    if not ids:
+        return set()
+    found = session.scalars(
+        select(TicketEvent.ticket_id).where(TicketEvent.ticket_id.in_(ids), TicketEvent.action == "reopen").distinct()
+    )
+    return set(found) | {t.id for t in tickets if t.redo_count}
 
 
 def assisting_queue(session: Session, agency_id: int) -> list[Ticket]:
