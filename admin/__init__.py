@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         import_cli,
         imports,
         knowledge,
+        notes,
         ops,
         organisation,
         params,
@@ -110,6 +111,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     deputy.init_app(app)
     transcribe.init_app(app)
     photos.init_app(app)
+    notes.init_app(app)
     cli.init_app(app)
     import_cli.init_app(app)
     setup.init_app(app)
@@ -224,6 +226,7 @@ def _error_pages(app: Flask) -> None:
 
 
 EVENT_LABELS = {
+    "internal_note": N_("内部备注"),
     "create": N_("受理"),
     "add_message": N_("补充消息"),
     "classify": N_("自动分类"),
