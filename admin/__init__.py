@@ -6,7 +6,7 @@ import atexit
 import os
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFProtect
@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 
 import collector
 from classifier import LiveClassifier, ModelStore
-from collector import open311
+from collector import open311, web
 from collector.context import Services, install
 from routing.clock import now
 from routing.flow import escalation, sweep
@@ -193,7 +193,11 @@ def _error_pages(app: Flask) -> None:
             body = {"error": text} | ({"field": field} if field else {})
             return jsonify(body), code
         # The page is read by a person, in their language; the JSON above by a program, in Chinese.
-        return render_template("error.html", title=gettext(title), message=gettext(message, **values)), code
+        back, back_label = _way_back()
+        return render_template(
+            "error.html", title=gettext(title), message=gettext(message, **values), back=back,
+            back_label=gettext(back_label),
+        ), code
 
     @app.errorhandler(404)
     def not_found(exc):
@@ -222,7 +226,22 @@ def _error_pages(app: Flask) -> None:
         # A limit the limiter counts gets the polite page; a view's own 429 says what to wait for.
         if not isinstance(exc, RateLimitExceeded) and exc.description != TooManyRequests.description:
             return answer(429, N_("请稍后再试"), exc.description)
-        return answer(429, N_("提交太频繁"), N_("您提交得太频繁了，请稍等几分钟再试。感谢您的理解，您反映的问题我们都会认真办理。"))
+        polite = N_("您提交得太频繁了，请稍等几分钟再试。感谢您的理解，您反映的问题我们都会认真办理。")
+        if request.endpoint == "station.submit_form" and request.method == "POST":
+            return web.submit_page_over_limit(gettext(polite))
+        return answer(429, N_("提交太频繁"), polite)
+
+
+# The public pages that take a ticket's number and code: a wrong one leads
+# back to the lookup with the number filled in, not to the home page.
+WITH_CODE = ("station.status", "station.add_more", "station.rate", "station.stop_sms_notices")
+
+
+def _way_back() -> tuple[str, str]:
+    if request.endpoint in WITH_CODE:
+        number = (request.view_args or {}).get("number", "")
+        return url_for("station.lookup", number=number), N_("返回查询页重新输入")
+    return url_for("station.submit_form"), N_("返回首页")
 
 
 EVENT_LABELS = {

@@ -114,7 +114,11 @@ def _rate_limit(app: Flask) -> None:
     limiter.request_filter(lambda: request.blueprint in MACHINE_BLUEPRINTS)
     for endpoint in LIMITED_ENDPOINTS:
         view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(app.config["RATELIMIT_SUBMIT"], methods=["POST"])(view)
+        # Only what was taken counts: a form sent back to be corrected (400) is
+        # not a submission, and nine of them must not use up the address's limit.
+        app.view_functions[endpoint] = limiter.limit(
+            app.config["RATELIMIT_SUBMIT"], methods=["POST"], deduct_when=lambda response: response.status_code < 400
+        )(view)
     # Lookups by code, per address: one budget for the status pages and rating.
     lookups = limiter.shared_limit(app.config["RATELIMIT_LOOKUP"], scope="lookup")
     for endpoint in LOOKUP_ENDPOINTS:

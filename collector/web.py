@@ -29,7 +29,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from routing.clock import now
 from routing.flow import ratings, steps
@@ -57,8 +57,23 @@ bp = Blueprint(
 )
 
 
-# A resident's text, on the form and on the status page alike (see submissions.checked_text).
-TEXT_LENGTH = Length(MIN_TEXT, MAX_TEXT, _l("请写 %(min)d 到 %(max)d 个字，说清楚问题和地点。"))
+class TextLength:
+    """A resident's text, on the form and on the status page alike (see
+    submissions.checked_text). Checked here and not by the browser: a
+    ``maxlength`` would cut a long paste silently, and the resident would
+    never know what was lost. The message says how much they wrote."""
+
+    def __call__(self, form: FlaskForm, field: Any) -> None:
+        n = len((field.data or "").strip())
+        if n < MIN_TEXT:
+            raise ValidationError(gettext("请至少写 %(min)s 个字，说清楚问题和地点。", min=MIN_TEXT))
+        if n > MAX_TEXT:
+            raise ValidationError(
+                gettext("反映内容最多 %(max)s 字，您写了 %(n)s 字，请精简后再提交。", max=MAX_TEXT, n=n)
+            )
+
+
+TEXT_LENGTH = TextLength()
 
 
 class SubmissionForm(FlaskForm):
@@ -138,16 +153,40 @@ def _public_status_url(base: str, ticket: Any) -> str:
     return f"{base}/status/{quote(ticket.number)}?code={quote(ticket.code)}"
 
 
+# The steps of the resident's timeline as the status page says them (the
+# public ones and the resident's own: ``routing.flow.lookup``).
+TIMELINE_LABELS = {
+    "create": N_("已受理"), "assign": N_("已派至承办单位"), "reassign": N_("已转办"), "accept": N_("承办单位已签收"),
+    "answer": N_("承办单位已答复"), "approve_answer": N_("承办单位已答复"), "return": N_("重新确定承办单位"),
+    "triage": N_("人工分拣中"), "ask_resident": N_("承办单位请您补充情况"), "add_message": N_("您补充的情况"),
+    "resume": N_("恢复办理"), "approve_extension": N_("延期办理"), "answer_merged": N_("已随同一事项答复"),
+    "merge": N_("合并办理"), "rate": N_("您的评价"), "close": N_("已办结"), "reopen": N_("重新办理"),
+    "invalidate": N_("不予受理"), "stop_sms": N_("您已停止接收短信"),
+}
+
+
 def _stations() -> list[Station]:
     query = select(Station).where(Station.active.is_(True)).order_by(Station.district_id, Station.name)
     return list(db_session().scalars(query))
 
 
+def _submission_form() -> SubmissionForm:
+    form = SubmissionForm()
+    form.station.choices = [("", gettext("不指定联络站"))] + [
+        (str(s.id), f"{s.district.name} · {s.name}") for s in _stations()
+    ]
+    return form
+
+
+def submit_page_over_limit(message: str):
+    """The form again with what the resident typed, when the address has
+    submitted too often: they wait and send it, instead of typing it again."""
+    return render_template("station/submit.html", form=_submission_form(), over_limit=message, max_text=MAX_TEXT), 429
+
+
 @bp.route("/", methods=["GET", "POST"])
 def submit_form():
-    form = SubmissionForm()
-    stations = _stations()
-    form.station.choices = [("", "不指定")] + [(str(s.id), f"{s.district.name} · {s.name}") for s in stations]
+    form = _submission_form()
     if request.method == "GET" and request.args.get("station"):
         form.station.data = request.args["station"]
     if form.validate_on_submit():
@@ -169,7 +208,7 @@ def submit_form():
         # The code is shown once, on the receipt; it is not put in the URL.
         session["receipt"] = {"number": receipt.ticket.number, "code": receipt.ticket.code}
         return redirect(url_for("station.receipt"))
-    return render_template("station/submit.html", form=form), 400 if form.errors else 200
+    return render_template("station/submit.html", form=form, max_text=MAX_TEXT), 400 if form.errors else 200
 
 
 @bp.get("/receipt")
@@ -184,7 +223,8 @@ def receipt():
 @bp.get("/status")
 def lookup():
     form = LookupForm(request.args)
-    if request.args and form.validate():
+    # Only a number (a link back from a wrong code) fills the form in, without errors.
+    if "code" in request.args and form.validate():
         return redirect(url_for("station.status", number=form.number.data.strip(), code=form.code.data.strip()))
     return render_template("station/lookup.html", form=form)
 
@@ -220,7 +260,7 @@ def _status_page(ticket, code: str | None, more_form: MoreForm | None = None, ht
     stop_form = StopSmsForm(code=code) if ticket.sms_notice and mainland_mobile(ticket.contact_phone or "") else None
     return render_template(
         "station/status.html", status=view, code=code, rating_form=rating_form, more_form=more_form,
-        stop_form=stop_form,
+        stop_form=stop_form, timeline_labels=TIMELINE_LABELS,
     ), http_status
 
 
