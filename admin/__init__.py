@@ -16,6 +16,7 @@ import collector
 from classifier import LiveClassifier, ModelStore
 from collector import open311
 from collector.context import Services, install
+from collector.places import CityGazetteer
 from routing.clock import now
 from routing.flow import escalation, sweep
 from routing.flow.steps import STEPS
@@ -75,13 +76,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db = Database(app.config["DATABASE_URL"])
     store = model_store_for(app.config, db)
     app.extensions["tingjian.models"] = store
+    places = CityGazetteer(db, check_seconds=app.config["GAZETTEER_CHECK_SECONDS"])
     services = Services(
         db=db,
-        classifier=LiveClassifier(store),
+        classifier=LiveClassifier(store, places.shipped, places),
         threshold=app.config["CLASSIFIER_THRESHOLD"],
         agency_threshold=app.config["AGENCY_THRESHOLD"],
     )
     install(app, services)
+    app.extensions["tingjian.places"] = places  # the console tells it when it changed the gazetteer
     ops.init_app(app, services)  # first: its clock times every request
 
     _upload_limits(app)  # before CSRF, which reads the form first
