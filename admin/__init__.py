@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         organisation,
         params,
         photos,
+        places,
         policies,
         reports,
         reviews,
@@ -76,15 +77,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db = Database(app.config["DATABASE_URL"])
     store = model_store_for(app.config, db)
     app.extensions["tingjian.models"] = store
-    places = CityGazetteer(db, check_seconds=app.config["GAZETTEER_CHECK_SECONDS"])
+    city_places = CityGazetteer(db, check_seconds=app.config["GAZETTEER_CHECK_SECONDS"])
     services = Services(
         db=db,
-        classifier=LiveClassifier(store, places.shipped, places),
+        classifier=LiveClassifier(store, city_places.shipped, city_places),
         threshold=app.config["CLASSIFIER_THRESHOLD"],
         agency_threshold=app.config["AGENCY_THRESHOLD"],
     )
     install(app, services)
-    app.extensions["tingjian.places"] = places  # the console tells it when it changed the gazetteer
+    app.extensions["tingjian.places"] = city_places  # the console tells it when it changed the gazetteer
     ops.init_app(app, services)  # first: its clock times every request
 
     _upload_limits(app)  # before CSRF, which reads the form first
@@ -95,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     accounts.init_app(app)
     channels.init_app(app)
     organisation.init_app(app)
+    places.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
