@@ -32,7 +32,10 @@ from .views import flash_errors
 bp = Blueprint("places", __name__, url_prefix="/admin/places")
 
 FIELD_LABELS = {
-    "name": N_("名称"), "aliases": N_("别名"), "fallback_agency": N_("兜底单位"), "district": N_("区县"),
+    "name": N_("名称"),
+    "aliases": N_("别名"),
+    "fallback_agency": N_("兜底单位"),
+    "district": N_("区县"),
 }
 ALIASES_HINT = _l("别名（可不填，用顿号或空格隔开）")
 
@@ -50,11 +53,18 @@ class StreetForm(FlaskForm):
 
 def district_form(district: District | None = None) -> DistrictForm:
     if district is not None:
-        form = DistrictForm(data={"name": district.name, "aliases": "、".join(a.alias for a in district.aliases),
-                                  "fallback_agency": str(district.fallback_agency_id or "")})
+        form = DistrictForm(
+            data={
+                "name": district.name,
+                "aliases": "、".join(a.alias for a in district.aliases),
+                "fallback_agency": str(district.fallback_agency_id or ""),
+            }
+        )
     else:
         form = DistrictForm()
-    agencies = [a for a in organisation.agencies(db_session()) if a.active or (district and a.id == district.fallback_agency_id)]
+    agencies = [
+        a for a in organisation.agencies(db_session()) if a.active or (district and a.id == district.fallback_agency_id)
+    ]
     form.fallback_agency.choices = [("", gettext("无"))] + [(str(a.id), a.name) for a in agencies]
     return form
 
@@ -95,18 +105,30 @@ def _history(subject_ids: dict[str, int | None] | None = None, limit: int = 20):
 def _list(form: DistrictForm, status: int = 200):
     session = db_session()
     by_district, by_street = gazetteer.ticket_counts(session)
-    page = render_template("admin/places.html", districts=gazetteer.districts(session), form=form,
-                           by_district=by_district, by_street=by_street, history=_history(),
-                           field_labels=FIELD_LABELS)
+    page = render_template(
+        "admin/places.html",
+        districts=gazetteer.districts(session),
+        form=form,
+        by_district=by_district,
+        by_street=by_street,
+        history=_history(),
+        field_labels=FIELD_LABELS,
+    )
     return page, status
 
 
 def _district_page(district: District, form: DistrictForm, new_street: StreetForm, status: int = 200):
     _, by_street = gazetteer.ticket_counts(db_session())
     history = _history({DISTRICT: district.id}) + [c for s in district.streets for c in _history({STREET: s.id})]
-    page = render_template("admin/place_district.html", district=district, form=form, street_form=new_street,
-                           by_street=by_street, history=sorted(history, key=lambda c: c.id, reverse=True)[:20],
-                           field_labels=FIELD_LABELS)
+    page = render_template(
+        "admin/place_district.html",
+        district=district,
+        form=form,
+        street_form=new_street,
+        by_street=by_street,
+        history=sorted(history, key=lambda c: c.id, reverse=True)[:20],
+        field_labels=FIELD_LABELS,
+    )
     return page, status
 
 
@@ -141,8 +163,16 @@ def create():
     made: list[District] = []
 
     def step(session):
-        made.append(gazetteer.save_district(session, form.name.data, gazetteer.split_aliases(form.aliases.data),
-                                            _fallback(form), actor=current_staff(), now=now()))
+        made.append(
+            gazetteer.save_district(
+                session,
+                form.name.data,
+                gazetteer.split_aliases(form.aliases.data),
+                _fallback(form),
+                actor=current_staff(),
+                now=now(),
+            )
+        )
 
     if not _carry_out(step, N_("已建立区县。")):
         return _list(form, 400)
@@ -163,9 +193,18 @@ def edit(district_id: int):
     form = district_form(found)
     if not form.validate_on_submit():
         flash_errors(form)
-    elif not _carry_out(lambda session: gazetteer.save_district(
-            session, form.name.data, gazetteer.split_aliases(form.aliases.data), _fallback(form), district=found,
-            actor=current_staff(), now=now()), N_("已保存。")):
+    elif not _carry_out(
+        lambda session: gazetteer.save_district(
+            session,
+            form.name.data,
+            gazetteer.split_aliases(form.aliases.data),
+            _fallback(form),
+            district=found,
+            actor=current_staff(),
+            now=now(),
+        ),
+        N_("已保存。"),
+    ):
         return _district_page(_district(district_id), form, street_form(), 400)
     return redirect(url_for("places.district", district_id=district_id))
 
@@ -177,9 +216,12 @@ def create_street(district_id: int):
     form = street_form()
     if not form.validate_on_submit():
         flash_errors(form)
-    elif not _carry_out(lambda session: gazetteer.save_street(
-            session, found, form.name.data, gazetteer.split_aliases(form.aliases.data),
-            actor=current_staff(), now=now()), N_("已建立街道。")):
+    elif not _carry_out(
+        lambda session: gazetteer.save_street(
+            session, found, form.name.data, gazetteer.split_aliases(form.aliases.data), actor=current_staff(), now=now()
+        ),
+        N_("已建立街道。"),
+    ):
         return _district_page(_district(district_id), district_form(_district(district_id)), form, 400)
     return redirect(url_for("places.district", district_id=district_id))
 
@@ -188,8 +230,13 @@ def create_street(district_id: int):
 @roles_required(Role.ADMIN)
 def street(street_id: int):
     found = _street(street_id)
-    return render_template("admin/place_street.html", street=found, form=street_form(found),
-                           history=_history({STREET: found.id}), field_labels=FIELD_LABELS)
+    return render_template(
+        "admin/place_street.html",
+        street=found,
+        form=street_form(found),
+        history=_history({STREET: found.id}),
+        field_labels=FIELD_LABELS,
+    )
 
 
 @bp.post("/streets/<int:street_id>")
@@ -199,12 +246,26 @@ def edit_street(street_id: int):
     form = street_form(found)
     if not form.validate_on_submit():
         flash_errors(form)
-    elif not _carry_out(lambda session: gazetteer.save_street(
-            session, found.district, form.name.data, gazetteer.split_aliases(form.aliases.data), street=found,
-            actor=current_staff(), now=now()), N_("已保存。")):
+    elif not _carry_out(
+        lambda session: gazetteer.save_street(
+            session,
+            found.district,
+            form.name.data,
+            gazetteer.split_aliases(form.aliases.data),
+            street=found,
+            actor=current_staff(),
+            now=now(),
+        ),
+        N_("已保存。"),
+    ):
         found = _street(street_id)
-        page = render_template("admin/place_street.html", street=found, form=form,
-                               history=_history({STREET: found.id}), field_labels=FIELD_LABELS)
+        page = render_template(
+            "admin/place_street.html",
+            street=found,
+            form=form,
+            history=_history({STREET: found.id}),
+            field_labels=FIELD_LABELS,
+        )
         return page, 400
     return redirect(url_for("places.street", street_id=street_id))
 

@@ -105,8 +105,11 @@ def _check_free(session: Session, word: str, district_id: int | None, street_id:
     a new place) must not already name another place: one name, one place."""
     alias = session.scalar(select(PlaceAlias).where(PlaceAlias.alias == word))
     if alias is not None and (alias.district_id, alias.street_id) != (district_id, street_id):
-        raise GazetteerError(N_("“%(word)s”已是%(place)s的别名。"), word=word,
-                             place=_owner_label(session, alias.district_id, alias.street_id))
+        raise GazetteerError(
+            N_("“%(word)s”已是%(place)s的别名。"),
+            word=word,
+            place=_owner_label(session, alias.district_id, alias.street_id),
+        )
     district = session.scalar(select(District).where(District.name == word))
     if district is not None and not (street_id is None and district.id == district_id):
         raise GazetteerError(N_("“%(word)s”已是区县%(place)s的名称。"), word=word, place=district.name)
@@ -116,8 +119,9 @@ def _check_alias_not_a_street(session: Session, alias: str, street_id: int | Non
     # A street's own name may repeat in another district; an alias may not be any street's name.
     street = session.scalar(select(Street).where(Street.name == alias, Street.id != (street_id or 0)).limit(1))
     if street is not None:
-        raise GazetteerError(N_("“%(word)s”已是%(place)s的名称。"), word=alias,
-                             place=f"{street.district.name}{street.name}")
+        raise GazetteerError(
+            N_("“%(word)s”已是%(place)s的名称。"), word=alias, place=f"{street.district.name}{street.name}"
+        )
 
 
 def _set_aliases(session: Session, district_id: int, street_id: int | None, aliases: list[str]) -> None:
@@ -184,8 +188,17 @@ def save_district(
     session.refresh(district)
     after = district_snapshot(district)
     if after != before:
-        audit(session, DISTRICT, district.id, "edit" if before else "create", actor, now,
-              before=before, after=after, summary=district.name)
+        audit(
+            session,
+            DISTRICT,
+            district.id,
+            "edit" if before else "create",
+            actor,
+            now,
+            before=before,
+            after=after,
+            summary=district.name,
+        )
         bump_version(session)
     return district
 
@@ -224,8 +237,17 @@ def save_street(
     session.refresh(street)
     after = street_snapshot(street)
     if after != before:
-        audit(session, STREET, street.id, "edit" if before else "create", actor, now,
-              before=before, after=after, summary=f"{district.name}{street.name}")
+        audit(
+            session,
+            STREET,
+            street.id,
+            "edit" if before else "create",
+            actor,
+            now,
+            before=before,
+            after=after,
+            summary=f"{district.name}{street.name}",
+        )
         bump_version(session)
     return street
 
@@ -238,10 +260,12 @@ def gazetteer_data(session: Session) -> dict[str, Any]:
     street_names = dict(session.execute(select(Street.id, Street.name)).all())
     entries = []
     for district in districts(session):
-        entries.append({
-            "name": district.name,
-            "aliases": [a for a, d, s in aliases if d == district.id and s is None],
-            "streets": [s.name for s in district.streets],
-            "landmarks": {a: street_names[s] for a, d, s in aliases if d == district.id and s is not None},
-        })
+        entries.append(
+            {
+                "name": district.name,
+                "aliases": [a for a, d, s in aliases if d == district.id and s is None],
+                "streets": [s.name for s in district.streets],
+                "landmarks": {a: street_names[s] for a, d, s in aliases if d == district.id and s is not None},
+            }
+        )
     return {"districts": entries}

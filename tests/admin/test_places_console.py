@@ -73,8 +73,9 @@ def test_an_alias_naming_another_place_says_why_and_changes_nothing(client, auth
     auth.login("admin")
     post_form(client, "/admin/places/", {"name": "新城区", "aliases": "新城", "fallback_agency": ""})
     xihu = _district(demo, "西湖区")
-    refused = post_form(client, f"/admin/places/{xihu.id}", {"name": "西湖区", "aliases": "新城",
-                                                             "fallback_agency": ""})
+    refused = post_form(
+        client, f"/admin/places/{xihu.id}", {"name": "西湖区", "aliases": "新城", "fallback_agency": ""}
+    )
     assert refused.status_code == 400 and "“新城”已是新城区的别名" in refused.get_data(as_text=True)
     assert _district(demo, "西湖区").aliases == []
     taken = post_form(client, "/admin/places/", {"name": "西湖区", "aliases": "", "fallback_agency": ""})
@@ -89,7 +90,8 @@ def test_an_unknown_place_is_not_found(client, auth, demo):
 
 def test_the_pages_read_in_english(client, auth, demo):
     auth.login("admin")
-    page = post_form(client, "/locale", {"locale": "en", "next": "/admin/places/"}, page="/admin/places/",
-                     follow_redirects=True).get_data(as_text=True)
+    page = post_form(
+        client, "/locale", {"locale": "en", "next": "/admin/places/"}, page="/admin/places/", follow_redirects=True
+    ).get_data(as_text=True)
     assert "<h1>Places</h1>" in page and "New district" in page and "Change history" in page
     assert "地名库管理" not in page

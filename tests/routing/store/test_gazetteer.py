@@ -46,7 +46,7 @@ def test_a_street_is_created_under_its_district_with_its_aliases(session, xihu):
 def test_an_edit_replaces_the_aliases_keeps_before_and_after_and_an_unchanged_save_writes_nothing(session, xihu):
     save_district(session, "西湖区", ["西湖", "西溪"], district=xihu, now=NOW)
     save_district(session, "西湖区", ["西湖", "西溪"], district=xihu, now=NOW)
-    newest, first = changes(session, DISTRICT, xihu.id)
+    newest, _ = changes(session, DISTRICT, xihu.id)
     assert newest.before["aliases"] == ["西湖"] and newest.after["aliases"] == ["西湖", "西溪"]
     save_district(session, "西湖区", ["西溪"], district=xihu, now=NOW)
     assert session.scalars(select(PlaceAlias.alias).where(PlaceAlias.street_id.is_(None))).all() == ["西溪"]
@@ -106,5 +106,7 @@ def test_every_change_moves_the_version_every_process_compares(session):
 
 def test_the_database_gazetteer_reads_in_the_shape_of_the_shipped_file(session, xihu):
     assert gazetteer.gazetteer_data(session) == {
-        "districts": [{"name": "西湖区", "aliases": ["西湖"], "streets": ["文新街道"], "landmarks": {"文新": "文新街道"}}]
+        "districts": [
+            {"name": "西湖区", "aliases": ["西湖"], "streets": ["文新街道"], "landmarks": {"文新": "文新街道"}}
+        ]
     }
