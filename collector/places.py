@@ -10,15 +10,19 @@ time, and costs a request no more than one read by primary key.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from classifier.place import Gazetteer
 from routing.store import gazetteer
 from routing.store.db import Database
 
 _UNBUILT = object()
+log = logging.getLogger(__name__)
 
 
 class CityGazetteer:
@@ -43,11 +47,16 @@ class CityGazetteer:
         if self._checked_at is not None and at - self._checked_at < self.check_seconds:
             return self._built
         with self._lock:
-            with self.db.Session() as session:
-                current = gazetteer.version(session)
-                if current != self._version:
-                    self._built = self.shipped.merged(gazetteer.gazetteer_data(session))
-                    self._version = current
+            try:
+                with self.db.Session() as session:
+                    current = gazetteer.version(session)
+                    if current != self._version:
+                        self._built = self.shipped.merged(gazetteer.gazetteer_data(session))
+                        self._version = current
+            except SQLAlchemyError:
+                # The database is away: the places known so far still serve,
+                # and the readiness check reports the database, not the model.
+                log.warning("gazetteer: the database did not answer; keeping the places known", exc_info=True)
             self._checked_at = at
         return self._built
 

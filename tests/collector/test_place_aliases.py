@@ -14,6 +14,7 @@ from admin import create_app
 from collector.places import CityGazetteer
 from routing.clock import now
 from routing.store.areas import District, Street
+from routing.store.db import Database
 from routing.store.gazetteer import save_street
 from routing.store.tickets import Ticket
 
@@ -89,3 +90,10 @@ def test_a_process_looks_again_only_after_its_interval(app, demo):
     assert not city().find(TEXT)  # trusted for its interval
     seconds[0] = 5.0
     assert city().find(TEXT).street == "转塘街道"
+
+
+def test_without_the_database_the_places_known_so_far_still_serve(tmp_path):
+    away = Database(f"sqlite:///{tmp_path / 'no such folder' / 'tingjian.db'}")
+    city = CityGazetteer(away, check_seconds=0)
+    assert city().find("西湖区文新街道的路灯坏了").street == "文新街道"  # the shipped file
+    away.dispose()
