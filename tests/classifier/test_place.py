@@ -100,3 +100,9 @@ def test_a_name_the_city_gives_wins_over_the_shipped_file(gazetteer):
 def test_a_malformed_extra_says_so(gazetteer):
     with pytest.raises(GazetteerError, match="malformed"):
         gazetteer.merged({"districts": [{"aliases": ["x"]}]})
+
+
+def test_an_extra_that_repeats_the_shipped_file_changes_nothing(gazetteer):
+    same = {"districts": [{"name": "上城区", "aliases": ["上城"], "streets": ["湖滨街道"], "landmarks": {}}]}
+    assert gazetteer.merged(same) is gazetteer
+    assert gazetteer.merged({"districts": [{"name": "上城区", "streets": ["新街道"]}]}) is not gazetteer
