@@ -16,6 +16,7 @@ import collector
 from classifier import LiveClassifier, ModelStore
 from collector import open311, web
 from collector.context import Services, install
+from collector.places import CityGazetteer
 from routing.clock import now
 from routing.flow import escalation, sweep
 from routing.flow.steps import STEPS
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         organisation,
         params,
         photos,
+        places,
         policies,
         reports,
         reviews,
@@ -76,13 +78,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db = Database(app.config["DATABASE_URL"])
     store = model_store_for(app.config, db)
     app.extensions["tingjian.models"] = store
+    city_places = CityGazetteer(db, check_seconds=app.config["GAZETTEER_CHECK_SECONDS"])
     services = Services(
         db=db,
-        classifier=LiveClassifier(store),
+        classifier=LiveClassifier(store, city_places.shipped, city_places),
         threshold=app.config["CLASSIFIER_THRESHOLD"],
         agency_threshold=app.config["AGENCY_THRESHOLD"],
     )
     install(app, services)
+    app.extensions["tingjian.places"] = city_places  # the console tells it when it changed the gazetteer
     ops.init_app(app, services)  # first: its clock times every request
 
     _upload_limits(app)  # before CSRF, which reads the form first
@@ -93,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     accounts.init_app(app)
     channels.init_app(app)
     organisation.init_app(app)
+    places.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)

@@ -108,6 +108,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "OBJECT_STORE_ENDPOINT": env("OBJECT_STORE_ENDPOINT", ""),
         "OBJECT_STORE_REGION": env("OBJECT_STORE_REGION", ""),
         "CLASSIFIER_THRESHOLD": float(env("CLASSIFIER_THRESHOLD", "0.5")),
+        # Seconds a process trusts its gazetteer before it looks whether the console changed it.
+        "GAZETTEER_CHECK_SECONDS": float(env("GAZETTEER_CHECK_SECONDS", "5")),
         # Above this confidence the learned agency wins over the routing rules.
         "AGENCY_THRESHOLD": float(env("AGENCY_THRESHOLD", "0.8")),
         # A resident's message is at most a few thousand characters.

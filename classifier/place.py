@@ -8,6 +8,7 @@ from ``data/gazetteer.json``. Matching is longest-first, so 下沙街道 wins ov
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -68,8 +69,9 @@ class Gazetteer:
                 names.setdefault(short, _Name(district, street, False))
             for surface in data.get("not_places", []):
                 names[surface] = _Name(None, None, False)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise GazetteerError(f"gazetteer is malformed near {exc!s}") from exc
+        self._data = data
         self._names = names
         # Longest first: an alternation takes the first alternative that matches.
         self._pattern = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
@@ -86,6 +88,55 @@ class Gazetteer:
             return cls(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as exc:
             raise GazetteerError(f"cannot read gazetteer {path.name}: {exc}") from exc
+
+    def merged(self, extra: dict) -> Gazetteer:
+        """This gazetteer with ``extra`` (the same shape as the file) laid over
+        it: a district of the same name gains its aliases, streets and
+        landmarks, a new one is added. A name ``extra`` gives wins wherever
+        this gazetteer used it for something else (another district's alias,
+        a word that is no place), so what a city says of its places is what
+        the detector reads. Itself when ``extra`` says nothing new."""
+        if self._holds(extra):
+            return self
+        data = copy.deepcopy(self._data)
+        try:
+            ours = {district["name"]: district for district in data["districts"]}
+            theirs = list(extra.get("districts", []))
+            said = {surface for d in theirs for surface in (*d.get("aliases", []), *d.get("landmarks", {}))}
+            said |= set(extra.get("former_names", {})) | set(extra.get("street_short_names", {}))
+            for district in data["districts"]:
+                district["aliases"] = [a for a in district.get("aliases", []) if a not in said]
+                district["landmarks"] = {k: v for k, v in district.get("landmarks", {}).items() if k not in said}
+            for key in ("former_names", "street_short_names"):
+                data[key] = {k: v for k, v in data.get(key, {}).items() if k not in said} | extra.get(key, {})
+            data["not_places"] = [w for w in data.get("not_places", []) if w not in said]
+            for district in theirs:
+                entry = ours.get(district["name"])
+                if entry is None:
+                    entry = ours[district["name"]] = {"name": district["name"], "aliases": [], "streets": []}
+                    data["districts"].append(entry)
+                entry["aliases"] = list(dict.fromkeys([*entry["aliases"], *district.get("aliases", [])]))
+                entry["streets"] = list(dict.fromkeys([*entry.get("streets", []), *district.get("streets", [])]))
+                entry["landmarks"] = entry.get("landmarks", {}) | district.get("landmarks", {})
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise GazetteerError(f"extra gazetteer is malformed near {exc!s}") from exc
+        return Gazetteer(data)
+
+    def _holds(self, extra: dict) -> bool:
+        """Whether every name ``extra`` gives already points where it says (a
+        city's database that only repeats the shipped file, as the demo's does)."""
+        if set(extra) - {"districts"}:
+            return False
+        for district in extra.get("districts", []):
+            name = district.get("name")
+            if name not in self._streets or not set(district.get("streets", [])) <= set(self._streets[name]):
+                return False
+            if any(self._names.get(a) != _Name(name, None, True) for a in district.get("aliases", [])):
+                return False
+            for landmark, street in district.get("landmarks", {}).items():
+                if self._names.get(landmark) != _Name(name, street, False):
+                    return False
+        return True
 
     def _district_of(self, street: str) -> str:
         for district, streets in self._streets.items():

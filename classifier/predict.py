@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -124,12 +124,20 @@ class Classifier:
 
 class LiveClassifier:
     """The classifier a long-running process uses: the store's active model,
-    picked up again when an administrator activates another version."""
+    picked up again when an administrator activates another version; and the
+    gazetteer, fixed or asked for each time (``places``: the city's, which an
+    administrator may change while the process runs)."""
 
-    def __init__(self, store: ModelStore | None, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(
+        self,
+        store: ModelStore | None,
+        gazetteer: Gazetteer | None = None,
+        places: Callable[[], Gazetteer] | None = None,
+    ) -> None:
         self.active = ActiveModel(store) if store is not None else None
         self.gazetteer = gazetteer or Gazetteer.load()
+        self.places = places
 
     def current(self) -> Classifier:
         version, model = self.active.get() if self.active is not None else (None, None)
-        return Classifier(model, self.gazetteer, version)
+        return Classifier(model, self.places() if self.places is not None else self.gazetteer, version)

@@ -36,6 +36,10 @@ class District(Base):
 
     fallback_agency: Mapped[Agency | None] = relationship(foreign_keys=[fallback_agency_id])
     streets: Mapped[list[Street]] = relationship(back_populates="district", order_by="Street.name")
+    aliases: Mapped[list[PlaceAlias]] = relationship(
+        primaryjoin="and_(PlaceAlias.district_id == District.id, PlaceAlias.street_id.is_(None))",
+        order_by="PlaceAlias.id", viewonly=True,
+    )
 
 
 class Street(Base):
@@ -49,6 +53,25 @@ class Street(Base):
     name: Mapped[str] = mapped_column(String(32))
 
     district: Mapped[District] = relationship(back_populates="streets")
+    aliases: Mapped[list[PlaceAlias]] = relationship(order_by="PlaceAlias.id", viewonly=True)
+
+
+class PlaceAlias(Base):
+    """别名: another name residents use for a district (street_id empty) or a
+    street — 上城 for 上城区, 湖滨 for 湖滨街道.
+
+    A table of its own rather than a list column on district and street: the
+    unique index on ``alias`` keeps one name from pointing at two places
+    across both tables, on every database, even when two administrators save
+    at once; and the place detector reads every alias in one query.
+    """
+
+    __tablename__ = "place_alias"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias: Mapped[str] = mapped_column(String(32), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
 
 
 class Station(Base):

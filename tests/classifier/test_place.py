@@ -75,3 +75,34 @@ def test_a_broken_gazetteer_file_gets_a_clear_error(tmp_path):
     path.write_text(json.dumps({"districts": [{"streets": []}]}), encoding="utf-8")
     with pytest.raises(GazetteerError, match="malformed"):
         Gazetteer.load(path)
+
+
+# -- a city's own places, laid over the shipped file --------------------------
+
+
+def test_a_merged_gazetteer_reads_the_aliases_and_streets_it_is_given(gazetteer):
+    city = gazetteer.merged({"districts": [
+        {"name": "西湖区", "aliases": ["西湖风景区"], "streets": ["转塘街道"], "landmarks": {"龙坞茶村": "转塘街道"}},
+        {"name": "新城区", "aliases": ["新城"], "streets": ["新街街道"], "landmarks": {}},
+    ]})
+    assert city.find("龙坞茶村的路灯坏了") == Place("西湖区", "转塘街道", ("龙坞茶村",))
+    assert city.find("新城这边井盖丢了").district == "新城区"
+    assert city.streets("新城区") == ["新街街道"] and city.streets("西湖区") == gazetteer.streets("西湖区")
+    assert gazetteer.find("龙坞茶村的路灯坏了") == Place()  # the shipped gazetteer is left as it was
+
+
+def test_a_name_the_city_gives_wins_over_the_shipped_file(gazetteer):
+    assert gazetteer.find("钱塘江边的垃圾").district is None  # a river, by the shipped file
+    city = gazetteer.merged({"districts": [{"name": "钱塘区", "aliases": ["钱塘江"]}]})
+    assert city.find("钱塘江边的垃圾").district == "钱塘区"
+
+
+def test_a_malformed_extra_says_so(gazetteer):
+    with pytest.raises(GazetteerError, match="malformed"):
+        gazetteer.merged({"districts": [{"aliases": ["x"]}]})
+
+
+def test_an_extra_that_repeats_the_shipped_file_changes_nothing(gazetteer):
+    same = {"districts": [{"name": "上城区", "aliases": ["上城"], "streets": ["湖滨街道"], "landmarks": {}}]}
+    assert gazetteer.merged(same) is gazetteer
+    assert gazetteer.merged({"districts": [{"name": "上城区", "streets": ["新街道"]}]}) is not gazetteer
