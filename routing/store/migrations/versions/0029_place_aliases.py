@@ -1,14 +1,14 @@
 """place aliases: the other names of districts and streets, kept on the administrator's console
 
 Revision ID: 0029_place_aliases
-Revises: 0022_organisation
+Revises: 0028_sms_consent
 Create Date: 2026-12-03 12:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0029_place_aliases'
-down_revision = '0022_organisation'
+down_revision = '0028_sms_consent'
 branch_labels = None
 depends_on = None
 
