@@ -149,3 +149,25 @@ def test_a_matter_already_open_is_counted_as_a_possible_duplicate(demo, classifi
     again = [["RX9", LAMP.replace("好几天", "一个星期"), "", "", "", "", "投诉", ""]]
     figures = run(demo, write(tmp_path / "second.csv", again), classifier)
     assert figures.imported == 1 and figures.duplicates == 1
+
+
+def test_duplicates_are_searched_by_each_rows_heaviest_terms_only(demo, classifier, tmp_path, monkeypatch):
+    """A row's common terms are left out of the search: their postings grow
+    with every row imported, and a retelling of the matter shares its rare ones."""
+    from classifier.similar import fingerprint
+    from collector import hotline
+
+    searched = []
+    real = hotline.similar_open
+
+    def spy(session, fp, since, **kwargs):
+        searched.append(list(fp))
+        return real(session, fp, since, **kwargs)
+
+    monkeypatch.setattr(hotline, "similar_open", spy)
+    run(demo, write(tmp_path / "first.csv", rows()[:1]), classifier)
+    again = [["RX9", LAMP.replace("好几天", "一个星期"), "", "", "", "", "投诉", ""]]
+    figures = run(demo, write(tmp_path / "second.csv", again), classifier)
+    assert figures.duplicates == 1  # still found by the heaviest terms
+    heaviest = list(fingerprint(again[0][1]))[: hotline.SEARCH_TERMS]
+    assert searched[-1] == heaviest and len(fingerprint(again[0][1])) > hotline.SEARCH_TERMS
