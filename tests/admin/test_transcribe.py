@@ -39,6 +39,7 @@ def test_staff_play_the_note_and_type_it_and_the_ticket_is_routed(client, auth, 
     auth.login("dispatcher")
     queue = client.get("/desk/transcribe/").get_data(as_text=True)
     assert amr.ticket.number in queue and m4a.ticket.number in queue and "待人工转写" in queue
+    assert "人大代表" in queue and "<td>deputy" not in queue  # the channel by name, not its code
     page = client.get(f"/desk/transcribe/{amr.id}").get_data(as_text=True)
     audio_url = f"/desk/transcribe/audio/{amr.attachment_id}"
     assert f'<audio controls preload="metadata" src="{audio_url}"' in page
