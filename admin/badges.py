@@ -15,9 +15,11 @@ from routing.flow.calendar import WorkCalendar
 from routing.flow.deadlines import load_calendar
 from routing.flow.escalation import Level, warning_level
 from routing.flow.redo import earlier_rounds
+from routing.flow.steps import SYSTEM
 from routing.reports.stats import CHANNEL_LABELS
 from routing.store.people import Agency
 from routing.store.tickets import Status, Ticket
+from routing.texts import N_
 
 
 def _clock() -> tuple[datetime, WorkCalendar]:
@@ -59,7 +61,13 @@ def status_label(status: str | Status | None) -> str:
         return str(status)
 
 
+def actor_name(actor: str) -> str:
+    """Who took a step, as the timeline keeps it; the system by its name in the reader's language."""
+    return gettext(N_("系统")) if actor == SYSTEM else actor
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["actor_name"] = actor_name
     app.jinja_env.filters["channel_label"] = channel_label
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.globals["ticket_warning"] = ticket_warning

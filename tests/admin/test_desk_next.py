@@ -109,3 +109,14 @@ def test_the_ticket_page_shows_names_not_codes(client, auth, demo):
     timeline = page.split("处理记录", 1)[1]
     states = re.findall(r"<td>([a-z_]+)</td>", timeline)
     assert states == [], f"raw states in the timeline: {states}"
+
+
+def test_in_english_the_ticket_page_says_kinds_states_and_the_system_in_english(client, auth, demo):
+    number, _ = submit_on_the_station_page(client, demo, STREETLIGHT[0])
+    auth.login("dispatcher")
+    post_form(client, "/locale", {"locale": "en"}, page="/desk/")
+    page = client.get(f"/desk/tickets/{number}").get_data(as_text=True)
+    facts = page.split('<dl class="grid">', 1)[1].split("</dl>", 1)[0]
+    assert "投诉举报" not in facts and "联络站网页" not in facts
+    timeline = page.split("</table>")[-2]
+    assert "系统" not in timeline
