@@ -77,7 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["tingjian.models"] = store
     services = Services(
         db=db,
-        classifier=LiveClassifier(store),
+        classifier=LiveClassifier(store, routing_precision=app.config["ROUTING_PRECISION"]),
         threshold=app.config["CLASSIFIER_THRESHOLD"],
         agency_threshold=app.config["AGENCY_THRESHOLD"],
     )

@@ -1,0 +1,90 @@
+"""Per-topic routing thresholds (分类置信度阈值) at a chosen precision.
+
+A confidence of 0.8 does not mean the same for every topic: a topic with
+many clear examples is right far more often at 0.8 than one that is easily
+confused with its neighbours. At training time the model predicts every
+training text from folds it was not trained on (out-of-fold), and for each
+topic it keeps how often its predictions were right at and above each
+confidence. Intake then routes a ticket without a dispatcher only when, for
+its topic, the predictions at and above its confidence were right at least
+as often as the city asked for (``ROUTING_PRECISION``).
+
+The kept figure at a confidence is the lowest precision of any threshold
+above it (a running minimum from the top), so raising a threshold never
+lowers the precision it promises, and a threshold is only believed when at
+least ``MIN_ABOVE`` held-out predictions lie above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+# A precision measured on fewer held-out predictions than this says little.
+MIN_ABOVE = 20
+# Above any probability: a topic that never reaches the target is never routed alone.
+UNREACHABLE = 1.01
+
+
+def precision_steps(correct: np.ndarray, confidence: np.ndarray, min_above: int = MIN_ABOVE) -> list[list[float]]:
+    """For one topic's held-out predictions, ``[confidence, precision]`` pairs,
+    highest confidence first: routing every prediction at or above
+    ``confidence`` was right at least ``precision`` of the time, and so was
+    every higher threshold. Empty when there are fewer than ``min_above``."""
+    order = np.argsort(-confidence, kind="stable")
+    confidence = np.round(confidence[order], 4)
+    correct = correct[order].astype(float)
+    n = len(confidence)
+    if n < min_above:
+        return []
+    precision = np.cumsum(correct) / np.arange(1, n + 1)
+    # Where a run of equal confidences ends: a threshold takes all of them or none.
+    ends = np.flatnonzero(np.r_[confidence[1:] != confidence[:-1], True])
+    ends = ends[ends >= min_above - 1]
+    assured = np.minimum.accumulate(precision[ends])
+    steps: list[list[float]] = []
+    for end, value in zip(ends, assured, strict=True):
+        value = round(float(value), 4)
+        if steps and steps[-1][1] == value:
+            steps[-1][0] = float(confidence[end])  # the same promise further down: keep the lowest threshold
+        else:
+            steps.append([float(confidence[end]), value])
+    return steps
+
+
+def routing_curve(
+    truth: Sequence[str], predicted: Sequence[str], confidence: np.ndarray, *, folds: int
+) -> dict[str, Any]:
+    """What the model's metadata keeps under ``routing``: per predicted topic,
+    its precision steps from out-of-fold predictions."""
+    truth_a, predicted_a = np.asarray(truth, dtype=object), np.asarray(predicted, dtype=object)
+    correct = truth_a == predicted_a
+    topics = sorted((set(truth) | set(predicted)) - {""})  # "": a text no fold could predict
+    return {
+        "method": "out-of-fold per-topic precision",
+        "folds": folds,
+        "n": len(truth),
+        "min_above": MIN_ABOVE,
+        "steps": {
+            topic: precision_steps(correct[predicted_a == topic], confidence[predicted_a == topic])
+            for topic in topics
+        },
+    }
+
+
+def threshold_for(steps: Sequence[Sequence[float]], target: float) -> float:
+    """The lowest confidence at which this topic's predictions were right at
+    least ``target`` of the time (``UNREACHABLE`` when they never were)."""
+    reached = [confidence for confidence, precision in steps if precision >= target]
+    return min(reached) if reached else UNREACHABLE
+
+
+def thresholds_at(curve: Mapping[str, Any] | None, target: float) -> dict[str, float] | None:
+    """Each topic's threshold at ``target``; None for a model stored without a curve."""
+    if not curve or "steps" not in curve:
+        return None
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"a routing precision is a share between 0 and 1, not {target}")
+    return {topic: threshold_for(steps, target) for topic, steps in curve["steps"].items()}
