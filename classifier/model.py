@@ -87,13 +87,17 @@ class TopicModel:
         confidence = np.zeros(len(texts))
         splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=0)
         for train, held in splitter.split(texts, truth, groups):
-            train_labels = [labels[i] for i in train]
+            # A topic's probability is the first-level model's alone, so the
+            # folds learn topics only: second-level labels thinned to a few
+            # examples a fold would make the label level a slow logistic
+            # regression, and its answer is not needed here.
+            train_labels = [truth[i] for i in train]
             if len(set(train_labels)) < 2:
                 continue  # nothing to learn from; these texts count as unpredicted
             fold = TopicModel.train(
                 [texts[i] for i in train], train_labels, pipeline=clone(self.pipeline), routing_folds=0
             )
-            answered, sure = fold.predict([texts[i] for i in held], level=level)
+            answered, sure = fold.predict([texts[i] for i in held])
             for i, label, p in zip(held, answered, sure, strict=True):
                 predicted[i], confidence[i] = label, p
         return routing_curve(truth, predicted, confidence, folds=folds)
