@@ -68,8 +68,7 @@ def routing_curve(
         "n": len(truth),
         "min_above": MIN_ABOVE,
         "steps": {
-            topic: precision_steps(correct[predicted_a == topic], confidence[predicted_a == topic])
-            for topic in topics
+            topic: precision_steps(correct[predicted_a == topic], confidence[predicted_a == topic]) for topic in topics
         },
     }
 

@@ -111,8 +111,14 @@ def test_routed_share_counts_coverage_over_all_messages_and_precision_over_the_r
     share = routed_share(
         ["甲", "甲", "乙", "乙"], ["甲", "乙", "乙", "乙"], np.array([0.9, 0.9, 0.7, 0.3]), {"甲": 0.8, "乙": 0.6}
     )
-    assert share == {"thresholds": "per topic", "n": 4, "routed": 3, "coverage": 0.75, "precision": 0.6667,
-                     "to_triage": 1}
+    assert share == {
+        "thresholds": "per topic",
+        "n": 4,
+        "routed": 3,
+        "coverage": 0.75,
+        "precision": 0.6667,
+        "to_triage": 1,
+    }
     fixed = routed_share(["甲", "乙"], ["甲", "甲"], np.array([0.6, 0.4]), None, fallback=0.5)
     assert fixed["thresholds"] == "fixed 0.5" and fixed["coverage"] == 0.5 and fixed["precision"] == 1.0
 
