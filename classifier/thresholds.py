@@ -9,10 +9,12 @@ confidence. Intake then routes a ticket without a dispatcher only when, for
 its topic, the predictions at and above its confidence were right at least
 as often as the city asked for (``ROUTING_PRECISION``).
 
-The kept figure at a confidence is the lowest precision of any threshold
-above it (a running minimum from the top), so raising a threshold never
-lowers the precision it promises, and a threshold is only believed when at
-least ``MIN_ABOVE`` held-out predictions lie above it.
+The kept figure at a confidence is the precision of all the topic's
+held-out predictions at and above it, and a threshold is only believed when
+at least ``MIN_ABOVE`` of them lie above it. It is not made monotone: a
+few wrong answers among the surest (mislabelled texts, repeats filed under
+two topics) would otherwise rule the whole topic out, while the promise is
+about every ticket routed, not about the surest few.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ import numpy as np
 
 # A precision measured on fewer held-out predictions than this says little.
 MIN_ABOVE = 20
+# Kept per topic in the model's metadata: enough to place a threshold within
+# half a percent of the topic's predictions.
+MAX_STEPS = 200
 # Above any probability: a topic that never reaches the target is never routed alone.
 UNREACHABLE = 1.01
 
@@ -31,8 +36,9 @@ UNREACHABLE = 1.01
 def precision_steps(correct: np.ndarray, confidence: np.ndarray, min_above: int = MIN_ABOVE) -> list[list[float]]:
     """For one topic's held-out predictions, ``[confidence, precision]`` pairs,
     highest confidence first: routing every prediction at or above
-    ``confidence`` was right at least ``precision`` of the time, and so was
-    every higher threshold. Empty when there are fewer than ``min_above``."""
+    ``confidence`` was right ``precision`` of the time. At most
+    ``MAX_STEPS`` pairs, evenly spread over the predictions; empty when there
+    are fewer than ``min_above``."""
     order = np.argsort(-confidence, kind="stable")
     confidence = np.round(confidence[order], 4)
     correct = correct[order].astype(float)
@@ -43,15 +49,10 @@ def precision_steps(correct: np.ndarray, confidence: np.ndarray, min_above: int 
     # Where a run of equal confidences ends: a threshold takes all of them or none.
     ends = np.flatnonzero(np.r_[confidence[1:] != confidence[:-1], True])
     ends = ends[ends >= min_above - 1]
-    assured = np.minimum.accumulate(precision[ends])
-    steps: list[list[float]] = []
-    for end, value in zip(ends, assured, strict=True):
-        value = round(float(value), 4)
-        if steps and steps[-1][1] == value:
-            steps[-1][0] = float(confidence[end])  # the same promise further down: keep the lowest threshold
-        else:
-            steps.append([float(confidence[end]), value])
-    return steps
+    if len(ends) > MAX_STEPS:
+        # Evenly spread, the last (lowest threshold) always kept.
+        ends = ends[np.unique(np.linspace(0, len(ends) - 1, MAX_STEPS).round().astype(int))]
+    return [[float(confidence[end]), round(float(precision[end]), 4)] for end in ends]
 
 
 def routing_curve(
