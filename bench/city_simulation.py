@@ -50,7 +50,7 @@ import numpy as np
 from _curve_png import write_curves
 from sklearn.metrics import f1_score
 
-from classifier import Dataset, ModelStore, TopicModel, shipped_corpus
+from classifier import Dataset, ModelStore, TopicModel, shipped_corpus, thresholds
 from classifier.estimators import LEVEL_SEPARATOR, first_level
 from classifier.evaluate import routed_share
 from classifier.learning import retrain
@@ -108,11 +108,16 @@ def main() -> None:
         action="store_true",
         help="learn from correctly routed (closed) tickets too, not only from corrections",
     )
+    parser.add_argument(
+        "--z", type=float, default=None, help="classifier.thresholds.LOWER_BOUND_Z for this run (a measurement knob)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "test-artifacts" / "city_simulation")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"no data at {args.data}: the shared data is not beside this checkout; nothing measured")
         return
+    if args.z is not None:
+        thresholds.LOWER_BOUND_Z = args.z
     rows = messages(args.data, args.limit)
     corpus = shipped_corpus()
     table = []

@@ -26,6 +26,10 @@ import numpy as np
 
 # A precision measured on fewer held-out predictions than this says little.
 MIN_ABOVE = 20
+# How far below the measured precision a promise is kept: the one-sided
+# Wilson lower bound at this many standard errors (0: the measured share).
+# Chosen by bench/city_simulation.py --z.
+LOWER_BOUND_Z = 0.0
 # Kept per topic in the model's metadata: enough to place a threshold within
 # half a percent of the topic's predictions.
 MAX_STEPS = 200
@@ -45,7 +49,7 @@ def precision_steps(correct: np.ndarray, confidence: np.ndarray, min_above: int 
     n = len(confidence)
     if n < min_above:
         return []
-    precision = np.cumsum(correct) / np.arange(1, n + 1)
+    precision = wilson_lower_bound(np.cumsum(correct), np.arange(1, n + 1), LOWER_BOUND_Z)
     # Where a run of equal confidences ends: a threshold takes all of them or none.
     ends = np.flatnonzero(np.r_[confidence[1:] != confidence[:-1], True])
     ends = ends[ends >= min_above - 1]
@@ -53,6 +57,17 @@ def precision_steps(correct: np.ndarray, confidence: np.ndarray, min_above: int 
         # Evenly spread, the last (lowest threshold) always kept.
         ends = ends[np.unique(np.linspace(0, len(ends) - 1, MAX_STEPS).round().astype(int))]
     return [[float(confidence[end]), round(float(precision[end]), 4)] for end in ends]
+
+
+def wilson_lower_bound(right: np.ndarray, total: np.ndarray, z: float) -> np.ndarray:
+    """The share right, or with ``z`` > 0 the lower end of its Wilson score interval:
+    fewer predictions above a threshold promise less."""
+    share = right / total
+    if z <= 0:
+        return share
+    centre = share + z * z / (2 * total)
+    spread = z * np.sqrt(share * (1 - share) / total + z * z / (4 * total * total))
+    return (centre - spread) / (1 + z * z / total)
 
 
 def routing_curve(
@@ -68,6 +83,7 @@ def routing_curve(
         "folds": folds,
         "n": len(truth),
         "min_above": MIN_ABOVE,
+        "lower_bound_z": LOWER_BOUND_Z,
         "steps": {
             topic: precision_steps(correct[predicted_a == topic], confidence[predicted_a == topic]) for topic in topics
         },

@@ -17,6 +17,7 @@ from classifier.thresholds import (
     routing_curve,
     threshold_for,
     thresholds_at,
+    wilson_lower_bound,
 )
 
 # Three topics, each said in many small variations: enough held-out predictions per topic.
@@ -161,3 +162,10 @@ def test_a_model_stored_before_thresholds_is_evaluated_at_the_fixed_threshold(mo
     data = Dataset(["滨江区化工厂废气刺鼻"], ["环境保护"])
     path = production_path(older, data, 0.95, fallback=0.5)
     assert path["thresholds"] == "fixed 0.5" and "per_topic_threshold" not in path
+
+
+def test_the_wilson_lower_bound_promises_less_on_fewer_predictions():
+    few = wilson_lower_bound(np.array([19.0]), np.array([20.0]), 1.645)[0]
+    many = wilson_lower_bound(np.array([950.0]), np.array([1000.0]), 1.645)[0]
+    assert few < many < 0.95
+    assert wilson_lower_bound(np.array([19.0]), np.array([20.0]), 0.0)[0] == 0.95
