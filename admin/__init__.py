@@ -81,7 +81,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     city_places = CityGazetteer(db, check_seconds=app.config["GAZETTEER_CHECK_SECONDS"])
     services = Services(
         db=db,
-        classifier=LiveClassifier(store, city_places.shipped, city_places),
+        classifier=LiveClassifier(
+            store, city_places.shipped, city_places, routing_precision=app.config["ROUTING_PRECISION"]
+        ),
         threshold=app.config["CLASSIFIER_THRESHOLD"],
         agency_threshold=app.config["AGENCY_THRESHOLD"],
     )

@@ -210,8 +210,15 @@ def activate(version: str) -> None:
     "--labels-from-data", is_flag=True,
     help="准确率、F1 和混淆矩阵只在数据中出现的类别之间预测；coverage_accuracy 仍按模型本身的置信度计算，与受理时的分拣阈值相同。",
 )
-def evaluate_command(data_path: str, model_path: str | None, labels_from_data: bool) -> None:
-    """Print one JSON object: accuracy, macro-F1, per class, confusion matrix."""
+@click.option(
+    "--precision", "routing_precision", type=click.FloatRange(0, 1, min_open=True), default=None,
+    help="production_path 按此目标准确率计算自动分派的覆盖率和准确率；缺省用 ROUTING_PRECISION。",
+)
+def evaluate_command(
+    data_path: str, model_path: str | None, labels_from_data: bool, routing_precision: float | None
+) -> None:
+    """Print one JSON object: accuracy, macro-F1, per class, confusion matrix, and the production path's
+    coverage and precision at the routing precision."""
     store = model_store()
     try:
         data = read_dataset(data_path)
@@ -222,7 +229,13 @@ def evaluate_command(data_path: str, model_path: str | None, labels_from_data: b
             if version is None:
                 raise click.ClickException("还没有启用的模型：先运行 flask --app admin classifier train")
             model = store.load_version(version)
-        result = evaluate(model, data, labels_from_data=labels_from_data)
+        result = evaluate(
+            model,
+            data,
+            labels_from_data=labels_from_data,
+            routing_precision=routing_precision or current_app.config["ROUTING_PRECISION"],
+            fallback_threshold=current_app.config["CLASSIFIER_THRESHOLD"],
+        )
     except (DatasetError, UntrustedModel, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     json.dump(result, sys.stdout, ensure_ascii=False)

@@ -19,6 +19,17 @@ def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _share(name: str, value: str) -> float:
+    """A share between 0 (exclusive) and 1, such as a precision."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"{name} must be a share between 0 and 1 (0.95 = 95 %), not {value!r}")
+    return share
+
+
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment; on the embedded default, one made once
     and kept in the instance folder so logins survive a restart."""
@@ -107,9 +118,12 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "OBJECT_STORE_URL": env("OBJECT_STORE_URL", ""),
         "OBJECT_STORE_ENDPOINT": env("OBJECT_STORE_ENDPOINT", ""),
         "OBJECT_STORE_REGION": env("OBJECT_STORE_REGION", ""),
+        # Used only with a model stored without routing thresholds (trained before them).
         "CLASSIFIER_THRESHOLD": float(env("CLASSIFIER_THRESHOLD", "0.5")),
         # Seconds a process trusts its gazetteer before it looks whether the console changed it.
         "GAZETTEER_CHECK_SECONDS": float(env("GAZETTEER_CHECK_SECONDS", "5")),
+        # How often an automatically routed ticket must be right; each topic's threshold follows from it.
+        "ROUTING_PRECISION": _share("ROUTING_PRECISION", env("ROUTING_PRECISION", "0.95")),
         # Above this confidence the learned agency wins over the routing rules.
         "AGENCY_THRESHOLD": float(env("AGENCY_THRESHOLD", "0.8")),
         # A resident's message is at most a few thousand characters.

@@ -11,6 +11,10 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from .dataset import Dataset
 from .estimators import LEVEL_SEPARATOR
 from .model import TopicModel
+from .thresholds import UNREACHABLE
+
+# Intake's fixed threshold for a model stored without routing thresholds.
+FALLBACK_THRESHOLD = 0.5
 
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -41,6 +45,47 @@ def coverage_curve(truth: list[str], predicted: list[str], confidence: np.ndarra
     return curve
 
 
+def routed_share(
+    truth: list[str],
+    predicted: list[str],
+    confidence: np.ndarray,
+    thresholds: dict[str, float] | None,
+    fallback: float = FALLBACK_THRESHOLD,
+) -> dict[str, Any]:
+    """Intake's decision on each message: routed without a dispatcher when
+    its confidence reaches its topic's threshold (or ``fallback`` for a model
+    without thresholds). Coverage is the routed share of all messages,
+    precision the share of routed messages with the right topic."""
+    if thresholds is None:
+        needed = np.full(len(predicted), fallback)
+    else:
+        needed = np.array([thresholds.get(label, UNREACHABLE) for label in predicted], dtype=float)
+    routed = np.asarray(confidence) >= needed
+    correct = np.asarray(truth, dtype=object) == np.asarray(predicted, dtype=object)
+    return {
+        "thresholds": "per topic" if thresholds is not None else f"fixed {fallback}",
+        "n": len(truth),
+        "routed": int(routed.sum()),
+        "coverage": round(float(routed.mean()), 4) if len(truth) else None,
+        "precision": round(float(correct[routed].mean()), 4) if routed.any() else None,
+        "to_triage": int((~routed).sum()),
+    }
+
+
+def production_path(
+    model: TopicModel, data: Dataset, target: float, fallback: float = FALLBACK_THRESHOLD
+) -> dict[str, Any]:
+    """Coverage and precision of automatic routing as intake decides it at
+    the routing precision ``target``: the model's own answer over every label
+    it knows (no renormalisation), each topic's threshold at ``target``."""
+    predicted, confidence = model.predict(data.texts, level=_level_for(model, data))
+    thresholds = model.routing_thresholds(target)
+    result = {"routing_precision": target, **routed_share(data.labels, predicted, confidence, thresholds, fallback)}
+    if thresholds is not None:
+        result["per_topic_threshold"] = {topic: round(t, 4) for topic, t in sorted(thresholds.items())}
+    return result
+
+
 def report(truth: list[str], predicted: list[str], confidence: np.ndarray) -> dict[str, Any]:
     labels = sorted(set(truth) | set(predicted))
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -69,7 +114,14 @@ def report(truth: list[str], predicted: list[str], confidence: np.ndarray) -> di
     }
 
 
-def evaluate(model: TopicModel, data: Dataset, *, labels_from_data: bool = False) -> dict[str, Any]:
+def evaluate(
+    model: TopicModel,
+    data: Dataset,
+    *,
+    labels_from_data: bool = False,
+    routing_precision: float | None = None,
+    fallback_threshold: float = FALLBACK_THRESHOLD,
+) -> dict[str, Any]:
     """The model's figures on labelled data.
 
     ``labels_from_data`` chooses among the data's labels only, for comparing
@@ -80,7 +132,11 @@ def evaluate(model: TopicModel, data: Dataset, *, labels_from_data: bool = False
     confidence is higher than the one the triage threshold is compared
     with, and the share "above the threshold" would not be the share intake
     lets through. It counts the threshold only; which of those the routing
-    rules then route is measured by ``bench/routing_share.py``."""
+    rules then route is measured by ``bench/routing_share.py``.
+
+    With ``routing_precision``, ``production_path`` says what intake does at
+    that target: coverage and precision of the tickets routed without a
+    dispatcher, with each topic's own threshold."""
     level = _level_for(model, data)
     restrict = sorted(set(data.labels)) if labels_from_data else None
     started = time.process_time()
@@ -91,6 +147,8 @@ def evaluate(model: TopicModel, data: Dataset, *, labels_from_data: bool = False
         # As intake reads them: every label the model knows.
         answered, own_confidence = model.predict(data.texts, level=level)
         result["coverage_accuracy"] = coverage_curve(data.labels, answered, own_confidence)
+    if routing_precision is not None:
+        result["production_path"] = production_path(model, data, routing_precision, fallback_threshold)
     result["level"] = level
     result["labels_from_data"] = labels_from_data
     result["messages_per_second"] = round(len(data) / elapsed, 1) if elapsed > 0 else None

@@ -13,12 +13,19 @@ from typing import Any
 
 import numpy as np
 import sklearn
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
 from .agency import AgencyModel
 from .estimators import LEVEL_SEPARATOR, SMALL_DATA, build_pipeline, first_level
 from .lean import LeanPipeline, compile_pipeline, lean_proba
 from .text import normalise
+from .thresholds import routing_curve, thresholds_at
+
+# Out-of-fold predictions for the routing thresholds: three folds cost two
+# more trainings, and the thresholds moved by less than a point with five.
+ROUTING_FOLDS = 3
 
 
 @dataclass
@@ -38,7 +45,11 @@ class TopicModel:
         *,
         source: str = "",
         pipeline: Pipeline | None = None,
+        routing_folds: int = ROUTING_FOLDS,
     ) -> TopicModel:
+        """Fit the pipeline on every text; with ``routing_folds`` ≥ 2, also
+        learn the per-topic routing thresholds from out-of-fold predictions
+        (see ``classifier.thresholds``); 0 leaves them out."""
         if len(texts) != len(labels):
             raise ValueError("texts and labels differ in length")
         distinct = sorted(set(labels))
@@ -48,7 +59,7 @@ class TopicModel:
         pipeline = pipeline or build_pipeline(min_df=2 if len(texts) >= SMALL_DATA else 1)
         pipeline.fit([normalise(t) for t in texts], list(labels))
         counts = {label: int(n) for label, n in zip(*np.unique(labels, return_counts=True), strict=True)}
-        return cls(
+        model = cls(
             pipeline,
             {
                 "trained_at": datetime.now().isoformat(timespec="seconds"),
@@ -60,6 +71,41 @@ class TopicModel:
                 "python": platform.python_version(),
             },
         )
+        if routing_folds >= 2 and len(texts) >= 2 * routing_folds:
+            model.metadata["routing"] = model.out_of_fold_curve(texts, labels, routing_folds)
+        return model
+
+    def out_of_fold_curve(self, texts: Sequence[str], labels: Sequence[str], folds: int) -> dict[str, Any]:
+        """Predict each text with a model of the same build trained on the
+        other folds, and keep per topic how often those predictions were
+        right. A text and its exact repeats stay in one fold: a repeat
+        across folds would make the model look surer than it is."""
+        groups = [normalise(t) for t in texts]
+        level = "topic" if self.two_level else "label"
+        truth = [first_level(label) for label in labels] if level == "topic" else list(labels)
+        predicted: list[str] = [""] * len(texts)
+        confidence = np.zeros(len(texts))
+        splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=0)
+        for train, held in splitter.split(texts, truth, groups):
+            # A topic's probability is the first-level model's alone, so the
+            # folds learn topics only: second-level labels thinned to a few
+            # examples a fold would make the label level a slow logistic
+            # regression, and its answer is not needed here.
+            train_labels = [truth[i] for i in train]
+            if len(set(train_labels)) < 2:
+                continue  # nothing to learn from; these texts count as unpredicted
+            fold = TopicModel.train(
+                [texts[i] for i in train], train_labels, pipeline=clone(self.pipeline), routing_folds=0
+            )
+            answered, sure = fold.predict([texts[i] for i in held])
+            for i, label, p in zip(held, answered, sure, strict=True):
+                predicted[i], confidence[i] = label, p
+        return routing_curve(truth, predicted, confidence, folds=folds)
+
+    def routing_thresholds(self, target: float) -> dict[str, float] | None:
+        """Each topic's confidence threshold at the routing precision
+        ``target``; None for a model stored before thresholds were learned."""
+        return thresholds_at(self.metadata.get("routing"), target)
 
     @cached_property
     def labels(self) -> list[str]:

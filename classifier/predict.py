@@ -13,6 +13,7 @@ from .kind import guess_kind
 from .model import TopicModel
 from .place import Gazetteer, Place
 from .store import ActiveModel, ModelStore
+from .thresholds import UNREACHABLE
 from .urgency import assess_urgency
 
 
@@ -36,6 +37,11 @@ class Prediction:
     # 承办单位: what the agency model learned, when the active version has one.
     agency: str | None = None
     agency_confidence: float = 0.0
+    # The topic's confidence threshold at the routing precision asked for, from
+    # the model's held-out predictions; None when the model has none (older
+    # models) or no precision was asked for: intake then uses its fixed threshold.
+    routing_threshold: float | None = None
+    routing_precision: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         # Field by field rather than ``asdict``, which deep-copies every
@@ -46,6 +52,8 @@ class Prediction:
         data["confidence"] = round(self.confidence, 4)
         data["subtopic_confidence"] = round(self.subtopic_confidence, 4)
         data["agency_confidence"] = round(self.agency_confidence, 4)
+        if self.routing_threshold is not None:
+            data["routing_threshold"] = round(self.routing_threshold, 4)
         return data
 
 
@@ -56,11 +64,21 @@ class Classifier:
     """A topic model with the gazetteer and the rules around it."""
 
     def __init__(
-        self, model: TopicModel | None, gazetteer: Gazetteer | None = None, version: str | None = None
+        self,
+        model: TopicModel | None,
+        gazetteer: Gazetteer | None = None,
+        version: str | None = None,
+        *,
+        routing_precision: float | None = None,
     ) -> None:
         self.model = model
         self.gazetteer = gazetteer or Gazetteer.load()
         self.version = version
+        self.routing_precision = routing_precision
+        # Per topic, the threshold at that precision (None: the model has none).
+        self.thresholds = (
+            model.routing_thresholds(routing_precision) if model is not None and routing_precision else None
+        )
 
     def predict(self, text: str) -> Prediction:
         return self.predict_many([text])[0]
@@ -95,6 +113,10 @@ class Classifier:
             subtopics = [None] * len(texts)
             confidence = proba[rows, best_label]
         subtopic_confidence = proba[rows, best_label]
+        if self.thresholds is not None:
+            for c, topic in zip(common, topics, strict=True):
+                # A topic the held-out predictions never showed has no measured precision.
+                c.update(routing_threshold=self.thresholds.get(topic, UNREACHABLE), routing_precision=self.routing_precision)
         return [
             Prediction(
                 topics[i],
@@ -133,11 +155,21 @@ class LiveClassifier:
         store: ModelStore | None,
         gazetteer: Gazetteer | None = None,
         places: Callable[[], Gazetteer] | None = None,
+        *,
+        routing_precision: float | None = None,
     ) -> None:
         self.active = ActiveModel(store) if store is not None else None
         self.gazetteer = gazetteer or Gazetteer.load()
         self.places = places
+        self.routing_precision = routing_precision
+        self._made: tuple[str | None, TopicModel | None, Gazetteer, Classifier] | None = None
 
     def current(self) -> Classifier:
         version, model = self.active.get() if self.active is not None else (None, None)
-        return Classifier(model, self.places() if self.places is not None else self.gazetteer, version)
+        gazetteer = self.places() if self.places is not None else self.gazetteer
+        made = self._made
+        if made is not None and made[0] == version and made[1] is model and made[2] is gazetteer:
+            return made[3]  # the thresholds are worked out once per model, not per message
+        classifier = Classifier(model, gazetteer, version, routing_precision=self.routing_precision)
+        self._made = (version, model, gazetteer, classifier)
+        return classifier

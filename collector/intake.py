@@ -42,12 +42,18 @@ def labels_from(
     prediction: Prediction, threshold: float, agency_threshold: float = DEFAULT_AGENCY_THRESHOLD
 ) -> Labels:
     """Turn the classifier's reading into routing's labels; below the
-    threshold the topic is kept as a hint but a dispatcher decides. A learned
-    agency goes along with the confidence routing must see before trusting it."""
+    threshold the topic is kept as a hint but a dispatcher decides. The
+    threshold is the topic's own at the routing precision the city chose
+    (``ROUTING_PRECISION``) when the model learned one, else ``threshold``.
+    A learned agency goes along with the confidence routing must see before
+    trusting it."""
     place = prediction.place
     reason = None
     if prediction.topic is None:
         reason = "分类模型不可用"
+    elif prediction.routing_threshold is not None:
+        if prediction.confidence < prediction.routing_threshold:
+            reason = _below_topic_threshold(prediction)
     elif prediction.confidence < threshold:
         reason = f"分类置信度 {prediction.confidence:.2f} 低于阈值 {threshold:.2f}"
     return Labels(
@@ -66,6 +72,16 @@ def labels_from(
             if prediction.agency
             else None
         ),
+    )
+
+
+def _below_topic_threshold(prediction: Prediction) -> str:
+    target = f"{prediction.routing_precision:.0%}" if prediction.routing_precision else "目标"
+    if prediction.routing_threshold is not None and prediction.routing_threshold > 1:
+        return f"“{prediction.topic}”的自动分派达不到 {target} 的准确率，须人工确认"
+    return (
+        f"分类置信度 {prediction.confidence:.2f} 低于“{prediction.topic}”"
+        f"达到 {target} 准确率所需的 {prediction.routing_threshold:.2f}"
     )
 
 

@@ -63,6 +63,24 @@ def test_train_learns_whatever_the_label_column_holds_and_evaluate_prints_json(r
     assert set(result["per_class"]) == {"市人社局", "市交通运输局"}
     assert result["accuracy"] == 1.0 and result["macro_f1"] == 1.0
     assert result["confusion_matrix"]["matrix"] == [[3, 0], [0, 3]]
+    # Intake's decision at ROUTING_PRECISION, beside the per-threshold table.
+    assert result["production_path"]["routing_precision"] == 0.95
+    assert result["production_path"]["routed"] + result["production_path"]["to_triage"] == 6
+    assert result["coverage_accuracy"]
+
+
+def test_evaluate_reports_the_production_path_at_the_precision_asked_for(runner, tmp_path):
+    data = tmp_path / "agencies.csv"
+    write_csv(data, [(text, label) for label, text in ROWS])
+    model = tmp_path / "agency-model.joblib"
+    assert runner.invoke(args=["classifier", "train", "--data", str(data), "--out", str(model)]).exit_code == 0
+    evaluated = runner.invoke(
+        args=["classifier", "evaluate", "--data", str(data), "--model", str(model), "--precision", "0.8"]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.stdout)["production_path"]["routing_precision"] == 0.8
+    refused = runner.invoke(args=["classifier", "evaluate", "--data", str(data), "--precision", "95"])
+    assert refused.exit_code != 0
 
 
 def test_evaluate_refuses_a_model_file_it_did_not_write(runner, tmp_path):
