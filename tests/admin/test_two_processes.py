@@ -198,7 +198,9 @@ def test_the_model_trained_through_one_process_is_the_model_the_other_uses(
     assert classified.topic
 
 
-def test_a_voice_note_sent_through_one_process_plays_through_the_other(two_processes, shared_database, voices):
+def test_a_voice_note_sent_through_one_process_plays_through_the_other(
+    two_processes, shared_database, voices, tmp_path
+):
     first, second = two_processes
     first.login("deputy")
     page = first.http.get(first.base + "/deputy/").text
@@ -234,3 +236,5 @@ def test_a_voice_note_sent_through_one_process_plays_through_the_other(two_proce
     assert refused.status_code == 403
     assert played.status_code == 200 and played.headers["Content-Type"] == "audio/wav"
     assert played.content == voices["wav"]  # the bytes the deputy sent through the first process
+    # Neither process kept anything on its machine: the note is in the shared database.
+    assert [path for folder in ("first", "second") for path in (tmp_path / folder).rglob("*")] == []
