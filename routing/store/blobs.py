@@ -37,7 +37,9 @@ class Blobs(Protocol):
 
     def get(self, key: str) -> bytes | None: ...
 
-    def replace(self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream") -> bool:
+    def replace(
+        self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream"
+    ) -> bool:
         """Compare and set: store ``data`` only if the key still holds ``expected``
         (None: only if it is new); False, storing nothing, when another process was first."""
 
@@ -73,7 +75,9 @@ class DatabaseBlobs:
         with self.db.Session() as session:
             return session.scalar(select(StoredFile.data).where(StoredFile.key == key))
 
-    def replace(self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream") -> bool:
+    def replace(
+        self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream"
+    ) -> bool:
         values = {"data": data, "size": len(data), "content_type": content_type, "created_at": now()}
         try:
             with self.db.Session.begin() as session:
@@ -133,7 +137,9 @@ class S3Blobs:
             return None
         return answer["Body"].read()
 
-    def replace(self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream") -> bool:
+    def replace(
+        self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream"
+    ) -> bool:
         # S3's conditional write: If-None-Match for a new key, else If-Match on the ETag of what was read.
         condition = {"IfNoneMatch": "*"}
         if expected is not None:
