@@ -12,6 +12,7 @@ store's manifest, that is, only if this installation trained it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -19,6 +20,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -89,6 +91,11 @@ class ModelFiles(Protocol):
     def describe(self, name: str) -> str:
         """Where the file is, for a person reading a model's metadata."""
 
+    def replace(self, name: str, expected: bytes | None, data: bytes) -> bool:
+        """Compare and set: write ``data`` only if the file still holds
+        ``expected`` (None: only if there is no such file); False when another
+        writer changed it first, and nothing was written."""
+
 
 class FolderFiles:
     """Model files in a local folder (``MODEL_DIR``): development and tests."""
@@ -108,8 +115,25 @@ class FolderFiles:
     def describe(self, name: str) -> str:
         return str(self.root / name)
 
+    def replace(self, name: str, expected: bytes | None, data: bytes) -> bool:
+        # Processes sharing the folder take turns through a lock file beside it.
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f".{Path(name).name}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.read(name) != expected:
+                return False
+            self.write(name, data)
+            return True
+
 
 MANIFEST = "manifest.json"
+MANIFEST_ATTEMPTS = 50  # writers that keep changing the manifest first; each attempt is one read and one write
+
+
+def _parse_manifest(data: bytes | None) -> dict[str, Any]:
+    if data is None:
+        return {"active": None, "versions": {}, "files": {}}
+    return json.loads(data.decode("utf-8"))
 
 
 class ModelStore:
@@ -122,13 +146,21 @@ class ModelStore:
 
     # -- manifest ---------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
-        data = self.files.read(MANIFEST)
-        if data is None:
-            return {"active": None, "versions": {}, "files": {}}
-        return json.loads(data.decode("utf-8"))
+        return _parse_manifest(self.files.read(MANIFEST))
 
-    def _save_manifest(self, manifest: dict[str, Any]) -> None:
-        self.files.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode())
+    def _change_manifest(self, change: Callable[[dict[str, Any]], None]) -> None:
+        """Apply ``change`` to the manifest as it is now. Several processes
+        (on several machines) change it: read, change, then write only if
+        nobody wrote in between (compare and set), else read again — so a
+        version trained or activated through one is never lost to another's write."""
+        with self._lock:
+            for _ in range(MANIFEST_ATTEMPTS):
+                before = self.files.read(MANIFEST)
+                manifest = _parse_manifest(before)
+                change(manifest)
+                if self.files.replace(MANIFEST, before, json.dumps(manifest, ensure_ascii=False, indent=2).encode()):
+                    return
+            raise RuntimeError(f"{self.files.describe(MANIFEST)} kept changing; the model store was not updated")
 
     # -- writing ----------------------------------------------------------
     def save(self, model: TopicModel, *, activate: bool = True, path: Path | None = None) -> str:
@@ -145,20 +177,21 @@ class ModelStore:
             _write_atomically(Path(path), data)
         else:
             self.files.write(name, data)
-        with self._lock:
-            manifest = self.manifest()
+
+        def add(manifest: dict[str, Any]) -> None:
             if path is not None:
                 manifest["files"][str(Path(path).resolve())] = digest
-            else:
-                manifest["versions"][version] = {
-                    "file": name,
-                    "sha256": digest,
-                    "metadata": model.metadata,
-                    "agency": model.agency.metadata if model.agency is not None else None,
-                }
-                if activate:
-                    manifest["active"] = version
-            self._save_manifest(manifest)
+                return
+            manifest["versions"][version] = {
+                "file": name,
+                "sha256": digest,
+                "metadata": model.metadata,
+                "agency": model.agency.metadata if model.agency is not None else None,
+            }
+            if activate:
+                manifest["active"] = version
+
+        self._change_manifest(add)
         return version
 
     def import_from(self, other: ModelStore) -> list[str]:
@@ -172,21 +205,22 @@ class ModelStore:
                 raise UntrustedModel(f"{other.files.describe(entry['file'])} is missing or has changed since it was trained")
             self.files.write(entry["file"], data)
             copied.append(version)
-        with self._lock:
-            manifest = self.manifest()
+
+        def add(manifest: dict[str, Any]) -> None:
             manifest["versions"].update({version: theirs["versions"][version] for version in copied})
             if theirs.get("active") in manifest["versions"]:
                 manifest["active"] = theirs["active"]
-            self._save_manifest(manifest)
+
+        self._change_manifest(add)
         return copied
 
     def activate(self, version: str) -> None:
-        with self._lock:
-            manifest = self.manifest()
+        def choose(manifest: dict[str, Any]) -> None:
             if version not in manifest["versions"]:
                 raise KeyError(f"no model version {version!r} in the store")
             manifest["active"] = version
-            self._save_manifest(manifest)
+
+        self._change_manifest(choose)
 
     # -- reading ----------------------------------------------------------
     def active_version(self) -> str | None:

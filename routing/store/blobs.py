@@ -37,6 +37,12 @@ class Blobs(Protocol):
 
     def get(self, key: str) -> bytes | None: ...
 
+    def replace(
+        self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream"
+    ) -> bool:
+        """Compare and set: store ``data`` only if the key still holds ``expected``
+        (None: only if it is new); False, storing nothing, when another process was first."""
+
     def delete(self, key: str) -> None: ...
 
     def keys(self, prefix: str = "") -> list[str]: ...
@@ -68,6 +74,24 @@ class DatabaseBlobs:
     def get(self, key: str) -> bytes | None:
         with self.db.Session() as session:
             return session.scalar(select(StoredFile.data).where(StoredFile.key == key))
+
+    def replace(
+        self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream"
+    ) -> bool:
+        values = {"data": data, "size": len(data), "content_type": content_type, "created_at": now()}
+        try:
+            with self.db.Session.begin() as session:
+                if expected is None:
+                    session.execute(insert(StoredFile).values(key=key, **values))
+                    return True
+                # The row still holds what the caller read, or nothing is written: one statement,
+                # so two processes' read-change-write cannot both win.
+                changed = session.execute(
+                    update(StoredFile).where(StoredFile.key == key, StoredFile.data == expected).values(**values)
+                )
+                return changed.rowcount == 1
+        except IntegrityError:  # another process stored the new key first
+            return False
 
     def delete(self, key: str) -> None:
         with self.db.Session.begin() as session:
@@ -113,6 +137,29 @@ class S3Blobs:
             return None
         return answer["Body"].read()
 
+    def replace(
+        self, key: str, expected: bytes | None, data: bytes, content_type: str = "application/octet-stream"
+    ) -> bool:
+        # S3's conditional write: If-None-Match for a new key, else If-Match on the ETag of what was read.
+        condition = {"IfNoneMatch": "*"}
+        if expected is not None:
+            try:
+                current = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            except self.client.exceptions.NoSuchKey:
+                return False
+            if current["Body"].read() != expected:
+                return False
+            condition = {"IfMatch": current["ETag"]}
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType=content_type, **condition
+            )
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
 
@@ -148,6 +195,10 @@ class SharedModelFiles:
     def write(self, name: str, data: bytes) -> None:
         kind = "application/json" if name.endswith(".json") else "application/octet-stream"
         self.blobs.put(self.prefix + name, data, kind)
+
+    def replace(self, name: str, expected: bytes | None, data: bytes) -> bool:
+        kind = "application/json" if name.endswith(".json") else "application/octet-stream"
+        return self.blobs.replace(self.prefix + name, expected, data, kind)
 
     def describe(self, name: str) -> str:
         return self.blobs.where(self.prefix + name)

@@ -14,11 +14,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 import requests
+from moto.server import ThreadedMotoServer
 from sqlalchemy import select
 
 from admin.demo import DEMO_PASSWORD
+from routing.store.blobs import DatabaseBlobs
 from routing.store.db import Database
 from routing.store.tickets import Attachment, Ticket
 
@@ -107,13 +110,39 @@ def shared_database(database_url: str, tmp_path: Path) -> Iterator[str]:
         db.dispose()
 
 
+@pytest.fixture(params=["database", "object store"])
+def shared_store(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Where both processes keep their files: the database, or an S3 bucket (a moto server)."""
+    if request.param == "database":
+        yield {}
+        return
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint, **_boto_arguments(credentials)).create_bucket(Bucket="tingjian")
+    yield credentials | {"OBJECT_STORE_URL": "s3://tingjian/city", "OBJECT_STORE_ENDPOINT": endpoint}
+    server.stop()
+
+
+def _boto_arguments(credentials: dict[str, str]) -> dict[str, str]:
+    return {
+        "aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"],
+        "region_name": credentials["AWS_DEFAULT_REGION"],
+    }
+
+
 @pytest.fixture
-def two_processes(shared_database: str, tmp_path: Path) -> Iterator[tuple[WebProcess, WebProcess]]:
-    first_env = environment(shared_database, tmp_path / "first")
+def two_processes(
+    shared_database: str, shared_store: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[WebProcess, WebProcess]]:
+    first_env = environment(shared_database, tmp_path / "first", **shared_store)
     loaded = flask(first_env, "demo")  # the schema, the demo data and a model trained through the first
     assert loaded.returncode == 0, loaded.stderr
     first = WebProcess(first_env)
-    second = WebProcess(environment(shared_database, tmp_path / "second", JOBS_IN_PROCESS="1"))
+    second = WebProcess(environment(shared_database, tmp_path / "second", JOBS_IN_PROCESS="1", **shared_store))
     yield first, second
     first.stop()
     second.stop()
@@ -129,13 +158,22 @@ def wait_for_topic(db: Database, number: str) -> Ticket:
     raise AssertionError(f"{number} was never classified")
 
 
-def test_the_model_trained_through_one_process_is_the_model_the_other_uses(two_processes, shared_database, tmp_path):
+def test_the_model_trained_through_one_process_is_the_model_the_other_uses(
+    two_processes, shared_database, shared_store, tmp_path
+):
     _first, second = two_processes
-    listed = flask(environment(shared_database, tmp_path / "second"), "classifier", "versions")
+    listed = flask(environment(shared_database, tmp_path / "second", **shared_store), "classifier", "versions")
 
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("* ")  # the second folder sees the version the first trained, active
     assert not (tmp_path / "first" / "models").exists() and not (tmp_path / "second" / "models").exists()
+    if shared_store:  # the model is in the bucket, not in the database
+        bucket = boto3.client("s3", endpoint_url=shared_store["OBJECT_STORE_ENDPOINT"], **_boto_arguments(shared_store))
+        stored = [item["Key"] for item in bucket.list_objects_v2(Bucket="tingjian").get("Contents", [])]
+        assert "city/models/manifest.json" in stored
+        db = Database(shared_database)
+        assert not DatabaseBlobs(db).keys("models/")
+        db.dispose()
 
     second.login("deputy")
     page = second.http.get(second.base + "/deputy/").text
@@ -160,7 +198,9 @@ def test_the_model_trained_through_one_process_is_the_model_the_other_uses(two_p
     assert classified.topic
 
 
-def test_a_voice_note_sent_through_one_process_plays_through_the_other(two_processes, shared_database, voices):
+def test_a_voice_note_sent_through_one_process_plays_through_the_other(
+    two_processes, shared_database, voices, tmp_path
+):
     first, second = two_processes
     first.login("deputy")
     page = first.http.get(first.base + "/deputy/").text
@@ -182,10 +222,19 @@ def test_a_voice_note_sent_through_one_process_plays_through_the_other(two_proce
     try:
         with db.Session() as session:
             attachment = session.scalars(select(Attachment).where(Attachment.kind == "voice")).one()
+        address = f"{second.base}/desk/transcribe/audio/{attachment.id}"
+        anonymous = requests.get(address, allow_redirects=False)
+        second.login("zhujian")  # agency staff: not the dispatcher centre's voice notes
+        refused = second.http.get(address, allow_redirects=False)
+        second.http = requests.Session()
         second.login("dispatcher")
-        played = second.http.get(f"{second.base}/desk/transcribe/audio/{attachment.id}")
+        played = second.http.get(address)
     finally:
         db.dispose()
 
-    assert played.status_code == 200 and played.headers["Content-Type"].startswith("audio/")
-    assert played.content
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert refused.status_code == 403
+    assert played.status_code == 200 and played.headers["Content-Type"] == "audio/wav"
+    assert played.content == voices["wav"]  # the bytes the deputy sent through the first process
+    # Neither process kept anything on its machine: the note is in the shared database.
+    assert [path for folder in ("first", "second") for path in (tmp_path / folder).rglob("*")] == []

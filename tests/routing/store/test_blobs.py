@@ -14,7 +14,9 @@ from moto.server import ThreadedMotoServer
 
 from admin import create_app
 from classifier import LiveClassifier, ModelStore, UntrustedModel
+from classifier.store import FolderFiles
 from routing.store.blobs import DatabaseBlobs, S3Blobs, SharedModelFiles
+from routing.store.db import Database
 
 
 @pytest.fixture
@@ -113,3 +115,69 @@ def test_without_model_dir_the_app_keeps_its_models_in_the_database(
         assert DatabaseBlobs(app.extensions["tingjian"].db).keys("models/versions/")
     finally:
         shared_app.extensions["tingjian"].db.dispose()
+
+
+class Interleaved:
+    """A process's model files that, right after it first reads the manifest,
+    let another process change the manifest: the two read-change-writes cross."""
+
+    def __init__(self, files, meanwhile) -> None:
+        self.files, self.meanwhile = files, meanwhile
+
+    def read(self, name: str) -> bytes | None:
+        data = self.files.read(name)
+        if name == "manifest.json" and self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+        return data
+
+    def __getattr__(self, name: str):
+        return getattr(self.files, name)
+
+
+@pytest.fixture(params=["folder", "database", "s3"])
+def two_processes_files(request: pytest.FixtureRequest, tmp_path: Path, database_url: str):
+    """The same model store seen by two processes, each with its own connection."""
+    if request.param == "folder":
+        yield FolderFiles(tmp_path / "models"), FolderFiles(tmp_path / "models")
+        return
+    prefix = f"models-{uuid.uuid4().hex}/"
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        yield tuple(SharedModelFiles(S3Blobs(f"s3://tingjian/{prefix}", endpoint)) for _ in range(2))
+        return
+    request.getfixturevalue("app")  # the schema
+    databases = [Database(database_url), Database(database_url)]
+    yield tuple(SharedModelFiles(DatabaseBlobs(db), prefix) for db in databases)
+    for db in databases:
+        db.dispose()
+
+
+def test_two_processes_training_at_once_both_keep_their_version(two_processes_files, model_dir: Path):
+    trained = ModelStore(model_dir)
+    model = trained.load_version(trained.active_version())
+    first_files, second_files = two_processes_files
+    second = ModelStore(second_files)
+    theirs = []
+    first = ModelStore(Interleaved(first_files, lambda: theirs.append(second.save(model))))
+
+    mine = first.save(model)
+
+    versions = ModelStore(second_files).manifest()["versions"]
+    assert sorted(versions) == sorted([mine, *theirs])  # neither write lost the other's version
+    assert ModelStore(second_files).active_version() == mine
+
+
+def test_a_version_trained_while_another_process_activates_one_stays_in_the_manifest(two_processes_files, model_dir):
+    trained = ModelStore(model_dir)
+    model = trained.load_version(trained.active_version())
+    first_files, second_files = two_processes_files
+    older = ModelStore(first_files).save(model)
+    second = ModelStore(second_files)
+    theirs = []
+    first = ModelStore(Interleaved(first_files, lambda: theirs.append(second.save(model, activate=False))))
+
+    first.activate(older)
+
+    assert set(ModelStore(second_files).manifest()["versions"]) == {older, *theirs}
+    assert ModelStore(second_files).active_version() == older
