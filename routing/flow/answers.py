@@ -138,12 +138,14 @@ def deliver_answer(
 ) -> None:
     """The answer reaches the resident (答复送达): kept on the ticket, the
     resident and any deputy told, every ticket still merged into this one
-    answered with it, and the ticket queued for a callback (回访) where the
-    rule ``callbacks`` chooses it. Both an answer without review and an
+    answered with it, and each of them queued for a callback (回访) where the
+    rule ``callbacks`` chooses it or the ticket it joined — one callback per
+    resident, each on its own ticket's timeline. Both an answer without review and an
     approved one end here."""
+    rule = callbacks or CallbackRule()
     ticket.answer = text
     ticket.answered_at = now
-    queue_callback_if_chosen(session, ticket, now, callbacks or CallbackRule())
+    queue_callback_if_chosen(session, ticket, now, rule)
     notify_resident(session, ticket, "answer", now)
     notify_deputy(session, ticket, "answer", now.isoformat(), now)
     # Only those still merged: one rated meanwhile is closed, or handled on its own.
@@ -152,5 +154,6 @@ def deliver_answer(
         duplicate.answer = text
         duplicate.answered_at = now
         record(session, duplicate, "answer_merged", actor, now, detail={"ticket": ticket.number, "answer": text})
+        queue_callback_if_chosen(session, duplicate, now, rule, answered=ticket)
         notify_resident(session, duplicate, "answer", now)
         notify_deputy(session, duplicate, "answer", now.isoformat(), now)
