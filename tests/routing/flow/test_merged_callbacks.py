@@ -36,8 +36,9 @@ def merged_then_answered(session, housing, housing_staff, dispatcher, target_kin
     duplicate = reported(session, housing, duplicate_kind, "13800000002")
     workflow.merge(session, duplicate, target, dispatcher, NOW + timedelta(minutes=30), "同一部电梯")
     workflow.accept(session, target, housing_staff, NOW + timedelta(hours=1))
-    answers.answer(session, target, housing_staff, NOW + timedelta(hours=2), "已督促物业修复电梯。",
-                   callbacks=NOBODY_SAMPLED)
+    answers.answer(
+        session, target, housing_staff, NOW + timedelta(hours=2), "已督促物业修复电梯。", callbacks=NOBODY_SAMPLED
+    )
     session.flush()
     return target, duplicate
 
@@ -58,7 +59,7 @@ def test_the_residents_of_merged_tickets_are_called_back_with_the_answered_one(
 def test_a_merged_complaint_is_called_back_even_when_the_answered_ticket_is_not_chosen(
     demo, housing, housing_staff, dispatcher
 ):
-    target, duplicate = merged_then_answered(
+    _target, duplicate = merged_then_answered(
         demo, housing, housing_staff, dispatcher, Kind.CONSULTATION, Kind.COMPLAINT
     )
     assert [c.ticket for c in callbacks.queue(demo)] == [duplicate]
@@ -72,13 +73,12 @@ def test_nothing_is_queued_when_the_rule_chooses_none_of_them(demo, housing, hou
 def test_the_outcome_is_recorded_on_the_merged_tickets_own_timeline_and_counted(
     demo, housing, housing_staff, dispatcher
 ):
-    target, duplicate = merged_then_answered(
-        demo, housing, housing_staff, dispatcher, Kind.COMPLAINT, Kind.COMPLAINT
-    )
+    target, duplicate = merged_then_answered(demo, housing, housing_staff, dispatcher, Kind.COMPLAINT, Kind.COMPLAINT)
     later = NOW + timedelta(days=1)
     target_events = len(target.events)
-    callbacks.record_try(demo, duplicate, dispatcher, later, reached=True, solved=False, satisfied=False,
-                         said="楼下那部还是坏的")
+    callbacks.record_try(
+        demo, duplicate, dispatcher, later, reached=True, solved=False, satisfied=False, said="楼下那部还是坏的"
+    )
     demo.flush()
     event = duplicate.events[-1]
     assert event.action == "callback" and event.reason == "楼下那部还是坏的"
