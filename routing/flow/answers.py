@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from routing.flow import staff_notices
 from routing.flow.callback_rules import CallbackRule
 from routing.flow.callbacks import queue_callback_if_chosen
 from routing.flow.steps import (
@@ -122,14 +123,16 @@ def approve_answer(
 
 def send_back_answer(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
     """审核退回: back to the agency with the reason; it answers again, and its
-    answer deadline keeps running (it is not moved)."""
+    answer deadline keeps running (it is not moved). Its staff are told at once."""
     reason = required_text(reason, N_("退回修改的理由"))
     check_step(STEPS["send_back_answer"], ticket, actor)
     submitted = pending_answer(session, ticket)
-    transition(
+    event = transition(
         session, ticket, "send_back_answer", actor, now, reason=reason,
         detail={"answer": (submitted.detail or {}).get("answer") if submitted is not None else None},
     )
+    session.flush()
+    staff_notices.answer_sent_back(session, ticket, event.id, now)
 
 
 def deliver_answer(
