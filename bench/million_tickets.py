@@ -128,8 +128,8 @@ OUTCOMES = (
        SELECT ticket_id, at, '调度员', 'approve_answer', 'reviewing', 'answered', agency_id
        FROM ticket_event WHERE action = 'answer' AND ticket_id % 20 = 0""",
     # 回访, two days after the answer.
-    """INSERT INTO callback (ticket_id, queued_at, attempts, done_at, reached, solved, satisfied)
-       SELECT id, answered_at, CASE WHEN id % 7 = 0 THEN 3 ELSE 0 END, answered_at + interval '2 days', id % 7 <> 0,
+    """INSERT INTO callback (ticket_id, agency_id, queued_at, attempts, done_at, reached, solved, satisfied)
+       SELECT id, agency_id, answered_at, CASE WHEN id % 7 = 0 THEN 3 ELSE 0 END, answered_at + interval '2 days', id % 7 <> 0,
               CASE WHEN id % 7 <> 0 THEN id % 4 <> 0 END, CASE WHEN id % 7 <> 0 THEN id % 5 <> 0 END
        FROM ticket WHERE answered_at IS NOT NULL
         AND (kind IN ('complaint', 'deputy_suggestion') OR id % 10 = 0)""",

@@ -28,7 +28,7 @@ from routing.flow.steps import note
 from routing.store.contacts import AgencyChannel, StaffMessage
 from routing.store.jobs import Permanent, Registry, Retry, effect
 from routing.store.oversight import AgencyDigest, Escalation, EscalationKind
-from routing.store.tickets import Ticket
+from routing.store.tickets import Ticket, TicketEvent
 
 from .outbound.base import Channel, OutboundMessage
 from .outbound.registry import build_channels
@@ -40,6 +40,7 @@ NOTIFY_STAFF = "notify_staff"  # the timeline's action
 TITLES = {
     "assigned": "新派单",
     "urgent": "紧急派单",
+    "sent_back": "退回重办",
     "reminder": "催办",
     "notice": "通报",
     "digest": "每日简报",
@@ -68,6 +69,14 @@ def assigned_text(tickets: list[Ticket], urgent: bool) -> str:
     if urgent:
         return f"【紧急】新派单：{_line(tickets[0])}，请立即签收办理。"
     return f"新派单 {len(tickets)} 件：\n" + "\n".join(_line(t) for t in tickets)
+
+
+def sent_back_text(ticket: Ticket, reason: str | None) -> str:
+    """审核退回: the answer must be made again; the reason is the centre's own words."""
+    why = f"，理由：{reason[:200]}" if reason else ""
+    due = f"，答复时限 {ticket.answer_by:%m-%d %H:%M}" if ticket.answer_by else ""
+    topic = "/".join(filter(None, (ticket.topic, ticket.subtopic))) or "未分类"
+    return f"答复被审核退回：工单 {ticket.number}（{topic}）{why}{due}，请修改后重新答复。"
 
 
 def escalation_text(record: Escalation) -> str:
@@ -193,6 +202,23 @@ def make_handlers(channels: Callable[[], Mapping[str, Channel]], every: timedelt
             )
         staff_notices.schedule_bundles(session, now, every)
 
+    def sent_back(session: Session, payload: dict[str, Any], now: datetime) -> None:
+        ticket = session.get(Ticket, payload["ticket_id"])
+        event = session.get(TicketEvent, payload["event_id"])
+        if ticket is None or event is None or ticket.agency_id != payload["agency_id"]:
+            return  # moved on before the job ran: the new agency hears of it
+        deliver(
+            session,
+            channels(),
+            ticket.agency_id,
+            f"staff:sent_back:{event.id}",
+            "sent_back",
+            sent_back_text(ticket, event.reason),
+            [ticket],
+            now,
+            {"number": ticket.number},
+        )
+
     def escalation(session: Session, payload: dict[str, Any], now: datetime) -> None:
         record = session.get(Escalation, payload["escalation_id"])
         if record is None:
@@ -229,6 +255,7 @@ def make_handlers(channels: Callable[[], Mapping[str, Channel]], every: timedelt
     return {
         staff_notices.STAFF_ASSIGNED: urgent,
         staff_notices.STAFF_BUNDLE: bundle,
+        staff_notices.STAFF_SENT_BACK: sent_back,
         staff_notices.STAFF_ESCALATION: escalation,
         staff_notices.STAFF_DIGEST: digest,
     }

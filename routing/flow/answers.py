@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from routing.flow import staff_notices
 from routing.flow.callback_rules import CallbackRule
 from routing.flow.callbacks import queue_callback_if_chosen
 from routing.flow.steps import (
@@ -122,14 +123,16 @@ def approve_answer(
 
 def send_back_answer(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
     """审核退回: back to the agency with the reason; it answers again, and its
-    answer deadline keeps running (it is not moved)."""
+    answer deadline keeps running (it is not moved). Its staff are told at once."""
     reason = required_text(reason, N_("退回修改的理由"))
     check_step(STEPS["send_back_answer"], ticket, actor)
     submitted = pending_answer(session, ticket)
-    transition(
+    event = transition(
         session, ticket, "send_back_answer", actor, now, reason=reason,
         detail={"answer": (submitted.detail or {}).get("answer") if submitted is not None else None},
     )
+    session.flush()
+    staff_notices.answer_sent_back(session, ticket, event.id, now)
 
 
 def deliver_answer(
@@ -138,12 +141,14 @@ def deliver_answer(
 ) -> None:
     """The answer reaches the resident (答复送达): kept on the ticket, the
     resident and any deputy told, every ticket still merged into this one
-    answered with it, and the ticket queued for a callback (回访) where the
-    rule ``callbacks`` chooses it. Both an answer without review and an
+    answered with it, and each of them queued for a callback (回访) where the
+    rule ``callbacks`` chooses it or the ticket it joined — one callback per
+    resident, each on its own ticket's timeline. Both an answer without review and an
     approved one end here."""
+    rule = callbacks or CallbackRule()
     ticket.answer = text
     ticket.answered_at = now
-    queue_callback_if_chosen(session, ticket, now, callbacks or CallbackRule())
+    queue_callback_if_chosen(session, ticket, now, rule)
     notify_resident(session, ticket, "answer", now)
     notify_deputy(session, ticket, "answer", now.isoformat(), now)
     # Only those still merged: one rated meanwhile is closed, or handled on its own.
@@ -152,5 +157,6 @@ def deliver_answer(
         duplicate.answer = text
         duplicate.answered_at = now
         record(session, duplicate, "answer_merged", actor, now, detail={"ticket": ticket.number, "answer": text})
+        queue_callback_if_chosen(session, duplicate, now, rule, answered=ticket)
         notify_resident(session, duplicate, "answer", now)
         notify_deputy(session, duplicate, "answer", now.isoformat(), now)

@@ -24,16 +24,22 @@ from routing.texts import N_
 SAID_LENGTH = 1000
 
 
-def queue_callback_if_chosen(session: Session, ticket: Ticket, now: datetime, rule: CallbackRule) -> Callback | None:
+def queue_callback_if_chosen(
+    session: Session, ticket: Ticket, now: datetime, rule: CallbackRule, *, answered: Ticket | None = None
+) -> Callback | None:
     """At the moment the answer reaches the resident: into the queue if the
     rule chooses the ticket. A ticket answered again (after a redo) is called
-    back again: its earlier callback starts over."""
-    if not needs_callback(ticket, rule):
+    back again: its earlier callback starts over. A ticket merged (合并) into
+    ``answered`` is called back when the rule chooses either — its resident
+    got the same answer — and counts for the agency that answered."""
+    answered = answered or ticket
+    if not (needs_callback(ticket, rule) or needs_callback(answered, rule)):
         return None
     callback = session.scalar(select(Callback).where(Callback.ticket_id == ticket.id))
     if callback is None:
         callback = Callback(ticket=ticket, attempts=0)
         session.add(callback)
+    callback.agency_id = answered.agency_id
     callback.queued_at, callback.done_at, callback.attempts = now, None, 0
     callback.reached = callback.solved = callback.satisfied = callback.said = None
     return callback

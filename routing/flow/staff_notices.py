@@ -4,6 +4,10 @@ for a message, as jobs of the outbox stored with the change that makes them.
 - A ticket assigned (新派单): an urgent one (紧急) at once, day and night; the
   others in one bundle per agency, at most one message every few minutes —
   the bundle job reads which tickets were assigned in its window.
+- A ticket sent back (退回重办): a reopening, a redo (重办) and a dispute
+  ruled against the agency (争议不成立) hand the ticket to it again with a
+  fresh assignment, and are told as one; an answer the centre's review sent
+  back (审核退回) keeps its assignment, so it is told at once, with the reason.
 - A reminder (催办) to the agency, a notice (通报) to its supervisor, the
   daily digest (每日简报) to each agency.
 
@@ -24,9 +28,10 @@ from routing.store.tickets import Ticket, Urgency
 
 STAFF_ASSIGNED = "staff.assigned"  # one urgent ticket, at once
 STAFF_BUNDLE = "staff.bundle"  # one agency's tickets assigned in a window
+STAFF_SENT_BACK = "staff.sent_back"  # an answer sent back by the review, at once
 STAFF_ESCALATION = "staff.escalation"  # a reminder or a notice
 STAFF_DIGEST = "staff.digest"
-STAFF_KINDS = (STAFF_ASSIGNED, STAFF_BUNDLE, STAFF_ESCALATION, STAFF_DIGEST)
+STAFF_KINDS = (STAFF_ASSIGNED, STAFF_BUNDLE, STAFF_SENT_BACK, STAFF_ESCALATION, STAFF_DIGEST)
 
 
 def is_emergency(ticket: Ticket) -> bool:
@@ -46,6 +51,22 @@ def ticket_assigned(session: Session, ticket: Ticket, now: datetime) -> None:
         STAFF_ASSIGNED,
         {"ticket_id": ticket.id, "agency_id": ticket.agency_id, "assigned_at": now.isoformat()},
         now,
+    )
+
+
+def answer_sent_back(session: Session, ticket: Ticket, event_id: int, now: datetime) -> None:
+    """Called where the centre's review sends an answer back (审核退回): the
+    agency must answer again while its deadline runs, so it hears at once,
+    whatever the urgency. ``event_id``: the send-back's event, whose reason the
+    message carries; one message per send-back."""
+    if ticket.agency_id is None:
+        return
+    enqueue(
+        session,
+        STAFF_SENT_BACK,
+        {"ticket_id": ticket.id, "agency_id": ticket.agency_id, "event_id": event_id},
+        now,
+        key=f"staff.sent_back:{event_id}",
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from routing.reports.overdue import at
@@ -123,22 +123,26 @@ def add_callbacks(
 ) -> None:
     """回访 counts per agency: callbacks done in ``[start, end)`` that reached
     the resident, with how many said solved and satisfied; the agency is the
-    ticket's (the one that answered)."""
+    one whose answer was called back (kept on the callback, so a merged
+    ticket's resident counts for the agency that answered). Read from
+    ``ix_callback_judged`` alone; a district's figures join the tickets."""
     query = (
         select(
-            Ticket.agency_id,
+            Callback.agency_id,
             func.count(),
             func.count().filter(Callback.solved.is_(True)),
             func.count().filter(Callback.satisfied.is_(True)),
         )
-        .join(Ticket, Ticket.id == Callback.ticket_id)
         .where(
-            and_(Callback.reached.is_(True), Callback.done_at >= at(start), Callback.done_at < at(end)),
-            Ticket.agency_id.in_(ids),
-            *place,
+            Callback.reached.is_(True),
+            Callback.done_at >= at(start),
+            Callback.done_at < at(end),
+            Callback.agency_id.in_(ids),
         )
-        .group_by(Ticket.agency_id)
+        .group_by(Callback.agency_id)
     )
+    if place:
+        query = query.join(Ticket, Ticket.id == Callback.ticket_id).where(*place)
     for agency, reached, solved, satisfied in session.execute(query):
         score = row(agency)
         score.callbacks_reached, score.callbacks_solved, score.callbacks_satisfied = reached, solved, satisfied

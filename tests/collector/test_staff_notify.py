@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from routing.clock import now as city_now
-from routing.flow import workflow
+from routing.flow import answers, workflow
 from routing.flow.escalation import send_reminders
 from routing.flow.staff_notices import STAFF_BUNDLE, schedule_bundles
+from routing.store.answering import ReviewRule
 from routing.store.contacts import AgencyChannel, StaffMessage
 from routing.store.jobs import Job
 from routing.store.people import Agency, User
@@ -159,3 +160,25 @@ def test_wecom_down_delays_the_reminder_and_loses_nothing(app, demo, servers):
     run_jobs(app, late + timedelta(hours=2))
     run_jobs(app, late + timedelta(hours=4))
     assert len([m for m in wecom.fake.sent if ticket.number in m["text"]["content"]]) == 1
+
+
+def test_an_answer_sent_back_by_the_review_reaches_the_agency_at_once_with_the_reason(app, demo, servers):
+    wecom, _ = servers
+    at = city_now()
+    ticket, staff = raise_suggestion(demo, at)
+    choose(demo, demo.get(Agency, ticket.agency_id), "wecom", "lisi")
+    demo.add(ReviewRule(kind=None, agency_id=None, review=True, require_signer=False, active=True))
+    workflow.accept(demo, ticket, staff, at)
+    answers.answer(demo, ticket, staff, at, "已会同公交集团研究，明年增设站台。", grade="B")
+    dispatcher = demo.scalar(select(User).where(User.username == "dispatcher"))
+    answers.send_back_answer(demo, ticket, dispatcher, at, "未写明增设站台的时间")
+    demo.commit()
+
+    run_jobs(app, at)
+    run_jobs(app, at + timedelta(hours=2))  # run twice: sent once
+    [sent] = [m for m in wecom.fake.sent if m["touser"] == "lisi" and ticket.number in m["text"]["content"]]
+    text = sent["text"]["content"]
+    assert text.startswith("答复被审核退回") and "未写明增设站台的时间" in text and "请修改后重新答复" in text
+    [record] = [m for m in messages(demo) if m.template == "sent_back"]
+    assert record.result == "sent" and record.detail == {"tickets": [ticket.number]}
+    assert ticket.text[:10] not in text
