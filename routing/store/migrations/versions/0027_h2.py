@@ -1,7 +1,7 @@
 """callbacks keep the agency whose answer they judge: the figures count them without a join to ticket
 
 Revision ID: 0027_h2
-Revises: 0022_organisation
+Revises: 0029_place_aliases
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027_h2"
-down_revision = "0022_organisation"
+down_revision = "0029_place_aliases"
 branch_labels = None
 depends_on = None
 
