@@ -86,8 +86,10 @@ def script_texts() -> dict[str, str]:
         "none": gettext("没有。"),
         "no_hot": gettext("暂无热点。"),
         "count": gettext("%(n)s 人"),
-        "longitude": gettext("经度"),
-        "latitude": gettext("纬度"),
+        "schematic": gettext("示意图，非标准区划边界"),
+        # %(n)s: the change of a rate, in percentage points.
+        "points": gettext("%(n)s 个百分点"),
+        "before": gettext("上期：%(from)s 至 %(to)s"),
         "districts": gettext("区县"),
         "tickets": gettext("工单"),
         # %(from)s, %(to)s and %(days)s are filled in by the script.

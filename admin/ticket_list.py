@@ -44,8 +44,8 @@ MAX_PAGE = 100_000
 from collector.translate import error_text
 
 from .dashboard import VIEWERS, scope_of
-from .list_links import COUNTED_VALUE, UNSET_VALUE
 from .exports import CSV, XLSX, attachment, to_csv, to_xlsx
+from .list_links import COUNTED_VALUE, UNSET_VALUE
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
