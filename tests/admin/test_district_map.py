@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from itertools import pairwise
 from pathlib import Path
 
 from routing.dispatch.places import DISTRICT_CENTRES
@@ -22,7 +23,7 @@ def generator():
 def inside(point, ring) -> bool:
     """Ray casting: is (lng, lat) within the polygon ``ring``?"""
     x, y, result = point[0], point[1], False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+    for (x1, y1), (x2, y2) in pairwise(ring):
         if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
             result = not result
     return result

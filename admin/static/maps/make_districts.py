@@ -24,15 +24,29 @@ from scipy.spatial import Voronoi
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from routing.dispatch.places import DISTRICT_CENTRES  # noqa: E402
+from routing.dispatch.places import DISTRICT_CENTRES
 
 OUTPUT = Path(__file__).with_name("hangzhou-districts.json")
 # The city's outline, schematic: (longitude, latitude), anticlockwise from the west.
 OUTLINE = [
-    (118.35, 29.45), (118.75, 29.25), (119.25, 29.20), (119.60, 29.35), (119.85, 29.50),
-    (119.95, 29.75), (120.20, 29.85), (120.45, 29.95), (120.50, 30.15), (120.72, 30.25),
-    (120.70, 30.38), (120.45, 30.48), (120.10, 30.55), (119.85, 30.45), (119.45, 30.58),
-    (119.05, 30.40), (118.75, 30.05), (118.50, 29.75),
+    (118.35, 29.45),
+    (118.75, 29.25),
+    (119.25, 29.20),
+    (119.60, 29.35),
+    (119.85, 29.50),
+    (119.95, 29.75),
+    (120.20, 29.85),
+    (120.45, 29.95),
+    (120.50, 30.15),
+    (120.72, 30.25),
+    (120.70, 30.38),
+    (120.45, 30.48),
+    (120.10, 30.55),
+    (119.85, 30.45),
+    (119.45, 30.58),
+    (119.05, 30.40),
+    (118.75, 30.05),
+    (118.50, 29.75),
 ]
 # Degrees of longitude are shorter than those of latitude here: cells are cut in kilometres, not degrees.
 SQUEEZE = math.cos(math.radians(30))
@@ -86,11 +100,13 @@ def districts() -> dict:
         cell = _anticlockwise([tuple(diagram.vertices[v]) for v in region])
         ring = [[round(x / SQUEEZE, DIGITS), round(y, DIGITS)] for x, y in clip(outline, cell)]
         lat, lon = DISTRICT_CENTRES[name]
-        features.append({
-            "type": "Feature",
-            "properties": {"name": name, "cp": [lon, lat]},
-            "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": name, "cp": [lon, lat]},
+                "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
