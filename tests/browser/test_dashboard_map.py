@@ -56,4 +56,23 @@ def test_the_map_draws_the_districts_and_a_bar_leads_to_its_tickets(open_page, d
     listed = int(re.search(r"共 (\d+) 件", page.text_content("main")).group(1))
     assert listed == first["count"]
     watched.shot("dashboard-bar-to-list")
+
+    # A district on the map, clicked at its seat, leads to its tickets too.
+    watched.go("/dashboard/?days=7")
+    page.wait_for_selector("#dashboard[data-ready='1']")
+    page.locator("#chart-map").scroll_into_view_if_needed()
+    district = page.evaluate(
+        """() => {
+          const chart = echarts.getInstanceByDom(document.getElementById('chart-map'));
+          const item = chart.getOption().series[0].data.filter(d => d.url).sort((a, b) => b.value - a.value)[0];
+          const seat = chart.getModel().getComponent('geo').coordinateSystem.getRegion(item.name).getCenter();
+          const point = chart.convertToPixel('geo', seat);
+          return {name: item.name, count: item.value, url: item.url, x: point[0], y: point[1]};
+        }"""
+    )
+    box = page.locator("#chart-map").bounding_box()
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + district["x"], box["y"] + district["y"])
+    assert page.url.endswith(district["url"]) and "district=" in page.url
+    assert int(re.search(r"共 (\d+) 件", page.text_content("main")).group(1)) == district["count"]
     assert watched.errors == [] and resident.errors == []
