@@ -7,17 +7,20 @@ figures only. The page draws its charts from ``/dashboard/data`` (JSON).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, abort, jsonify, render_template, request
+from flask import Blueprint, Flask, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
 from collector.context import db_session
 from routing.clock import now
-from routing.reports import stats
+from routing.reports import comparison, stats
+from routing.reports.drilldown import chart_filter
 from routing.store.people import Role, User
 
 from .auth import current_staff, roles_required
+from .list_links import list_args, list_url
 from .matters import HOT_LIMIT, hot_issues
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -83,8 +86,10 @@ def script_texts() -> dict[str, str]:
         "none": gettext("没有。"),
         "no_hot": gettext("暂无热点。"),
         "count": gettext("%(n)s 人"),
-        "longitude": gettext("经度"),
-        "latitude": gettext("纬度"),
+        "schematic": gettext("示意图，非标准区划边界"),
+        # %(n)s: the change of a rate, in percentage points.
+        "points": gettext("%(n)s 个百分点"),
+        "before": gettext("上期：%(from)s 至 %(to)s"),
         "districts": gettext("区县"),
         "tickets": gettext("工单"),
         # %(from)s, %(to)s and %(days)s are filled in by the script.
@@ -114,13 +119,41 @@ def _labels_translated(figures: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
+# A day's link carries this in place of the day; the script puts the day in.
+DAY = "DAY"
+
+
+def with_links(figures: dict[str, Any], scope: stats.Scope) -> dict[str, Any]:
+    """Every figure a chart draws gets the ticket list that counts it: ``url``
+    for the period, and for a series ``day_url`` (with DAY for the day)."""
+    since, until = (date.fromisoformat(figures["period"][end]) for end in ("from", "to"))
+    figures["url"] = list_url(chart_filter(None, None, since, until, scope))
+    for dimension, data in figures["by"].items():
+        for entry in (*data["series"], *data["totals"]):
+            chosen = chart_filter(dimension, entry.pop("key"), since, until, scope)
+            entry["url"] = list_url(chosen)
+            if "counts" in entry:
+                entry["day_url"] = url_for("tickets.index", **{**list_args(chosen), "since": DAY, "until": DAY})
+    for district in figures["places"]["districts"]:
+        district["url"] = list_url(chart_filter("district", district.pop("key"), since, until, scope))
+    return figures
+
+
+def _compared_translated(compared: dict[str, Any]) -> dict[str, Any]:
+    for row in compared["figures"]:
+        row["name"] = gettext(row["name"])
+    return compared
+
+
 @bp.get("/data")
 @roles_required(*VIEWERS)
 def data():
     scope = scope_of(current_staff())
-    figures = stats.dashboard(db_session(), now(), _period(), scope)
+    days, moment = _period(), now()
+    figures = stats.dashboard(db_session(), moment, days, scope)
     figures["hot"] = hot(scope)
-    return jsonify(_labels_translated(figures))
+    figures["compared"] = _compared_translated(comparison.period_on_period(db_session(), moment, days, scope))
+    return jsonify(_labels_translated(with_links(figures, scope)))
 
 
 def init_app(app: Flask) -> None:

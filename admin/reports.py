@@ -16,6 +16,7 @@ from sqlalchemy import select
 from collector.context import db_session
 from collector.translate import error_text
 from routing.clock import now
+from routing.reports.comparison import month_on_month
 from routing.reports.figures import FIGURES
 from routing.reports.listing import TicketFilter, find_tickets
 from routing.reports.report import MonthlyReport, monthly_report, parse_month
@@ -95,6 +96,7 @@ def monthly():
         scope=scope,
         month=month,
         hot=hot_in_month(report, scope),
+        compared=month_on_month(db_session(), month, today, scope).rows(),
         figures=FIGURES,
         headers=[label for label, _ in COLUMNS],
         rows=table(report.scores) if scope.agency_id is None else [],

@@ -45,10 +45,13 @@ from collector.translate import error_text
 
 from .dashboard import VIEWERS, scope_of
 from .exports import CSV, XLSX, attachment, to_csv, to_xlsx
+from .list_links import COUNTED_VALUE, UNSET_VALUE
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
 ANY = N_("（全部）")
+UNSET = N_("（未确定）")
+COUNTED = N_("（全部，不含无效）")
 
 
 class FilterForm(FlaskForm):
@@ -70,12 +73,14 @@ def filter_form() -> FilterForm:
     scope = scope_of(current_staff())
     form = FilterForm(request.args)
     any_ = ("", _(ANY))
-    form.status.choices = [any_] + [(s.value, _(s.label)) for s in Status]
+    unset = (UNSET_VALUE, _(UNSET))
+    form.status.choices = [any_, (COUNTED_VALUE, _(COUNTED))] + [(s.value, _(s.label)) for s in Status]
     topics = session.scalars(select(Ticket.topic).where(Ticket.topic.is_not(None), *scope.where()).distinct())
-    form.topic.choices = [any_] + [(t, t) for t in sorted(topics)]
+    form.topic.choices = [any_] + [(t, t) for t in sorted(topics)] + [unset]
     agencies = session.scalars(select(Agency).order_by(Agency.id))
-    form.agency.choices = [any_] + [(str(a.id), a.name) for a in agencies]
-    form.district.choices = [any_] + [(str(d.id), d.name) for d in session.scalars(select(District).order_by(District.id))]
+    form.agency.choices = [any_] + [(str(a.id), a.name) for a in agencies] + [unset]
+    districts = session.scalars(select(District).order_by(District.id))
+    form.district.choices = [any_] + [(str(d.id), d.name) for d in districts] + [unset]
     form.channel.choices = [any_] + [(key, _(label)) for key, label in CHANNEL_LABELS.items()]
     return form
 
@@ -83,15 +88,19 @@ def filter_form() -> FilterForm:
 def ticket_filter(form: FilterForm) -> TicketFilter:
     if not form.validate():
         abort(400, description=_("筛选条件不对：") + "；".join(str(e) for errors in form.errors.values() for e in errors))
+    status, topic, agency, district = (f.data or None for f in (form.status, form.topic, form.agency, form.district))
     return TicketFilter(
-        status=Status(form.status.data) if form.status.data else None,
-        topic=form.topic.data or None,
-        agency_id=int(form.agency.data) if form.agency.data else None,
-        district_id=int(form.district.data) if form.district.data else None,
+        status=Status(status) if status and status != COUNTED_VALUE else None,
+        topic=topic if topic != UNSET_VALUE else None,
+        agency_id=int(agency) if agency and agency != UNSET_VALUE else None,
+        district_id=int(district) if district and district != UNSET_VALUE else None,
         channel=form.channel.data or None,
         since=form.since.data,
         until=form.until.data,
         words=(form.words.data or "").strip() or None,
+        unset=frozenset(name for name, value in (("topic", topic), ("agency", agency), ("district", district))
+                        if value == UNSET_VALUE),
+        counted=status == COUNTED_VALUE,
     )
 
 

@@ -11,13 +11,15 @@
   var figures = null;
   // The page's words in the reader's language, from the server (data-texts).
   var T = JSON.parse(root.dataset.texts || "{}");
+  var MAP = "hangzhou"; // the schematic district map (maps/hangzhou-districts.json), registered once loaded
+  var mapData = null;
 
   function say(key, values) {
     return (T[key] || key).replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
   }
 
   function chart(id) {
-    if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), null, { renderer: "canvas" });
+    if (!charts[id]) charts[id] = linked(echarts.init(document.getElementById(id), null, { renderer: "canvas" }));
     return charts[id];
   }
 
@@ -55,7 +57,10 @@
       xAxis: { type: "category", data: figures.days.map(function (d) { return d.slice(5); }) },
       yAxis: { type: "value", minInterval: 1 },
       series: series.map(function (s) {
-        return { name: s.name, type: "bar", stack: "total", data: s.counts, emphasis: { focus: "series" } };
+        var data = s.counts.map(function (n, i) {
+          return s.day_url ? { value: n, url: s.day_url.replace(/DAY/g, figures.days[i]) } : n;
+        });
+        return { name: s.name, type: "bar", stack: "total", data: data, emphasis: { focus: "series" } };
       })
     }, true);
     var totals = data.totals.slice(0, 15).reverse();
@@ -64,7 +69,10 @@
       grid: { left: 120, right: 30, top: 10, bottom: 20 },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: totals.map(function (t) { return t.name; }) },
-      series: [{ type: "bar", data: totals.map(function (t) { return t.count; }), label: { show: true, position: "right" } }]
+      series: [{
+        type: "bar", label: { show: true, position: "right" },
+        data: totals.map(function (t) { return { value: t.count, url: t.url }; })
+      }]
     }, true);
   }
 
@@ -121,30 +129,82 @@
     });
   }
 
+  // A chart item that carries the ticket list it counts leads there when clicked.
+  function linked(instance) {
+    instance.on("click", function (event) {
+      if (event.data && event.data.url) window.location.href = event.data.url;
+    });
+    return instance;
+  }
+
   function drawMap() {
     var p = figures.places;
     var maxCount = p.districts.reduce(function (m, d) { return Math.max(m, d.count); }, 1);
+    var counted = {};
+    p.districts.forEach(function (d) { counted[d.name] = d; });
+    var names = mapData.features.map(function (f) { return f.properties.name; });
     chart("chart-map").setOption({
       tooltip: { trigger: "item", renderMode: "richText" },
-      grid: { left: 50, right: 20, top: 20, bottom: 40 },
-      // Wheel or pinch to zoom into the urban districts, which lie close together.
-      dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "inside", yAxisIndex: 0, filterMode: "none" }],
-      xAxis: { type: "value", name: say("longitude"), scale: true, min: 118.9, max: 120.8 },
-      yAxis: { type: "value", name: say("latitude"), scale: true, min: 29.3, max: 30.6 },
+      // The districts' shade: how many tickets each has in the period.
+      visualMap: {
+        min: 0, max: maxCount, left: 8, bottom: 8, seriesIndex: 0, calculable: false,
+        text: [String(maxCount), "0"], inRange: { color: ["#eef3fa", "#1d5fa8"] }
+      },
+      geo: {
+        map: MAP, roam: true, scaleLimit: { min: 1, max: 8 },
+        label: { show: true, fontSize: 10, color: "#333" },
+        itemStyle: { areaColor: "#f3f5f7", borderColor: "#8593a3" },
+        emphasis: { label: { show: true }, itemStyle: { areaColor: "#ffd27a" } }
+      },
+      graphic: [{ type: "text", right: 8, top: 4, style: { text: say("schematic"), fill: "#777", fontSize: 12 } }],
       series: [
         {
-          name: say("districts"), type: "scatter",
-          data: p.districts.map(function (d) { return { name: d.name + "：" + say("count", { n: d.count }), value: [d.longitude, d.latitude, d.count] }; }),
-          symbolSize: function (v) { return 12 + 38 * Math.sqrt(v[2] / maxCount); },
-          itemStyle: { opacity: 0.45 },
-          label: { show: true, formatter: "{b}", fontSize: 11 }
+          name: say("districts"), type: "map", geoIndex: 0,
+          data: names.map(function (name) {
+            var d = counted[name];
+            return d ? { name: name, value: d.count, url: d.url } : { name: name, value: 0 };
+          })
         },
         {
-          name: say("tickets"), type: "scatter", symbolSize: 7,
-          data: p.points.map(function (t) { return { name: t.number + " " + t.topic, value: [t.longitude, t.latitude] }; })
+          name: say("tickets"), type: "scatter", coordinateSystem: "geo", symbolSize: 6,
+          itemStyle: { color: "#d9480f" },
+          data: p.points.map(function (t) {
+            return {
+              name: t.number + " " + t.topic, value: [t.longitude, t.latitude],
+              url: root.dataset.ticketUrl.replace("TICKET", encodeURIComponent(t.number))
+            };
+          })
         }
       ]
     }, true);
+  }
+
+  function percent(share) { return (share * 100).toFixed(1) + "%"; }
+
+  function fillCompared(compared) {
+    var body = document.querySelector("#compared tbody");
+    body.replaceChildren();
+    compared.figures.forEach(function (row) {
+      var rate = row.kind === "rate";
+      var shown = function (v) { return v === null ? "—" : (rate ? percent(v) : String(v)); };
+      var change = "—";
+      var tone = "";
+      if (row.change !== null) {
+        var arrow = row.change > 0 ? "▲ " : (row.change < 0 ? "▼ " : "");
+        tone = row.change > 0 ? "up" : (row.change < 0 ? "down" : "");
+        var size = Math.abs(row.change * 100).toFixed(1);
+        change = arrow + (rate ? say("points", { n: size }) : size + "%");
+      }
+      var tr = document.createElement("tr");
+      [row.name, shown(row.value), shown(row.before), change].forEach(function (value, i) {
+        var td = document.createElement(i ? "td" : "th");
+        td.textContent = value;
+        if (i === 3 && tone) td.className = "change-" + tone;
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    text("compared-before", say("before", compared.before));
   }
 
   function draw() {
@@ -156,6 +216,8 @@
     fillDue("soon", figures.due.soon);
     fillHot(figures.hot);
     drawMap();
+    fillCompared(figures.compared);
+    document.getElementById("total").href = figures.url;
     statusLine.textContent = say("period", figures.period);
     root.dataset.ready = "1";
   }
@@ -163,15 +225,25 @@
   document.getElementById("dimension").addEventListener("change", function () { if (figures) drawTrend(); });
   window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
 
-  fetch(root.dataset.source, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (response) {
-      // An idle session ends on the server: the answer is then the login page, not figures.
-      var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
-      if (response.ok && !json) throw new Error("login");
-      if (!response.ok) throw new Error(response.status);
-      return response.json();
+  function loaded(response) {
+    // An idle session ends on the server: the answer is then the login page, not figures.
+    var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+    if (response.ok && !json) throw new Error("login");
+    if (!response.ok) throw new Error(response.status);
+    return response.json();
+  }
+
+  function get(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(loaded);
+  }
+
+  Promise.all([get(root.dataset.map), get(root.dataset.source)])
+    .then(function (answers) {
+      mapData = answers[0];
+      echarts.registerMap(MAP, mapData);
+      figures = answers[1];
+      draw();
     })
-    .then(function (data) { figures = data; draw(); })
     .catch(function (error) {
       statusLine.textContent = error.message === "login"
         ? say("login_expired")

@@ -26,6 +26,9 @@ PAGE_SIZE = 50
 EXPORT_LIMIT = 20_000
 
 
+UNSET_COLUMNS = {"topic": Ticket.topic, "agency": Ticket.agency_id, "district": Ticket.district_id}
+
+
 @dataclass(frozen=True)
 class TicketFilter:
     """What the list is narrowed to; None means any."""
@@ -38,9 +41,15 @@ class TicketFilter:
     since: date | None = None  # 受理日期 from, inclusive
     until: date | None = None  # 受理日期 to, inclusive
     words: str | None = None  # 反映内容 contains
+    # 未确定: of "topic", "agency", "district", those that must be empty (a chart's 未确定 bar).
+    unset: frozenset[str] = frozenset()
+    counted: bool = False  # without 无效, as the dashboard counts
 
     def where(self, scope: Scope) -> list[ColumnElement[bool]]:
         conditions = list(scope.where())
+        conditions += [UNSET_COLUMNS[name].is_(None) for name in sorted(self.unset)]
+        if self.counted:
+            conditions.append(Ticket.status != Status.INVALID)
         if self.status is not None:
             conditions.append(Ticket.status == self.status)
         if self.topic:

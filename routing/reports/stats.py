@@ -64,7 +64,8 @@ def period_start(now: datetime, days: int) -> datetime:
     return datetime.combine(now.date() - timedelta(days=days - 1), time())
 
 
-def _counted(scope: Scope, since: datetime, until: datetime | None = None) -> list[ColumnElement[bool]]:
+def counted(scope: Scope, since: datetime, until: datetime | None = None) -> list[ColumnElement[bool]]:
+    """The conditions of a ticket counted as received in [since, until), within ``scope``."""
     # Spam and abuse (无效) are not matters anyone raised.
     conditions = [Ticket.created_at >= since, Ticket.status != Status.INVALID, *scope.where()]
     return conditions if until is None else [*conditions, Ticket.created_at < until]
@@ -75,45 +76,50 @@ def _day(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _dimension_column(dimension: str) -> ColumnElement[Any]:
+def _dimension_columns(dimension: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The key the ticket list filters by (None: 未确定) and the name a chart shows."""
     if dimension == "topic":
-        return func.coalesce(Ticket.topic, UNKNOWN)
+        return Ticket.topic, func.coalesce(Ticket.topic, UNKNOWN)
     if dimension == "agency":
-        return func.coalesce(Agency.name, UNKNOWN)
+        return Ticket.agency_id, func.coalesce(Agency.name, UNKNOWN)
     if dimension == "district":
-        return func.coalesce(District.name, UNKNOWN)
+        return Ticket.district_id, func.coalesce(District.name, UNKNOWN)
     if dimension == "channel":
-        return Ticket.channel
+        return Ticket.channel, Ticket.channel
     raise ValueError(dimension)
 
 
 def daily_counts(
     session: Session, dimension: str, since: datetime, scope: Scope = CITY, until: datetime | None = None
-) -> list[tuple[str, str, int]]:
-    """(day, name, count) for tickets raised since ``since`` (and before ``until``), by one dimension."""
-    key = _dimension_column(dimension)
+) -> list[tuple[str, Any, str, int]]:
+    """(day, key, name, count) for tickets raised since ``since`` (and before ``until``), by one dimension."""
+    key, name = _dimension_columns(dimension)
     day = func.date(Ticket.created_at)
-    query = select(day, key, func.count(Ticket.id)).where(*_counted(scope, since, until))
+    query = select(day, key, name, func.count(Ticket.id)).where(*counted(scope, since, until))
     if dimension == "agency":
         query = query.outerjoin(Agency, Ticket.agency_id == Agency.id)
     elif dimension == "district":
         query = query.outerjoin(District, Ticket.district_id == District.id)
-    rows = session.execute(query.group_by(day, key))
-    return [(_day(d), CHANNEL_LABELS.get(name, name) if dimension == "channel" else name, n) for d, name, n in rows]
+    rows = session.execute(query.group_by(day, key, name))
+    return [
+        (_day(d), k, CHANNEL_LABELS.get(label, label) if dimension == "channel" else label, n)
+        for d, k, label, n in rows
+    ]
 
 
-def over_time(rows: list[tuple[str, str, int]], days: list[str]) -> dict[str, Any]:
-    """Series for a stacked chart: every name's count on every day, largest total first."""
-    series: dict[str, list[int]] = {}
+def over_time(rows: list[tuple[str, Any, str, int]], days: list[str]) -> dict[str, Any]:
+    """Series for a stacked chart: every name's count on every day, largest total first;
+    each carries the ``key`` the ticket list filters by."""
+    series: dict[tuple[Any, str], list[int]] = {}
     index = {d: i for i, d in enumerate(days)}
-    for day, name, n in rows:
-        counts = series.setdefault(name, [0] * len(days))
+    for day, key, name, n in rows:
+        counts = series.setdefault((key, name), [0] * len(days))
         if day in index:
             counts[index[day]] += n
-    ordered = sorted(series.items(), key=lambda item: (-sum(item[1]), item[0]))
+    ordered = sorted(series.items(), key=lambda item: (-sum(item[1]), item[0][1]))
     return {
-        "series": [{"name": name, "counts": counts} for name, counts in ordered],
-        "totals": [{"name": name, "count": sum(counts)} for name, counts in ordered],
+        "series": [{"name": name, "key": key, "counts": counts} for (key, name), counts in ordered],
+        "totals": [{"name": name, "key": key, "count": sum(counts)} for (key, name), counts in ordered],
     }
 
 
@@ -161,24 +167,24 @@ def due(session: Session, now: datetime, scope: Scope = CITY) -> dict[str, Any]:
 
 def places(session: Session, since: datetime, scope: Scope = CITY) -> dict[str, Any]:
     """Where tickets come from: exact points where a ticket carries coordinates,
-    otherwise one point per district at its centre, sized by its count."""
+    and every district's count (with or without coordinates), with its centre."""
     exact = session.execute(
         select(Ticket.number, Ticket.latitude, Ticket.longitude, Ticket.topic)
-        .where(*_counted(scope, since), Ticket.latitude.is_not(None), Ticket.longitude.is_not(None))
+        .where(*counted(scope, since), Ticket.latitude.is_not(None), Ticket.longitude.is_not(None))
         .order_by(Ticket.id.desc())
         .limit(MAP_LIMIT)
     )
     by_district = session.execute(
-        select(District.name, func.count(Ticket.id))
+        select(District.id, District.name, func.count(Ticket.id))
         .join(District, Ticket.district_id == District.id)
-        .where(*_counted(scope, since), (Ticket.latitude.is_(None)) | (Ticket.longitude.is_(None)))
-        .group_by(District.name)
+        .where(*counted(scope, since))
+        .group_by(District.id, District.name)
     )
     districts = []
-    for name, n in by_district:
+    for key, name, n in by_district:
         centre = district_centre(name)
         if centre is not None:
-            districts.append({"name": name, "latitude": centre[0], "longitude": centre[1], "count": n})
+            districts.append({"name": name, "key": key, "latitude": centre[0], "longitude": centre[1], "count": n})
     return {
         "points": [
             {"number": number, "latitude": lat, "longitude": lon, "topic": topic or UNKNOWN}

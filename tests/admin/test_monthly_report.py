@@ -85,3 +85,15 @@ def test_deputies_and_strangers_have_no_report(client, auth, demo):
     assert client.get("/reports/monthly").status_code == 302
     auth.login("deputy")
     assert client.get("/reports/monthly").status_code == 403
+
+
+def test_the_month_is_compared_with_the_month_before_and_a_year_before(client, auth, demo):
+    submit_on_the_station_page(client, demo, HOUSING)
+    auth.login("dispatcher")
+    html = client.get(f"/reports/monthly?month={this_month()}").get_data(as_text=True)
+    table = html[html.index('id="compared"'):]
+    table = table[: table.index("</table>")]
+    for heading in ("本月", "上月", "环比", "去年同月", "同比", "受理", "答复", "按时答复率", "满意率"):
+        assert heading in table, heading
+    row = re.search(r'<th scope="row">受理</th><td>(\d+)</td><td>(\d+)</td>', table)
+    assert int(row.group(1)) == received(client, f"/reports/monthly?month={this_month()}")

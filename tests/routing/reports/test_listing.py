@@ -138,3 +138,15 @@ def test_sorting_keeps_agency_staff_to_their_own(session, city):
     scope = Scope(agency_id=city["市住建局"].id)
     for key in ("answer_by", "agency", "district", "status"):
         assert sorted_by(session, key, scope=scope) == [mine.number]
+
+
+def test_a_chart_s_unknown_bar_and_the_dashboard_s_count_without_invalid(session, city):
+    placed = make(session, days_ago=1, agency=city["市住建局"], district=city["西湖区"])
+    unplaced = make(session, days_ago=1, topic=None)
+    make(session, days_ago=1, status=Status.INVALID, topic=None)
+    session.commit()
+    unknown = TicketFilter(unset=frozenset({"topic", "agency", "district"}), counted=True)
+    assert numbers(find_tickets(session, unknown)) == [unplaced.number]
+    assert count_tickets(session, TicketFilter(unset=frozenset({"topic"}))) == 2
+    assert count_tickets(session, TicketFilter(counted=True)) == 2
+    assert numbers(find_tickets(session, TicketFilter(district_id=city["西湖区"].id, counted=True))) == [placed.number]
