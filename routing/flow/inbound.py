@@ -48,6 +48,8 @@ class Labels:
 class Contact:
     name: str | None = None
     phone: str | None = None
+    # 保密: the resident asked that the agency not see who they are.
+    confidential: bool = False
 
     def __post_init__(self) -> None:
         if self.name is not None:
