@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         params,
         photos,
         policies,
+        privacy,
         reports,
         reviews,
         rules,
@@ -110,6 +111,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     deputy.init_app(app)
     transcribe.init_app(app)
     photos.init_app(app)
+    privacy.init_app(app)
     cli.init_app(app)
     import_cli.init_app(app)
     setup.init_app(app)
@@ -240,6 +242,7 @@ EVENT_LABELS = {
     "notify_deputy": N_("通知代表"),
     "notify_staff": N_("通知承办单位"),
     "save_article": N_("存为知识库文章"),
+    "reveal_contact": N_("查看联系方式"),
 }
 
 

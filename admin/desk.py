@@ -29,6 +29,7 @@ from .auth import current_staff, roles_required
 from .disputes import desk_forms
 from .knowledge import desk_box
 from .matters import HOT_LIMIT, hot_issues, possible_duplicates
+from .privacy import page_contact
 from .views import carry_out, flash_errors, ticket_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -129,6 +130,7 @@ def ticket(number: str):
         "ticket/detail.html",
         ticket=ticket,
         now=now(),
+        contact=page_contact(current_staff(), ticket),
         correction_form=correction_form(),
         reason_form=ReasonForm(),
         merge_form=MergeForm(),
