@@ -243,6 +243,7 @@ EVENT_LABELS = {
     "notify_staff": N_("通知承办单位"),
     "save_article": N_("存为知识库文章"),
     "reveal_contact": N_("查看联系方式"),
+    "mark_confidential": N_("群众要求保密"),
 }
 
 

@@ -6,6 +6,8 @@ input with the same words.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 from typing import Any
 
@@ -122,6 +124,10 @@ def inbound_of(session: Session, data: dict[str, Any], channel: str) -> Inbound:
     text = checked_text(data.get("text"))
     station = find_station(session, data.get("station"))
     contact = checked_contact(data.get("contact"))
+    confidential = data.get("confidential", False)
+    if not isinstance(confidential, bool):
+        raise SubmissionError("confidential", "confidential 应为 true 或 false。")
+    contact = replace(contact, confidential=confidential)
     location = checked_location(data.get("location"))
     return Inbound(
         channel=channel,

@@ -28,7 +28,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from routing.clock import now
@@ -68,6 +68,7 @@ class SubmissionForm(FlaskForm):
         _l("电话（选填，仅承办单位联系您时使用）"),
         validators=[Optional(), Regexp(r"^\+?[0-9][0-9\- ]{4,30}$", message=_l("电话号码格式不对，请只填写数字。"))],
     )
+    confidential = BooleanField(_l("我要求对承办单位保密个人信息"))
 
 
 class RatingForm(FlaskForm):
@@ -146,7 +147,9 @@ def submit_form():
             channel="web",
             text=form.text.data.strip(),
             station=find_station(db, form.station.data or None),
-            contact=Contact(name=form.name.data or None, phone=form.phone.data or None),
+            contact=Contact(
+                name=form.name.data or None, phone=form.phone.data or None, confidential=bool(form.confidential.data)
+            ),
             location=Location(text=form.location.data or None),
         )
         app_services = services()
