@@ -41,7 +41,9 @@ REVEAL_SECONDS = 600
 
 
 class RevealForm(FlaskForm):
-    reason = StringField(_l("查看原因"), validators=[DataRequired(_l("请说明查看原因，例如回电核实。")), Length(max=200)])
+    reason = StringField(
+        _l("查看原因"), validators=[DataRequired(_l("请说明查看原因，例如回电核实。")), Length(max=200)]
+    )
 
 
 class AccessSearchForm(FlaskForm):
@@ -65,7 +67,12 @@ def _revealed(ticket: Ticket) -> bool:
 def page_contact(user: User, ticket: Ticket) -> dict[str, Any]:
     """The contact data for ``user``'s ticket page, logged when unmasked; commits the log entry."""
     contact = shown_contact(
-        db_session(), user, ticket, now(), address=request.remote_addr, revealed=_revealed(ticket),
+        db_session(),
+        user,
+        ticket,
+        now(),
+        address=request.remote_addr,
+        revealed=_revealed(ticket),
         dispatcher_sees=current_app.config["DISPATCHER_SEES_CONTACT"],
     )
     db_session().commit()
@@ -94,8 +101,11 @@ def reveal(number: str):
 
 def _query(form: AccessSearchForm) -> AccessQuery:
     return AccessQuery(
-        username=(form.username.data or "").strip(), number=(form.number.data or "").strip(),
-        action=form.action.data or "", since=form.since.data, until=form.until.data,
+        username=(form.username.data or "").strip(),
+        number=(form.number.data or "").strip(),
+        action=form.action.data or "",
+        since=form.since.data,
+        until=form.until.data,
     )
 
 
@@ -115,16 +125,42 @@ def access_log_csv():
     form.validate()
     query = _query(form)
     entries = search_access_log(db_session(), query, limit=None)
-    rows = [[gettext("时间"), gettext("用户"), gettext("角色"), gettext("地址"), gettext("操作"), gettext("工单编号"),
-             gettext("行数"), gettext("详情")]]
+    rows = [
+        [
+            gettext("时间"),
+            gettext("用户"),
+            gettext("角色"),
+            gettext("地址"),
+            gettext("操作"),
+            gettext("工单编号"),
+            gettext("行数"),
+            gettext("详情"),
+        ]
+    ]
     rows += [
-        [f"{e.at:%Y-%m-%d %H:%M:%S}", e.user.username if e.user else "", e.role, e.address or "",
-         gettext(ACTION_LABELS[e.action]), e.ticket.number if e.ticket else "", e.rows or "", e.detail or ""]
+        [
+            f"{e.at:%Y-%m-%d %H:%M:%S}",
+            e.user.username if e.user else "",
+            e.role,
+            e.address or "",
+            gettext(ACTION_LABELS[e.action]),
+            e.ticket.number if e.ticket else "",
+            e.rows or "",
+            e.detail or "",
+        ]
         for e in entries
     ]
     # Exporting the log is itself a look at who looked: logged too.
-    record_access(db_session(), current_staff(), EXPORT, at=now(), address=request.remote_addr, rows=len(entries),
-                  report="access_log", filter={k: str(v) for k, v in vars(query).items() if v})
+    record_access(
+        db_session(),
+        current_staff(),
+        EXPORT,
+        at=now(),
+        address=request.remote_addr,
+        rows=len(entries),
+        report="access_log",
+        filter={k: str(v) for k, v in vars(query).items() if v},
+    )
     db_session().commit()
     return attachment(to_csv(rows), CSV, "access-log.csv")
 

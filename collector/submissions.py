@@ -6,9 +6,8 @@ input with the same words.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select

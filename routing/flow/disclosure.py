@@ -60,8 +60,15 @@ def reveal_contact(
         raise WorkflowError(NO_REASON)
     session.add(
         TicketEvent(
-            ticket_id=ticket.id, at=now, agency_id=user.agency_id, actor_id=user.id, actor=actor_label(user),
-            action=REVEAL_CONTACT, from_status=None, to_status=ticket.status.value, reason=reason[:500],
+            ticket_id=ticket.id,
+            at=now,
+            agency_id=user.agency_id,
+            actor_id=user.id,
+            actor=actor_label(user),
+            action=REVEAL_CONTACT,
+            from_status=None,
+            to_status=ticket.status.value,
+            reason=reason[:500],
         )
     )
     record_access(session, user, REVEAL, at=now, address=address, ticket=ticket, reason=reason[:500])

@@ -113,7 +113,9 @@ def search_access_log(session: Session, query: AccessQuery, limit: int | None = 
     if query.since:
         statement = statement.where(AccessEntry.at >= datetime.combine(query.since, datetime.min.time()))
     if query.until:
-        statement = statement.where(AccessEntry.at < datetime.combine(query.until + timedelta(days=1), datetime.min.time()))
+        statement = statement.where(
+            AccessEntry.at < datetime.combine(query.until + timedelta(days=1), datetime.min.time())
+        )
     if limit:
         statement = statement.limit(limit)
     return list(session.scalars(statement))

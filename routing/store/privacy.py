@@ -36,7 +36,8 @@ from routing.store.tickets import Kind, Ticket
 HIDDEN = "***"
 HONORIFICS = ("先生", "女士", "小姐")
 COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 西门 独孤 南宫 申屠".split()
+    {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙"}
+    | {"宇文", "司徒", "夏侯", "轩辕", "令狐", "端木", "西门", "独孤", "南宫", "申屠"}
 )
 _ADDRESS_LEVELS = re.compile(r"(?:街道|社区|区|县|市|镇|乡|路|街|巷|道|村|里|胡同)")
 # 检举: a complaint about an official or an agency, detected in the resident's

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from routing.store.access_log import AccessEntry
-from routing.store.people import Agency, User
+from routing.store.people import Agency
 from routing.store.tickets import Status, Ticket, TicketEvent
 
 from ..conftest import post_form
@@ -22,10 +22,22 @@ MASKED_NAME, MASKED_PHONE = "李**", "139****5678"
 # /tickets, /agency, /desk, /reports or /api that shows the planted number
 # unmasked and is missing here fails ``test_no_other_route_shows_the_number``.
 CONTACT_ROUTES = {
-    "/desk/tickets/<number>": {"admin": "unmasked", "dispatcher": "unmasked", "agency": "forbidden",
-                               "other_agency": "forbidden", "deputy": "forbidden", "anonymous": "login"},
-    "/agency/tickets/<number>": {"admin": "forbidden", "dispatcher": "forbidden", "agency": "masked",
-                                 "other_agency": "not_found", "deputy": "forbidden", "anonymous": "login"},
+    "/desk/tickets/<number>": {
+        "admin": "unmasked",
+        "dispatcher": "unmasked",
+        "agency": "forbidden",
+        "other_agency": "forbidden",
+        "deputy": "forbidden",
+        "anonymous": "login",
+    },
+    "/agency/tickets/<number>": {
+        "admin": "forbidden",
+        "dispatcher": "forbidden",
+        "agency": "masked",
+        "other_agency": "not_found",
+        "deputy": "forbidden",
+        "anonymous": "login",
+    },
 }
 
 
@@ -39,8 +51,11 @@ def planted(demo):
     demo.commit()
     other = demo.scalar(select(Agency).where(Agency.id != ticket.agency_id).order_by(Agency.id))
     logins = {
-        "admin": "admin", "dispatcher": "dispatcher", "deputy": "deputy",
-        "agency": agency_login(demo, ticket.agency), "other_agency": agency_login(demo, other),
+        "admin": "admin",
+        "dispatcher": "dispatcher",
+        "deputy": "deputy",
+        "agency": agency_login(demo, ticket.agency),
+        "other_agency": agency_login(demo, other),
     }
     demo.commit()
     return ticket, logins
@@ -49,7 +64,9 @@ def planted(demo):
 def _entries(session, ticket, action="view_contact") -> int:
     session.expire_all()
     return session.scalar(
-        select(func.count()).select_from(AccessEntry).where(AccessEntry.ticket_id == ticket.id, AccessEntry.action == action)
+        select(func.count())
+        .select_from(AccessEntry)
+        .where(AccessEntry.ticket_id == ticket.id, AccessEntry.action == action)
     )
 
 
@@ -61,7 +78,9 @@ def _fetch(client, auth, logins, role, url):
 
 @pytest.mark.parametrize("route", sorted(CONTACT_ROUTES))
 @pytest.mark.parametrize("role", ["admin", "dispatcher", "agency", "other_agency", "deputy", "anonymous"])
-def test_each_role_sees_contact_data_as_the_rule_says_and_every_look_is_logged(client, auth, demo, planted, route, role):
+def test_each_role_sees_contact_data_as_the_rule_says_and_every_look_is_logged(
+    client, auth, demo, planted, route, role
+):
     ticket, logins = planted
     before = _entries(demo, ticket)
     response = _fetch(client, auth, logins, role, route.replace("<number>", ticket.number))
@@ -88,7 +107,9 @@ def test_the_agency_reveals_with_a_reason_on_the_timeline_and_in_the_log(client,
     shown = post_form(client, f"{url}/reveal", {"reason": "回电核实"}, page=url, follow_redirects=True)
     assert PHONE in shown.get_data(as_text=True) and "查看联系方式" in shown.get_data(as_text=True)
     assert _entries(demo, ticket, "reveal") == 1 and _entries(demo, ticket) == 1
-    event = demo.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "reveal_contact"))
+    event = demo.scalar(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "reveal_contact")
+    )
     assert event.reason == "回电核实"
 
 
@@ -100,7 +121,9 @@ def test_a_confidential_ticket_is_never_revealed_to_the_agency(client, auth, dem
     url = f"/agency/tickets/{ticket.number}"
     page = client.get(url).get_data(as_text=True)
     assert "该件群众要求保密，请联系分拣中心转达" in page and f"{url}/reveal" not in page
-    answer = client.post(f"{url}/reveal", data={"reason": "回电核实", "csrf_token": _token(page)}, follow_redirects=True)
+    answer = client.post(
+        f"{url}/reveal", data={"reason": "回电核实", "csrf_token": _token(page)}, follow_redirects=True
+    )
     assert PHONE not in answer.get_data(as_text=True)
     assert "该件群众要求保密，请联系分拣中心转达" in answer.get_data(as_text=True)
     assert _entries(demo, ticket, "reveal") == 0
@@ -128,7 +151,10 @@ def test_administrators_search_the_access_log_and_its_export_is_logged(client, a
 
 
 def _token(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|value="([^"]+)" name="csrf_token"', page).group(1)
+    return next(
+        m.group(1) or m.group(2)
+        for m in [re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|value="([^"]+)" name="csrf_token"', page)]
+    )
 
 
 def test_no_other_route_shows_the_number(app, client, auth, demo, planted):

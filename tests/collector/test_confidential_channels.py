@@ -45,7 +45,7 @@ def test_a_report_against_an_official_is_confidential_whatever_was_ticked(client
     assert newest(demo).confidential is True
 
 
-def test_wechat_保密_after_the_matter_makes_it_confidential_and_is_on_the_timeline(client, demo, fake):
+def test_wechat_保密_after_the_matter_makes_it_confidential_and_is_on_the_timeline(client, demo, fake):  # noqa: F811
     post(client, xml("text", 21, Content=COMPLAINT))
     answer = reply_text(post(client, xml("text", 22, Content="保密")))
     ticket = newest(demo)
@@ -55,6 +55,6 @@ def test_wechat_保密_after_the_matter_makes_it_confidential_and_is_on_the_time
     )
 
 
-def test_wechat_保密_with_no_matter_says_what_to_do(client, demo, fake):
+def test_wechat_保密_with_no_matter_says_what_to_do(client, demo, fake):  # noqa: F811
     answer = reply_text(post(client, xml("text", 31, Content="保密")))
     assert "请先发送您要反映的问题" in answer

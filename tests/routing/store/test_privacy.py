@@ -30,7 +30,12 @@ addresses = st.text(alphabet="朝阳区建国路街道镇村号楼室0123456789A
 
 @pytest.mark.parametrize(
     ("phone", "shown"),
-    [("13812345678", "138****5678"), ("+86 138-1234-5678", "138****5678"), ("010-6512345", "010****2345"), ("12345", "****")],
+    [
+        ("13812345678", "138****5678"),
+        ("+86 138-1234-5678", "138****5678"),
+        ("010-6512345", "010****2345"),
+        ("12345", "****"),
+    ],
 )
 def test_a_phone_keeps_its_first_three_and_last_four_digits(phone, shown):
     assert mask_phone(phone) == shown
@@ -38,7 +43,14 @@ def test_a_phone_keeps_its_first_three_and_last_four_digits(phone, shown):
 
 @pytest.mark.parametrize(
     ("name", "shown"),
-    [("李小明", "李**"), ("李明", "李**"), ("欧阳娜娜", "欧阳**"), ("李女士", "李女士"), ("王先生", "王先生"), ("Alice", "A**")],
+    [
+        ("李小明", "李**"),
+        ("李明", "李**"),
+        ("欧阳娜娜", "欧阳**"),
+        ("李女士", "李女士"),
+        ("王先生", "王先生"),
+        ("Alice", "A**"),
+    ],
 )
 def test_a_name_keeps_the_surname_and_an_honorific(name, shown):
     assert mask_name(name) == shown
