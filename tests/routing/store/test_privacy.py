@@ -158,3 +158,18 @@ def test_the_access_log_keeps_at_least_six_months_and_the_purge_removes_older_en
 def test_an_unknown_access_action_is_refused(session):
     with pytest.raises(ValueError, match="unknown access-log action"):
         record_access(session, None, "peek", at=datetime(2026, 12, 1))
+
+
+def test_on_postgresql_the_access_log_refuses_update_and_delete_outside_the_purge(session):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import ProgrammingError
+
+    record_access(session, None, "view_contact", at=datetime(2026, 12, 1))
+    session.commit()
+    for statement in (update(AccessEntry).values(role="admin"), delete(AccessEntry)):
+        with pytest.raises(ProgrammingError, match="append-only"):
+            session.execute(statement)
+        session.rollback()
+    assert session.query(AccessEntry).count() == 1
