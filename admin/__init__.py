@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         photos,
         places,
         policies,
+        privacy,
         reports,
         reviews,
         rules,
@@ -119,6 +120,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     transcribe.init_app(app)
     photos.init_app(app)
     notes.init_app(app)
+    privacy.init_app(app)
     cli.init_app(app)
     import_cli.init_app(app)
     setup.init_app(app)
@@ -270,6 +272,8 @@ EVENT_LABELS = {
     "notify_staff": N_("通知承办单位"),
     "save_article": N_("存为知识库文章"),
     "stop_sms": N_("停止短信告知"),
+    "reveal_contact": N_("查看联系方式"),
+    "mark_confidential": N_("群众要求保密"),
 }
 
 

@@ -27,6 +27,7 @@ from routing.texts import N_
 from .auth import current_staff, roles_required
 from .disputes import agency_forms
 from .knowledge import agency_box
+from .privacy import page_contact
 from .views import carry_out, flash_errors, ticket_for
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -126,6 +127,7 @@ def ticket(number: str):
         "ticket/detail.html",
         ticket=ticket,
         now=now(),
+        contact=page_contact(current_staff(), ticket),
         accept_form=EmptyForm(),
         answer_form=_answer_form(user.agency_id),
         answer_templates=answer_setup.templates_of(db_session(), user.agency_id),

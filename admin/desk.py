@@ -29,6 +29,7 @@ from .auth import current_staff, roles_required
 from .disputes import desk_forms
 from .knowledge import desk_box
 from .matters import HOT_LIMIT, hot_issues, possible_duplicates
+from .privacy import page_contact
 from .views import carry_out, flash_errors, ticket_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -140,6 +141,7 @@ def ticket(number: str):
         "ticket/detail.html",
         ticket=ticket,
         now=now(),
+        contact=page_contact(current_staff(), ticket),
         correction_form=correction,
         topic_groups=topic_groups(correction.topic.choices),
         reason_form=ReasonForm(),

@@ -4,12 +4,14 @@ staff who may see the ticket, and to nobody else."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort
+from flask import Blueprint, Flask, Response, abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from collector.context import db_session
 from collector.images import image_type
+from routing.clock import now
+from routing.store.access_log import ATTACHMENT, record_access
 from routing.store.people import Role
 from routing.store.tickets import Attachment, Ticket
 from routing.texts import N_
@@ -47,6 +49,10 @@ def photo(number: str, attachment_id: int):
     content_type = image_type(attachment.data) if attachment is not None and attachment.data else None
     if content_type is None:
         abort(404, description=N_("没有这张照片。"))
+    # A photo may show the resident or their home: each download is logged.
+    record_access(db_session(), current_staff(), ATTACHMENT, at=now(), address=request.remote_addr, ticket=ticket,
+                  attachment_id=attachment.id)
+    db_session().commit()
     response = Response(attachment.data, mimetype=content_type)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from routing.flow.callback_rules import parse_kinds
+from routing.store.access_log import MINIMUM_DAYS, retention_days
 from routing.store.second_factor import parse_roles
 
 
@@ -171,6 +172,10 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         # How long a job stays a worker's without a renewal (renewed three times a
         # lease while it runs): how long the jobs of a worker that died wait.
         "JOB_LEASE": timedelta(seconds=int(env("JOB_LEASE_SECONDS", "30"))),
+        # 分拨员 see residents' contact data unmasked unless the centre restricts them (routing.store.privacy).
+        "DISPATCHER_SEES_CONTACT": env("DISPATCHER_SEES_CONTACT", "1") == "1",
+        # Days the access log (个人信息访问日志) is kept: six months at least.
+        "ACCESS_LOG_DAYS": retention_days(env("ACCESS_LOG_DAYS", str(MINIMUM_DAYS))),
         # Longest wait between attempts to deliver a notice while its channel is down.
         "NOTICE_RETRY": timedelta(minutes=int(env("NOTICE_RETRY_MINUTES", "30"))),
         # Working days a resident has to rate an answer before the ticket closes itself.

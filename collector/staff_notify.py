@@ -28,6 +28,7 @@ from routing.flow.steps import note
 from routing.store.contacts import AgencyChannel, StaffMessage
 from routing.store.jobs import Permanent, Registry, Retry, effect
 from routing.store.oversight import AgencyDigest, Escalation, EscalationKind
+from routing.store.privacy import mask_phone
 from routing.store.tickets import Ticket, TicketEvent
 
 from .outbound.base import Channel, OutboundMessage
@@ -56,7 +57,8 @@ def mask(recipient: str) -> str:
     token = recipient.split(" ", 1)[0].rsplit("=", 1)[-1]
     if len(token) <= 4:
         return "***"
-    return f"{token[:3]}***{token[-4:]}" if not token.isdigit() else f"{token[:3]}****{token[-4:]}"
+    # A mobile number is masked as everywhere else; a token keeps as much.
+    return f"{token[:3]}***{token[-4:]}" if not token.isdigit() else mask_phone(token)
 
 
 def _line(ticket: Ticket) -> str:

@@ -131,6 +131,10 @@ def inbound_of(session: Session, data: dict[str, Any], channel: str) -> Inbound:
     text = checked_text(data.get("text"))
     station = find_station(session, data.get("station"))
     contact = replace(checked_contact(data.get("contact")), sms_notice=checked_sms_notice(data.get("sms_notice", True)))
+    confidential = data.get("confidential", False)
+    if not isinstance(confidential, bool):
+        raise SubmissionError("confidential", "confidential 应为 true 或 false。")
+    contact = replace(contact, confidential=confidential)
     location = checked_location(data.get("location"))
     return Inbound(
         channel=channel,

@@ -87,6 +87,7 @@ class SubmissionForm(FlaskForm):
     )
     # Asked beside the phone, ticked unless the resident unticks it.
     sms_notice = BooleanField(_l("短信告知办理进展"), default=True)
+    confidential = BooleanField(_l("我要求对承办单位保密个人信息"))
 
 
 class RatingForm(FlaskForm):
@@ -196,7 +197,8 @@ def submit_form():
             text=form.text.data.strip(),
             station=find_station(db, form.station.data or None),
             contact=Contact(
-                name=form.name.data or None, phone=form.phone.data or None, sms_notice=bool(form.sms_notice.data)
+                name=form.name.data or None, phone=form.phone.data or None, sms_notice=bool(form.sms_notice.data),
+                confidential=bool(form.confidential.data),
             ),
             location=Location(text=form.location.data or None),
         )

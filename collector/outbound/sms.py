@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from collector.outbound.base import Channel, OutboundMessage
 from routing.store.jobs import Permanent
+from routing.store.privacy import mask_phone
 
 # The occasions a resident or a deputy gets an SMS for, and the template
 # parameters each one fills (the template registered with the provider must use
@@ -54,9 +55,9 @@ def mainland_mobile(phone: str) -> str | None:
 
 
 def masked(phone: str) -> str:
-    """A number as the timeline shows it: 138****5678."""
-    number = mainland_mobile(phone) or phone
-    return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"
+    """A number as the timeline shows it: 138****5678 (the one mask of
+    ``routing.store.privacy``)."""
+    return mask_phone(mainland_mobile(phone) or phone)
 
 
 def parse_templates(text: str) -> dict[str, str]:

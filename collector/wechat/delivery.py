@@ -116,8 +116,12 @@ def raw_payload(msg: Any) -> dict[str, Any]:
     return {k: v for k, v in msg._data.items() if k not in {"ToUserName"}}
 
 
+# 保密: sent after a matter, the resident asks that the agency not see who they are.
+CONFIDENTIAL = frozenset({"保密", "要求保密", "请保密"})
+
+
 def command_of(content: str) -> str | None:
-    """Which command a text is, if any: 绑定, 新问题, a rating, or a query."""
+    """Which command a text is, if any: 绑定, 新问题, a rating, a query, or 保密."""
     if BIND_COMMAND.match(content):
         return "bind"
     if content in NEW_MATTER:
@@ -126,6 +130,8 @@ def command_of(content: str) -> str | None:
         return "rate"
     if content in QUERY or TICKET_NUMBER.match(content):
         return "query"
+    if content in CONFIDENTIAL:
+        return "confidential"
     return None
 
 

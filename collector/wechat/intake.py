@@ -46,6 +46,8 @@ from .delivery import (
 )
 from .quick import answer_at_once, statements
 
+MARK_CONFIDENTIAL = "mark_confidential"  # the timeline's action: the resident sent 保密
+
 # How often one delivery is handled before its error is let through. Each
 # round lost means another writer got on (a twin stored, a join or a job
 # committed), so rounds run out only under a storm of writes to one ticket.
@@ -123,6 +125,11 @@ def _handle(
             reply = _status_reply(session, msg.source, content, settings)
             _keep(session, msg, key, now, reply)
             return Outcome(reply)
+        if command == "confidential":
+            ticket = current_matter(session, msg.source, now, settings.window)
+            reply = _confidential(session, ticket, now)
+            _keep(session, msg, key, now, reply)
+            return Outcome(reply, ticket.id if ticket else None)
         return _matter(session, msg, key, content, classifier, now, settings, contended)
     if msg.type == "voice":
         return _matter(session, msg, key, (msg.recognition or "").strip(), classifier, now, settings, contended)
@@ -139,6 +146,16 @@ def _bind(session: Session, code: str, openid: str, now: datetime) -> str:
     if deputy is None:
         return "绑定码不对或已过期。请在代表工作台重新获取绑定码。"
     return f"{deputy.name}，您的微信已绑定。此后在这里发送的问题会作为您的代表反映，可在代表工作台查看办理进度。"
+
+
+def _confidential(session: Session, ticket: Ticket | None, now: datetime) -> str:
+    """保密 on the resident's current matter: the agency no longer sees who they are."""
+    if ticket is None:
+        return "请先发送您要反映的问题，再发送“保密”，我们将对承办单位保密您的个人信息。"
+    if not ticket.confidential:
+        ticket.confidential = True
+        steps.note(session, ticket, MARK_CONFIDENTIAL, now)
+    return f"好的，工单 {ticket.number} 将对承办单位保密您的个人信息，需要联系您时由分拣中心转达。"
 
 
 def _rate(session: Session, sender: str, rating: str, now: datetime, redo_escalation: int) -> str:

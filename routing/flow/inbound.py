@@ -51,6 +51,8 @@ class Contact:
     # 短信告知办理进展: the resident agrees to be texted at ``phone`` (the form's
     # checkbox, the API's ``sms_notice``); nothing is texted without a phone.
     sms_notice: bool = True
+    # 保密: the resident asked that the agency not see who they are.
+    confidential: bool = False
 
     def __post_init__(self) -> None:
         if self.name is not None:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from routing.flow import steps
 from routing.flow.inbound import Inbound, new_code, number_of
 from routing.store.jobs import MAX_ATTEMPTS, QUEUED, Job
+from routing.store.privacy import confidential_by_rule
 from routing.store.tickets import Kind, Message, Status, Ticket, TicketEvent, Urgency
 
 
@@ -82,6 +83,7 @@ def _received_values(inbound: Inbound, now: datetime, job: str) -> dict[str, Any
         "contact_phone": inbound.contact.phone, "sms_notice": inbound.contact.sms_notice,
         "location_text": inbound.location.text,
         "latitude": inbound.location.latitude, "longitude": inbound.location.longitude,
+        "confidential": inbound.contact.confidential or confidential_by_rule(None, inbound.text),
         "at": now, "version": 1, "dispute_rejected": False, "redo_count": 0, "external_id": inbound.external_id, "sender": inbound.sender,
         "actor": steps.actor_label(None), "action": "create", "to_status": Status.RECEIVED.value,
         "event_detail": {"channel": inbound.channel, "prediction": None},
@@ -160,7 +162,7 @@ _DRAW_IDS = sql_text("SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FRO
 # lane's INSERT does not run the ORM's Python-side defaults.
 TICKET_COLUMNS = (
     "code", "status", "kind", "urgency", "channel", "text", "contact_name", "contact_phone", "sms_notice",
-    "location_text", "latitude", "longitude", "version", "dispute_rejected", "redo_count",
+    "location_text", "latitude", "longitude", "version", "dispute_rejected", "redo_count", "confidential",
 )
 
 

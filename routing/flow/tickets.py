@@ -21,6 +21,7 @@ from routing.flow.inbound import Inbound, Labels, new_code, ticket_number
 from routing.store.areas import District, Station, Street
 from routing.store.batch import write_tickets
 from routing.store.people import Agency
+from routing.store.privacy import confidential_by_rule
 from routing.store.tickets import Kind, Message, Status, Ticket
 
 
@@ -90,6 +91,7 @@ def open_ticket(
         contact_name=inbound.contact.name,
         contact_phone=inbound.contact.phone,
         sms_notice=inbound.contact.sms_notice,
+        confidential=inbound.contact.confidential or confidential_by_rule(labels.kind, inbound.text),
         location_text=inbound.location.text,
         latitude=inbound.location.latitude,
         longitude=inbound.location.longitude,

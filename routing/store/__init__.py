@@ -11,6 +11,7 @@ workflow, the routing decision or the reports.
 # Every table on Base.metadata, for the migrations, the tests and the mapper
 # (relationships name classes of other modules).
 from routing.store import (  # noqa: F401
+    access_log,
     answering,
     api_clients,
     blobs,

@@ -190,6 +190,10 @@ class Ticket(Base):
     # REDO_ESCALATION, since when the dispatcher centre is to decide on it.
     redo_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     redo_review_since: Mapped[datetime | None] = mapped_column(DateTime)
+    # 保密: the resident asked that their identity not reach the agency, or the
+    # ticket reports an official or an agency (检举, routing.store.privacy):
+    # only the centre sees its contact data, and the centre relays.
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
