@@ -166,8 +166,8 @@ def test_within_one_file_an_earlier_row_of_another_district_is_no_duplicate(demo
     lines = [["RX1", LAMP, "", "", "", "", "投诉", ""], ["RX2", elsewhere, "", "", "", "", "投诉", ""]]
     figures = run(demo, write(tmp_path / "two.csv", lines), classifier)
     assert figures.imported == 2 and figures.duplicates == 0
-    figures = run(demo, write(tmp_path / "three.csv", [["RX3", LAMP.replace("好几天", "三天"), "", "", "", "", "", ""]]),
-                  classifier)
+    third = [["RX3", LAMP.replace("好几天", "三天"), "", "", "", "", "", ""]]
+    figures = run(demo, write(tmp_path / "three.csv", third), classifier)
     assert figures.duplicates == 1
     districts = {number: ticket.district.name for number, ticket in hotline_tickets(demo).items()}
     assert districts["RX1"] == districts["RX3"] == "西湖区" and districts["RX2"] == "拱墅区"
