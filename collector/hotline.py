@@ -29,6 +29,7 @@ from routing.dispatch.matters import similar_open
 from routing.dispatch.reference import read_once
 from routing.flow.inbound import Inbound
 from routing.flow.tickets import open_ticket
+from routing.store.areas import District
 from routing.store.people import Agency
 from routing.store.tickets import Kind, Message, Status, Ticket
 
@@ -266,12 +267,27 @@ def _imported(session: Session, numbers: list[str]) -> set[str]:
     )
 
 
-def _duplicates(session: Session, texts: list[str], prints: list, now: datetime) -> list[bool]:
+def _district_ids(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(District.name, District.id)).all())
+
+
+def _duplicates(
+    session: Session, texts: list[str], prints: list, districts: list[int | None], now: datetime
+) -> list[bool]:
     """Whether each text raises a matter already open, or one an earlier row
     of the chunk raised: the desk's test for a possible duplicate (the
-    index's candidates, then the whole texts), its texts compared at once."""
+    index's candidates, then the whole texts), its texts compared at once.
+
+    Bounded as the desk bounds it (``possible_duplicates``): a row placed in
+    a district is compared only with open tickets of that district and those
+    whose district is not known — so each row's search reads one district's
+    postings, not the whole city's, however many rows came before — and by
+    the row's heaviest terms only (``SEARCH_TERMS``)."""
     since = now - DUPLICATE_WINDOW
-    found = [[ticket_id for ticket_id, _ in similar_open(session, fp[:SEARCH_TERMS], since, limit=20)] for fp in prints]
+    found = [
+        [ticket_id for ticket_id, _ in similar_open(session, fp[:SEARCH_TERMS], since, district_id=d, limit=20)]
+        for fp, d in zip(prints, districts, strict=True)
+    ]
     ids = sorted({ticket_id for candidates in found for ticket_id in candidates})
     stored = dict(session.execute(select(Ticket.id, Ticket.text).where(Ticket.id.in_(ids))).all()) if ids else {}
     ids = [ticket_id for ticket_id in ids if ticket_id in stored]
@@ -281,10 +297,13 @@ def _duplicates(session: Session, texts: list[str], prints: list, now: datetime)
     position = {ticket_id: k for k, ticket_id in enumerate(ids)}
     duplicates = []
     for row, candidates in enumerate(found):
-        earlier = within[row, :row]
+        mine = districts[row]
+        earlier = [
+            within[row, k] for k in range(row) if mine is None or districts[k] is None or districts[k] == mine
+        ]
         rows = [position[ticket_id] for ticket_id in candidates if ticket_id in position]
         best = (matrix[rows] @ own[row].T).toarray().max() if rows else 0.0
-        duplicates.append(bool(max(best, earlier.max() if row else 0.0) >= SIMILAR))
+        duplicates.append(bool(max([best, *earlier]) >= SIMILAR))
     return duplicates
 
 
@@ -301,12 +320,17 @@ def import_chunk(
     texts = [row.inbound.text for row in new]
     predictions = classifier.predict_many(texts)
     prints = fingerprints(texts)
-    duplicates = _duplicates(session, texts, prints, now) if new else []
+    readings = [
+        reading(classifier, prediction, row.inbound.location.text, threshold, agency_threshold)
+        for row, prediction in zip(new, predictions, strict=True)
+    ]
+    district_ids = _district_ids(session)
+    places = [district_ids.get(labels.district) if labels.district else None for labels in readings]
+    duplicates = _duplicates(session, texts, prints, places, now) if new else []
     figures.duplicates += sum(duplicates)
     # The places, rules and policies read once for the chunk, as the classify job reads them for a batch.
     with read_once(session):
-        for row, prediction, fingerprint in zip(new, predictions, prints, strict=True):
-            labels = reading(classifier, prediction, row.inbound.location.text, threshold, agency_threshold)
+        for row, labels, fingerprint in zip(new, readings, prints, strict=True):
             labels = replace(labels, matter=fingerprint, kind=row.kind or labels.kind)
             agency = agencies.get(clean(row.agency)) if row.agency else None
             if row.agency and agency is None:

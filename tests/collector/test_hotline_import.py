@@ -171,3 +171,25 @@ def test_duplicates_are_searched_by_each_rows_heaviest_terms_only(demo, classifi
     assert figures.duplicates == 1  # still found by the heaviest terms
     heaviest = list(fingerprint(again[0][1]))[: hotline.SEARCH_TERMS]
     assert searched[-1] == heaviest and len(fingerprint(again[0][1])) > hotline.SEARCH_TERMS
+
+
+def test_the_duplicate_search_is_bounded_to_the_rows_district_as_the_desks_is(demo, classifier, tmp_path):
+    run(demo, write(tmp_path / "first.csv", rows()[:1]), classifier)
+    elsewhere = LAMP.replace("西湖区文新街道文三路", "拱墅区湖墅南路").replace("好几天", "一个星期")
+    same = LAMP.replace("好几天", "一个星期")
+    figures = run(demo, write(tmp_path / "other.csv", [["RX8", elsewhere, "", "", "", "", "投诉", ""]]), classifier)
+    assert figures.imported == 1 and figures.duplicates == 0
+    figures = run(demo, write(tmp_path / "same.csv", [["RX9", same, "", "", "", "", "投诉", ""]]), classifier)
+    assert figures.imported == 1 and figures.duplicates == 1
+
+
+def test_within_one_file_an_earlier_row_of_another_district_is_no_duplicate(demo, classifier, tmp_path):
+    elsewhere = LAMP.replace("西湖区文新街道文三路", "拱墅区湖墅南路").replace("好几天", "一个星期")
+    lines = [["RX1", LAMP, "", "", "", "", "投诉", ""], ["RX2", elsewhere, "", "", "", "", "投诉", ""]]
+    figures = run(demo, write(tmp_path / "two.csv", lines), classifier)
+    assert figures.imported == 2 and figures.duplicates == 0
+    third = [["RX3", LAMP.replace("好几天", "三天"), "", "", "", "", "", ""]]
+    figures = run(demo, write(tmp_path / "three.csv", third), classifier)
+    assert figures.duplicates == 1
+    districts = {number: ticket.district.name for number, ticket in hotline_tickets(demo).items()}
+    assert districts["RX1"] == districts["RX3"] == "西湖区" and districts["RX2"] == "拱墅区"
