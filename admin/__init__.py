@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         security,
         settings,
         setup,
+        stations,
         ticket_list,
         transcribe,
         user_cli,
@@ -92,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     accounts.init_app(app)
     channels.init_app(app)
     organisation.init_app(app)
+    stations.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
