@@ -79,3 +79,27 @@ def test_a_station_lists_its_deputies_and_a_street_outside_its_district_is_refus
                                                         "street": str(other.streets[0].id), "address": ""},
               page=f"/admin/stations/{station.id}")
     assert _station(demo, station.name).street_id != other.streets[0].id
+
+
+def test_the_organisation_is_uploaded_checked_then_imported_with_passwords_shown_once(client, auth, demo):
+    from pathlib import Path
+
+    from routing.store.people import User
+
+    sample = (Path(__file__).parents[2] / "docs" / "samples" / "organisation.xlsx").read_bytes()
+    auth.login("admin")
+
+    def upload(**extra):
+        import io
+        return post_form(client, "/admin/organisation/import/", {"upload": (io.BytesIO(sample), "organisation.xlsx"),
+                                                                  **extra}, content_type="multipart/form-data")
+
+    checked = upload(check_only="y").get_data(as_text=True)
+    assert "检查无误，未导入" in checked and "账号：将新建 2" in checked
+    assert demo.scalar(select(User).where(User.username == "lijun")) is None
+
+    imported = upload()
+    assert imported.headers["Cache-Control"] == "no-store"
+    assert "lijun（李军）" in imported.get_data(as_text=True)
+    demo.expire_all()
+    assert demo.scalar(select(User).where(User.username == "lijun")).must_change_password
