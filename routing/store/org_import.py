@@ -34,7 +34,7 @@ from routing.store.org_file import OrgFile, OrgImportError, Row, read_org_file, 
 from routing.store.people import Agency, Role, User
 from routing.texts import DomainError
 
-SUBJECT = "organisation_import"
+SUBJECT = "org_import"  # config_change.subject holds 16 characters
 
 
 @dataclass
