@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         knowledge,
         notes,
         ops,
+        org_import,
         organisation,
         params,
         photos,
@@ -65,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         security,
         settings,
         setup,
+        stations,
         ticket_list,
         transcribe,
         user_cli,
@@ -101,6 +103,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     channels.init_app(app)
     organisation.init_app(app)
     places.init_app(app)
+    stations.init_app(app)
+    org_import.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
     disputes.init_app(app)
@@ -162,6 +166,7 @@ def escalation_policy(app: Flask) -> escalation.EscalationPolicy:
 # Views that take uploads, and the setting that bounds their files.
 UPLOADS = {
     "deputy.portal": "VOICE_MAX_BYTES", "station.add_more": "PHOTO_MAX_BYTES", "imports.upload": "IMPORT_MAX_BYTES",
+    "org_import.upload": "IMPORT_MAX_BYTES",
 }
 
 

@@ -30,7 +30,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/admin/accounts")
 
 FIELD_LABELS = {
     "username": N_("用户名"), "display_name": N_("姓名"), "role": N_("角色"), "agency": N_("所属承办单位"),
-    "mobile": N_("手机号"), "active": N_("启用"),
+    "mobile": N_("手机号"), "im_user_id": N_("企业微信/钉钉 UserID"), "active": N_("启用"),
 }
 
 
@@ -40,6 +40,7 @@ class AccountForm(FlaskForm):
     role = SelectField(_l("角色"))
     agency = SelectField(_l("所属承办单位（承办单位工作人员必选）"), validators=[Optional()])
     mobile = StringField(_l("手机号（可不填）"), validators=[Optional(), Length(max=20)])
+    im_user_id = StringField(_l("企业微信/钉钉 UserID（可不填，用于通知）"), validators=[Optional(), Length(max=64)])
 
     def fields(self) -> AccountFields:
         return AccountFields(
@@ -48,6 +49,7 @@ class AccountForm(FlaskForm):
             role=Role(self.role.data),
             agency_id=int(self.agency.data) if (self.agency.data or "").isdigit() else None,
             mobile=self.mobile.data,
+            im_user_id=self.im_user_id.data,
         )
 
 
@@ -55,7 +57,8 @@ def account_form(user: User | None = None) -> AccountForm:
     data = None
     if user is not None:
         data = {"display_name": user.display_name, "role": user.role.value,
-                "agency": str(user.agency_id or ""), "mobile": user.mobile or ""}
+                "agency": str(user.agency_id or ""), "mobile": user.mobile or "",
+                "im_user_id": user.im_user_id or ""}
     form = AccountForm(data=data) if user is not None else AccountForm()
     roles = STAFF_ROLES if user is None or user.role is not Role.DEPUTY else (Role.DEPUTY,)
     form.role.choices = [(r.value, gettext(r.label)) for r in roles]

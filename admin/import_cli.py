@@ -1,6 +1,7 @@
 """``flask --app admin import …``: a hotline's export as tickets (``import
-tickets``). The command parses its options and calls the function that does
-the work (``collector.hotline``), with a progress bar on stderr.
+tickets``), the organisation from a spreadsheet (``import org``). Each command
+parses its options and calls the function that does the work
+(``collector.hotline``, ``routing.store.org_import``), with a progress bar on stderr.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from flask.cli import AppGroup
 from collector.context import services
 from collector.hotline import HotlineImportError, check_export, import_export
 from routing.clock import now
+from routing.store.org_import import OrgImportError, import_org
 
-import_cli = AppGroup("import", help="导入 / import a hotline's tickets.")
+import_cli = AppGroup("import", help="导入 / import a hotline's tickets or the organisation.")
 
 
 class _Progress:
     """One bar per step: checking (its length unknown until the end) and importing."""
 
-    LABELS: ClassVar[dict[str, str]] = {"check": "检查文件", "import": "导入工单"}
+    LABELS: ClassVar[dict[str, str]] = {"check": "检查文件", "import": "导入工单", "store": "写入组织架构"}
 
     def __init__(self) -> None:
         self.step: str | None = None
@@ -71,6 +73,33 @@ def import_tickets_command(path: str, check_only: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     progress.close()
     click.echo(figures.line())
+
+
+@import_cli.command("org")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--check", "check_only", is_flag=True, help="只检查，列出将要新建和更新的内容，不导入。")
+def import_org_command(path: str, check_only: bool) -> None:
+    """Import the organisation (组织架构) from an XLSX with the sheets 街道, 单位,
+    账号 and 联络站, or a CSV named after one of them. Nothing is imported when
+    anything is wrong; a second run of the same file adds nothing. New accounts'
+    temporary passwords are printed once, here, and nowhere else."""
+    progress = _Progress()
+    with services().db.Session() as session:
+        try:
+            report = import_org(session, path, None, now(), check_only=check_only, progress=progress)
+        except OrgImportError as exc:
+            progress.close()
+            for line in exc.errors:
+                click.echo(f"  {line}", err=True)
+            raise click.ClickException(str(exc)) from exc
+    progress.close()
+    click.echo("检查无误，未导入（去掉 --check 即导入）：" if check_only else "已导入：")
+    for line in report.lines():
+        click.echo(f"  {line}")
+    if report.passwords:
+        click.echo("新账号的临时密码（只显示这一次，首次登录须修改）：")
+        for username, display_name, password in report.passwords:
+            click.echo(f"  {username}（{display_name}）：{password}")
 
 
 def init_app(app: Flask) -> None:

@@ -126,6 +126,7 @@ SUBJECT = "account"  # the change log's subject for accounts
 STAFF_ROLES = (Role.ADMIN, Role.DISPATCHER, Role.AGENCY)
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{2,64}")
 MOBILE = re.compile(r"1\d{10}")
+IM_USER_ID = re.compile(r"[A-Za-z0-9_.\-@]{1,64}")
 # A temporary password is read out or typed from a note: no 0/O, 1/l/I.
 TEMPORARY_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -139,6 +140,7 @@ class AccountFields:
     agency_id: int | None = None
     mobile: str | None = None
     username: str = ""
+    im_user_id: str | None = None  # 企业微信 / 钉钉 UserID
 
 
 def account_record(user: User) -> dict[str, Any]:
@@ -149,6 +151,7 @@ def account_record(user: User) -> dict[str, Any]:
         "role": user.role.label,
         "agency": user.agency.name if user.agency is not None else None,
         "mobile": user.mobile,
+        "im_user_id": user.im_user_id,
         "active": user.active,
     }
 
@@ -162,7 +165,8 @@ def temporary_password() -> str:
 
 
 def _checked(session: Session, fields: AccountFields) -> tuple[str, Agency | None, str | None]:
-    """The display name, agency and mobile of ``fields`` once they make sense together."""
+    """The display name, agency and mobile of ``fields`` once they make sense together
+    (the messenger id too, checked here and read from ``fields``)."""
     display_name = fields.display_name.strip()
     if not display_name or len(display_name) > 64:
         raise AccountError(N_("请填写姓名（64 字以内）。"))
@@ -177,6 +181,8 @@ def _checked(session: Session, fields: AccountFields) -> tuple[str, Agency | Non
     mobile = (fields.mobile or "").strip() or None
     if mobile is not None and not MOBILE.fullmatch(mobile):
         raise AccountError(N_("手机号请填 11 位数字，以 1 开头。"))
+    if fields.im_user_id and not IM_USER_ID.fullmatch(fields.im_user_id.strip()):
+        raise AccountError(N_("企业微信/钉钉 UserID 请用 1 到 64 个英文字母、数字或 . _ - @。"))
     return display_name, agency, mobile
 
 
@@ -190,7 +196,8 @@ def create_account(session: Session, fields: AccountFields, actor: User | None, 
     display_name, agency, mobile = _checked(session, fields)
     _check_free(session, username)
     password = temporary_password()
-    user = User(username=username, display_name=display_name, role=fields.role, agency=agency, mobile=mobile)
+    user = User(username=username, display_name=display_name, role=fields.role, agency=agency, mobile=mobile,
+                im_user_id=(fields.im_user_id or "").strip() or None)
     user.set_password(password)
     user.must_change_password = True
     session.add(user)
@@ -208,6 +215,7 @@ def edit_account(session: Session, user: User, fields: AccountFields, actor: Use
         _keep_an_administrator(session, user)
     before = account_record(user)
     user.display_name, user.role, user.agency, user.mobile = display_name, fields.role, agency, mobile
+    user.im_user_id = (fields.im_user_id or "").strip() or None
     after = account_record(user)
     if after != before:
         audit(session, SUBJECT, user.id, "edit", actor, now, before=before, after=after)

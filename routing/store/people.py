@@ -104,6 +104,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # 手机号: how the administrator reaches them, e.g. to hand over a temporary password.
     mobile: Mapped[str | None] = mapped_column(String(20))
+    # 企业微信 / 钉钉 UserID: whom a staff notice reaches in the city's office messenger.
+    im_user_id: Mapped[str | None] = mapped_column(String(64))
     # 双重验证 (TOTP, routing/store/second_factor.py): the shared secret — never
     # logged nor in the change log —, when its first code was confirmed (until
     # then it is not asked at login), and the last time step a code was used in,
