@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from routing.store import accounts, organisation, stations
-from routing.store.areas import District, Station, Street
+from routing.store import accounts, gazetteer, organisation, stations
+from routing.store.areas import District, Station
 from routing.store.audit import audit
 from routing.store.deputies import Deputy
 from routing.store.org_check import KINDS, NAMES_SPLIT, ORDER, ROLES, Checker, Progress, active_value, user_named
@@ -110,11 +110,8 @@ class _Applier:
         name, street_name = row.values["district"], row.values.get("street", "")
         district, created = self.district(name), False
         if district is None:
-            district, created = District(name=name), True
-            self.session.add(district)
-            self.session.flush()
-            audit(self.session, "district", district.id, "create", self.actor, self.now,
-                  after={"name": name}, summary=name)
+            # Through the gazetteer's own function: logged, and its version moved so every process's detector sees it.
+            district, created = gazetteer.save_district(self.session, name, actor=self.actor, now=self.now), True
         if created:
             self.count("streets", name, True, False)
         if not street_name:
@@ -124,12 +121,8 @@ class _Applier:
         if any(s.name == street_name for s in district.streets):
             self.count("streets", f"{name}{street_name}", False, False)
             return
-        street = Street(district_id=district.id, name=street_name)
-        self.session.add(street)
-        self.session.flush()
+        gazetteer.save_street(self.session, district, street_name, actor=self.actor, now=self.now)
         self.session.expire(district, ["streets"])
-        audit(self.session, "street", street.id, "create", self.actor, self.now,
-              after={"district": name, "name": street_name}, summary=f"{name}{street_name}")
         self.count("streets", f"{name}{street_name}", True, False)
 
     def agency_fields(self, row: Row, agency: Agency | None, supervisor_too: bool) -> organisation.AgencyFields:
