@@ -41,6 +41,18 @@ def audit(
     return change
 
 
+def audit_edit(
+    session: Session, subject: str, subject_id: int | None, before: dict[str, Any], after: dict[str, Any],
+    actor: User | None, now: datetime, *, summary: str,
+) -> bool:
+    """Record an edit (before and after) only when it changed something;
+    whether it did, so a save that changes nothing leaves no entry."""
+    if after == before:
+        return False
+    audit(session, subject, subject_id, "edit", actor, now, before=before, after=after, summary=summary)
+    return True
+
+
 def changes(session: Session, subject: str, subject_id: int | None = None, limit: int = 50) -> list[ConfigChange]:
     """The newest changes first."""
     query = select(ConfigChange).where(ConfigChange.subject == subject)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from routing.store.areas import District, Street
-from routing.store.audit import audit
+from routing.store.audit import audit, audit_edit
 from routing.store.people import AGENCY_KINDS, Agency, User
 from routing.texts import N_, DomainError
 
@@ -121,11 +121,7 @@ def edit_agency(session: Session, agency: Agency, fields: AgencyFields, actor: U
     _check(session, fields, agency)
     before = snapshot(agency)
     _apply(session, agency, fields)
-    after = snapshot(agency)
-    if after == before:
-        return False
-    audit(session, SUBJECT, agency.id, "edit", actor, now, before=before, after=after, summary=agency.name)
-    return True
+    return audit_edit(session, SUBJECT, agency.id, before, snapshot(agency), actor, now, summary=agency.name)
 
 
 def set_active(session: Session, agency: Agency, active: bool, actor: User | None, now: datetime) -> None:

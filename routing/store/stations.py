@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from routing.store.accounts import MOBILE, USERNAME, temporary_password
 from routing.store.areas import District, Station, Street
-from routing.store.audit import audit
+from routing.store.audit import audit, audit_edit
 from routing.store.deputies import Deputy, DeputyLevel, DeputyStation
 from routing.store.people import Role, User
 from routing.texts import N_, DomainError
@@ -121,11 +121,9 @@ def edit_station(session: Session, station: Station, fields: StationFields, acto
     _check_station(session, fields, station)
     before = station_record(station)
     _apply_station(session, station, fields)
-    after = station_record(station)
-    if after == before:
-        return False
-    audit(session, STATION_SUBJECT, station.id, "edit", actor, now, before=before, after=after, summary=station.name)
-    return True
+    return audit_edit(
+        session, STATION_SUBJECT, station.id, before, station_record(station), actor, now, summary=station.name
+    )
 
 
 def set_station_active(session: Session, station: Station, active: bool, actor: User | None, now: datetime) -> None:
@@ -208,11 +206,7 @@ def edit_deputy(session: Session, deputy: Deputy, fields: DeputyFields, actor: U
     deputy.name, deputy.level = name, fields.level
     deputy.user.display_name, deputy.user.mobile = name, mobile
     _set_stations(session, deputy, chosen)
-    after = deputy_record(deputy)
-    if after == before:
-        return False
-    audit(session, DEPUTY_SUBJECT, deputy.id, "edit", actor, now, before=before, after=after, summary=name)
-    return True
+    return audit_edit(session, DEPUTY_SUBJECT, deputy.id, before, deputy_record(deputy), actor, now, summary=name)
 
 
 def set_deputy_active(session: Session, deputy: Deputy, active: bool, actor: User | None, now: datetime) -> None:
