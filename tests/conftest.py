@@ -79,6 +79,9 @@ def app(database_url: str, model_dir: Path, app_config: dict) -> Iterator[Flask]
             "JOBS_IN_PROCESS": False,
             # The suite serves one process, whatever the shell running it says.
             "TINGJIAN_ENV": "development",
+            # Nor does the wall clock: SMS sent at 22:17 in CI waited for 08:00.
+            # A test of quiet hours sets them, and the time it runs the outbox at.
+            "SMS_QUIET_HOURS": "",
             **app_config,
         }
     )
