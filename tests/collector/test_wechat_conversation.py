@@ -160,7 +160,7 @@ def test_a_reply_to_the_agencys_question_joins_the_waiting_ticket_and_restarts_i
     assert ticket.answer_by > answer_by
     assert [e.action for e in ticket.events][-2:] == ["add_message", "resume"]
     # The question reached the resident on WeChat.
-    assert run_pending(app_db(client), app_jobs(client), city_now) >= 1
+    assert run_pending(app_db(client), app_jobs(client), lambda: start + timedelta(days=3, minutes=1)) >= 1
     assert any("哪一根路灯杆" in m["text"]["content"] for m in fake.fake.sent)
 
 
