@@ -18,12 +18,14 @@ from collector.transcription import of_ticket
 from collector.translate import error_text
 from routing.clock import now
 from routing.flow import ratings, steps, suggestions
+from routing.store.access_log import ATTACHMENT, record_access
 from routing.store.areas import Station
 from routing.store.deputies import Deputy
 from routing.store.people import Role
 from routing.store.tickets import Kind
 
 from .auth import current_staff, roles_required
+from .transcribe import voice_note_response
 
 bp = Blueprint("deputy", __name__, url_prefix="/deputy")
 
@@ -144,6 +146,21 @@ def ticket(number: str):
     return _ticket_page(submission, RatingForm())
 
 
+@bp.get("/tickets/<number>/voice/<int:attachment_id>")
+@roles_required(Role.DEPUTY)
+def voice(number: str, attachment_id: int):
+    """The deputy plays back their own voice note (回放录音); anyone else's is not there."""
+    deputy = _deputy()
+    submission = deputies.submission_of_ticket(db_session(), deputy, number)
+    note = deputies.voice_note(db_session(), submission.ticket, attachment_id) if submission else None
+    if note is not None:
+        # What a resident told the deputy may be on the recording: each playback is logged, as a photo's is.
+        record_access(db_session(), current_staff(), ATTACHMENT, at=now(), address=request.remote_addr,
+                      ticket=submission.ticket, attachment_id=note.id)
+        db_session().commit()
+    return voice_note_response(note)
+
+
 def _ticket_page(submission, rating_form: RatingForm, status: int = 200):
     return render_template(
         "deputy/ticket.html",
@@ -153,6 +170,7 @@ def _ticket_page(submission, rating_form: RatingForm, status: int = 200):
         ticket=submission.ticket,
         agency=steps.answering_agency(submission.ticket),
         transcriptions=of_ticket(db_session(), submission.ticket_id),
+        voice_notes=deputies.voice_notes(db_session(), submission.ticket),
         now=now(),
         is_late=deputies.is_late,
         modes=deputies.MODES,

@@ -15,6 +15,7 @@ from collector.context import db_session, services
 from routing.clock import now
 from routing.store.people import Role
 from routing.store.tickets import Attachment, Transcription
+from routing.texts import N_
 
 from .auth import current_staff, roles_required
 
@@ -66,12 +67,18 @@ def play(attachment_id: int):
     attachment = db_session().scalar(
         select(Attachment).where(Attachment.id == attachment_id).options(undefer(Attachment.data))
     )
+    return voice_note_response(attachment)
+
+
+def voice_note_response(attachment: Attachment | None) -> Response:
+    """A voice note as the browser can play it (AMR becomes WAV), never cached;
+    404 when there is none to play. The caller has checked who may hear it."""
     if attachment is None or attachment.kind != "voice" or not attachment.data:
-        abort(404, description="这条语音还没有下载。")
+        abort(404, description=N_("这条语音还没有下载。"))
     try:
         data, content_type = audio.playable(attachment.data, attachment.content_type)
     except audio.AudioError:
-        abort(404, description="这条语音无法播放。")
+        abort(404, description=N_("这条语音无法播放。"))
     response = Response(data, mimetype=content_type)
     response.headers["Cache-Control"] = "private, no-store"
     return response

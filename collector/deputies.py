@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from routing.flow.inbound import Contact, Inbound, Labels, Location
 from routing.flow.tickets import open_ticket
@@ -156,6 +156,26 @@ def submission_of_ticket(session: Session, deputy: Deputy, number: str) -> Deput
         select(DeputySubmission)
         .join(Ticket, Ticket.id == DeputySubmission.ticket_id)
         .where(DeputySubmission.deputy_id == deputy.id, Ticket.number == number)
+    )
+    return session.scalar(query)
+
+
+def voice_notes(session: Session, ticket: Ticket) -> list[Attachment]:
+    """The ticket's voice notes that are here to play (回放), oldest first; their bytes stay unloaded."""
+    query = (
+        select(Attachment)
+        .where(Attachment.ticket_id == ticket.id, Attachment.kind == "voice", Attachment.data.is_not(None))
+        .order_by(Attachment.id)
+    )
+    return list(session.scalars(query))
+
+
+def voice_note(session: Session, ticket: Ticket, attachment_id: int) -> Attachment | None:
+    """One of the ticket's voice notes with its bytes, or None when it is not this ticket's."""
+    query = (
+        select(Attachment)
+        .where(Attachment.id == attachment_id, Attachment.ticket_id == ticket.id, Attachment.kind == "voice")
+        .options(undefer(Attachment.data))
     )
     return session.scalar(query)
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from collector.deputies import register
+from routing.store.access_log import ATTACHMENT, AccessEntry
 from routing.store.areas import Station
 from routing.store.deputies import DeputyLevel, DeputySubmission
 from routing.store.jobs import Job
@@ -83,6 +84,35 @@ def test_a_voice_note_in_every_recording_format_is_kept_and_waits_for_its_text(c
     # Visible to the dispatcher while it waits, never lost.
     auth_page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "语音正在转写" in auth_page
+
+
+def test_a_deputy_plays_back_their_own_recording_and_nobody_else_hears_it(client, auth, deputy, voices):
+    submit(client, voice=(voices["amr"], "语音.amr"))
+    ticket = deputy.scalar(select(Ticket).where(Ticket.channel == "deputy"))
+    note = deputy.scalar(select(Attachment).where(Attachment.ticket_id == ticket.id))
+    url = f"/deputy/tickets/{ticket.number}/voice/{note.id}"
+    page = client.get(f"/deputy/tickets/{ticket.number}").get_data(as_text=True)
+    assert f'src="{url}"' in page and "我的录音" in page
+    played = client.get(url)
+    # AMR is no format a browser plays: the deputy hears WAV made from it, never cached.
+    assert played.status_code == 200 and played.mimetype == "audio/wav" and played.data[:4] == b"RIFF"
+    assert "no-store" in played.headers["Cache-Control"]
+    logged = deputy.scalar(select(AccessEntry).where(AccessEntry.ticket_id == ticket.id))
+    assert (logged.action, logged.detail["attachment_id"]) == (ATTACHMENT, note.id)
+    # Not another ticket's note through this ticket's address.
+    submit(client, text=COMPLAINT)
+    other = deputy.scalars(select(Ticket).where(Ticket.channel == "deputy").order_by(Ticket.id)).all()[-1]
+    assert client.get(f"/deputy/tickets/{other.number}/voice/{note.id}").status_code == 404
+    # Another deputy, agency staff and visitors do not hear it.
+    register(deputy, "deputy2", "李代表", "区", ["良渚街道人大代表联络站"], "another-pass-123")
+    auth.logout()
+    auth.login("deputy2", "another-pass-123")
+    assert client.get(url).status_code == 404
+    auth.logout()
+    auth.login("zhujian")
+    assert client.get(url).status_code == 403
+    auth.logout()
+    assert client.get(url).status_code == 302  # to the login
 
 
 def _refused(client, session, response, words: str) -> None:
