@@ -18,7 +18,7 @@ from collector import open311, web
 from collector.context import Services, install
 from collector.places import CityGazetteer
 from routing.clock import now
-from routing.flow import escalation, sweep
+from routing.flow import answer_files, escalation, sweep
 from routing.flow.steps import STEPS
 from routing.store.blobs import SharedModelFiles, blobs_for
 from routing.store.db import Database
@@ -163,10 +163,11 @@ def escalation_policy(app: Flask) -> escalation.EscalationPolicy:
     )
 
 
-# Views that take uploads, and the setting that bounds their files.
+# Views that take uploads: the setting that bounds each file, and how many files at most.
 UPLOADS = {
-    "deputy.portal": "VOICE_MAX_BYTES", "station.add_more": "PHOTO_MAX_BYTES", "imports.upload": "IMPORT_MAX_BYTES",
-    "org_import.upload": "IMPORT_MAX_BYTES",
+    "deputy.portal": ("VOICE_MAX_BYTES", 1), "station.add_more": ("PHOTO_MAX_BYTES", 1),
+    "imports.upload": ("IMPORT_MAX_BYTES", 1), "org_import.upload": ("IMPORT_MAX_BYTES", 1),
+    "agency.answer": ("PHOTO_MAX_BYTES", answer_files.MAX_FILES),
 }
 
 
@@ -175,9 +176,10 @@ def _upload_limits(app: Flask) -> None:
 
     @app.before_request
     def _raise_limit() -> None:
-        setting = UPLOADS.get(request.endpoint or "")
-        if setting:
-            request.max_content_length = app.config[setting] + 256 * 1024  # the file and the form around it
+        upload = UPLOADS.get(request.endpoint or "")
+        if upload:
+            setting, files = upload
+            request.max_content_length = app.config[setting] * files + 256 * 1024  # the files and the form around them
 
 
 def _start_worker_on_first_request(app: Flask, services: Services) -> None:

@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from collector.context import db_session
 from routing.clock import now
-from routing.flow import answer_setup, answers, steps, suggestions, workflow
+from collector.answer_files import AnswerFileError, checked
+from collector.translate import error_text
+from routing.flow import answer_files, answer_setup, answers, steps, suggestions, workflow
 from routing.flow.calendar import WorkingHours
 from routing.flow.callback_rules import CallbackRule
 from routing.flow.escalation import latest_digests, open_escalations
@@ -43,6 +46,7 @@ class AnswerForm(FlaskForm):
     )
     citation = StringField(_l("答复依据（法规政策，选填）"), validators=[Optional(), Length(max=answers.CITATION_LENGTH)])
     signed_by = StringField(_l("签发人"), validators=[Optional(), Length(max=answers.SIGNER_LENGTH)])
+    files = MultipleFileField(_l("照片或文件（选填，群众可以看到；照片或 PDF，最多 %(n)s 个）", n=answer_files.MAX_FILES))
 
 
 class ConsultForm(FlaskForm):
@@ -178,10 +182,17 @@ def accept(number: str):
 def answer(number: str):
     rule = answers.review_rule_for(db_session(), ticket_for(current_staff(), number))
     done = N_("答复已提交分拨中心审核，审核通过后群众才能看到。") if rule and rule.review else N_("已答复，群众可以看到答复。")
-    _act(number, AnswerForm(), workflow.answer, done,
+    form = AnswerForm()
+    try:
+        files = [checked(f.read(), f.filename, max_bytes=current_app.config["PHOTO_MAX_BYTES"])
+                 for f in form.files.data or [] if f and f.filename]
+    except AnswerFileError as exc:
+        flash(error_text(exc), "error")  # nothing is kept, the answer neither
+        return _back(number)
+    _act(number, form, workflow.answer, done,
          lambda f: {"text": f.answer.data, "grade": f.grade.data or None,
                     "citation": f.citation.data or None, "signed_by": f.signed_by.data or None,
-                    "callbacks": CallbackRule.from_config(current_app.config)})
+                    "callbacks": CallbackRule.from_config(current_app.config), "files": files})
     return _back(number)
 
 

@@ -8,9 +8,11 @@ from flask import Blueprint, Flask, Response, abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
+from collector.answer_files import file_response
 from collector.context import db_session
 from collector.images import image_type
 from routing.clock import now
+from routing.flow import answer_files
 from routing.store.access_log import ATTACHMENT, record_access
 from routing.store.people import Role
 from routing.store.tickets import Attachment, Ticket
@@ -59,7 +61,16 @@ def photo(number: str, attachment_id: int):
     return response
 
 
+@bp.get("/<number>/answer/<int:attachment_id>")
+@roles_required(*STAFF)
+def answer_file(number: str, attachment_id: int):
+    """A photo or document the agency answered with, for staff who may see the ticket."""
+    ticket = ticket_for(current_staff(), number)
+    return file_response(answer_files.staff_file(db_session(), ticket, attachment_id))
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # The ticket page is drawn by the desk's and the agency's views alike: both get the photos so.
     app.jinja_env.globals["ticket_photos"] = photos_of
+    app.jinja_env.globals["ticket_answer_files"] = lambda ticket: answer_files.files_of(db_session(), ticket)

@@ -49,7 +49,7 @@ LAST_SEEN_GRAIN = 30  # seconds
 # The public form's endpoints a resident posts to.
 LIMITED_ENDPOINTS = ("station.submit_form",)
 # The public pages that open a ticket by its code.
-LOOKUP_ENDPOINTS = ("station.lookup", "station.status", "station.rate", "station.add_more")
+LOOKUP_ENDPOINTS = ("station.lookup", "station.status", "station.rate", "station.add_more", "station.answer_file")
 # Callbacks from other servers (WeChat's, signed): no staff session to time
 # out, no rate limit to count (WeChat's retries must get through), and the
 # busiest route there is, so they skip that work. So do the load balancer's

@@ -33,6 +33,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from routing.clock import now
 from routing.flow import ratings, steps
+from routing.flow.answer_files import delivered_file
 from routing.flow.inbound import Contact, Inbound, Location
 from routing.flow.lookup import resident_status
 from routing.flow.resident import stop_sms
@@ -41,6 +42,7 @@ from routing.store.tickets import Status
 from routing.texts import N_
 
 from .additions import Photo, add_on_status_page
+from .answer_files import file_response
 from .context import db_session, services
 from .intake import submit
 from .outbound.sms import mainland_mobile
@@ -264,6 +266,14 @@ def _status_page(ticket, code: str | None, more_form: MoreForm | None = None, ht
         "station/status.html", status=view, code=code, rating_form=rating_form, more_form=more_form,
         stop_form=stop_form, timeline_labels=TIMELINE_LABELS,
     ), http_status
+
+
+@bp.get("/status/<number>/files/<int:file_id>")
+def answer_file(number: str, file_id: int):
+    """A photo or document the answer came with (答复附件), with the ticket's code."""
+    session_ = db_session()
+    ticket = _find_with_code(session_, number, request.args.get("code"))
+    return file_response(delivered_file(session_, ticket, file_id))
 
 
 @bp.post("/status/<number>/more")

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from routing.flow import staff_notices
+from routing.flow import answer_files, staff_notices
+from routing.flow.answer_files import AnswerFile
 from routing.flow.callback_rules import CallbackRule
 from routing.flow.callbacks import queue_callback_if_chosen
 from routing.flow.steps import (
@@ -62,12 +63,13 @@ def answer(
     citation: str | None = None,
     signed_by: str | None = None,
     callbacks: CallbackRule | None = None,
+    files: list[AnswerFile] | None = None,
 ) -> None:
     """答复: the agency's answer, which the resident will read — and so will
     everyone whose ticket was merged into this one. A deputy's suggestion is
     answered with its result class (A/B/C); an answer may cite the regulation
     it rests on (依据) and name who signed it off (签发人, required where the
-    rule says so). Where a review rule applies it goes to review first
+    rule says so) and come with photos or documents (答复附件). Where a review rule applies it goes to review first
     (提交审核) and the resident is told only once it is approved."""
     text = required_text(text, N_("答复内容"))
     detail: dict[str, Any] = {"answer": text}
@@ -88,11 +90,16 @@ def answer(
         detail["citation"] = citation
     if signed_by:
         detail["signed_by"] = signed_by
-    if rule is not None and rule.review:
+    reviewed = rule is not None and rule.review
+    if files:
+        # Checked before the files are kept: a refused step stores nothing.
+        check_step(STEPS["submit_answer" if reviewed else "answer"], ticket, actor)
+        detail["files"] = answer_files.keep(session, ticket, now, files)
+    if reviewed:
         transition(session, ticket, "submit_answer", actor, now, detail={**detail, "rule": rule.id})
         return
     transition(session, ticket, "answer", actor, now, detail=detail)
-    deliver_answer(session, ticket, actor, now, text, callbacks=callbacks)
+    deliver_answer(session, ticket, actor, now, text, callbacks=callbacks, files=detail.get("files"))
 
 
 def pending_answer(session: Session, ticket: Ticket) -> TicketEvent | None:
@@ -118,7 +125,7 @@ def approve_answer(
         raise WorkflowError(N_("这张工单没有待审核的答复。"))
     detail = {k: v for k, v in submitted.detail.items() if k != "rule"}
     transition(session, ticket, "approve_answer", actor, now, reason=(note or "").strip() or None, detail=detail)
-    deliver_answer(session, ticket, actor, now, detail["answer"], callbacks=callbacks)
+    deliver_answer(session, ticket, actor, now, detail["answer"], callbacks=callbacks, files=detail.get("files"))
 
 
 def send_back_answer(session: Session, ticket: Ticket, actor: User, now: datetime, reason: str) -> None:
@@ -137,7 +144,7 @@ def send_back_answer(session: Session, ticket: Ticket, actor: User, now: datetim
 
 def deliver_answer(
     session: Session, ticket: Ticket, actor: User | None, now: datetime, text: str, *,
-    callbacks: CallbackRule | None = None,
+    callbacks: CallbackRule | None = None, files: list[dict[str, Any]] | None = None,
 ) -> None:
     """The answer reaches the resident (答复送达): kept on the ticket, the
     resident and any deputy told, every ticket still merged into this one
@@ -156,7 +163,10 @@ def deliver_answer(
     for duplicate in session.scalars(merged):
         duplicate.answer = text
         duplicate.answered_at = now
-        record(session, duplicate, "answer_merged", actor, now, detail={"ticket": ticket.number, "answer": text})
+        detail: dict[str, Any] = {"ticket": ticket.number, "answer": text}
+        if files:
+            detail["files"] = files
+        record(session, duplicate, "answer_merged", actor, now, detail=detail)
         queue_callback_if_chosen(session, duplicate, now, rule, answered=ticket)
         notify_resident(session, duplicate, "answer", now)
         notify_deputy(session, duplicate, "answer", now.isoformat(), now)

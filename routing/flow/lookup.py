@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from routing.dispatch.rules import OPEN
 from routing.flow import steps
+from routing.flow.answer_files import DELIVERED
 from routing.store.tickets import Message, Status, Ticket, TicketEvent
 
 
@@ -87,6 +88,10 @@ def resident_status(ticket: Ticket) -> dict[str, Any]:
         # The agency's question while it waits on the resident (待群众补充).
         "question": question if ticket.status is Status.WAITING else None,
         "timeline": _timeline(ticket, PUBLIC_ACTIONS | RESIDENTS_OWN),
+        # With the photos and documents it came with (答复附件), for the resident's eyes only.
+        "answers": [
+            _public_answer(e) | {"files": (e.detail or {}).get("files") or []} for e in ticket.events if e.action in ANSWERS
+        ],
     }
 
 
@@ -113,7 +118,7 @@ def _timeline(ticket: Ticket, actions: set[str]) -> list[dict[str, Any]]:
 
 # An answer reaches the resident when given, or once approved (审核通过);
 # one waiting for review (submit_answer) is not shown.
-ANSWERS = {"answer", "approve_answer", "answer_merged"}
+ANSWERS = DELIVERED
 # The resident's own additions (群众补充): shown to the resident, not to the public API.
 RESIDENTS_OWN = {"add_message", "stop_sms"}
 PUBLIC_ACTIONS = {
