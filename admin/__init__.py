@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         import_cli,
         imports,
         knowledge,
+        learning_desk,
         notes,
         ops,
         org_import,
@@ -107,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     org_import.init_app(app)
     collector.init_app(app, services)
     desk.init_app(app)
+    learning_desk.init_app(app)
     disputes.init_app(app)
     callbacks.init_app(app)
     imports.init_app(app)
@@ -280,6 +282,7 @@ EVENT_LABELS = {
     "save_article": N_("存为知识库文章"),
     "stop_sms": N_("停止短信告知"),
     "reveal_contact": N_("查看联系方式"),
+    "settle_correction": N_("纠错裁定"),
     "mark_confidential": N_("群众要求保密"),
 }
 

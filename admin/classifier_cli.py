@@ -15,14 +15,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from classifier import Dataset, DatasetError, ModelStore, TopicModel, UntrustedModel, read_dataset, shipped_corpus
+from classifier import DatasetError, ModelStore, TopicModel, UntrustedModel, read_dataset, shipped_corpus
 from classifier.evaluate import evaluate
-from classifier.learning import retrain
 from collector.context import services
 from collector.history import HistoryImportError, import_history
 from collector.intake import index_unindexed
 from routing.clock import now
-from routing.dispatch.corrections import agency_examples, topic_examples
+from routing.store.retraining import ACTIVATED, FAILED, MANUAL
+
+from .learning import LearningError, activate_version, retrain_from_city
 
 classifier_cli = AppGroup("classifier", help="分类模型 / the topic and agency classifier.")
 
@@ -90,20 +91,15 @@ def train(data_path: str | None, out_path: str | None) -> None:
 
 
 def _retrain_from_corrections() -> None:
+    """The learning job's own retraining, run here and now, and recorded like it."""
     with services().db.Session() as session:
-        examples = topic_examples(session)
-        agencies = agency_examples(session)
-    corrections = Dataset([text for text, _ in examples], [label for _, label in examples])
-    progress_line(
-        f"承办单位样本 {len(agencies.pairs)} 条：已办结工单 {agencies.closed}，"
-        f"历史工单 {agencies.history}，调度员纠错 {agencies.corrections}"
-    )
-    outcome = retrain(
-        model_store(), shipped_corpus(), corrections,
-        agencies=Dataset(agencies.texts, agencies.agencies), progress=progress_line,
-    )
-    state = "已启用" if outcome.activated else "未启用（仍用 " + str(outcome.active_before) + "）"
-    click.echo(f"模型版本 {outcome.version} {state}：{outcome.reason}。")
+        record = retrain_from_city(session, current_app.extensions["tingjian.learning"], now(), MANUAL,
+                                   progress=progress_line)
+        session.commit()
+    if record.outcome == FAILED:
+        raise click.ClickException(f"训练失败：{record.note}")
+    state = "已启用" if record.outcome == ACTIVATED else "未启用（仍用 " + str(record.version_before) + "）"
+    click.echo(f"模型版本 {record.version_after} {state}：{record.note}。")
 
 
 @classifier_cli.command("import-history")
@@ -196,10 +192,12 @@ def import_models(folder: str) -> None:
 @click.argument("version")
 def activate(version: str) -> None:
     """Make VERSION the active model (e.g. to roll back); running processes pick it up."""
-    try:
-        model_store().activate(version)
-    except KeyError as exc:
-        raise click.ClickException(f"没有模型版本 {version}：用 flask --app admin classifier versions 查看") from exc
+    with services().db.Session() as session:
+        try:
+            activate_version(session, model_store(), version, None, now(), summary="命令行 classifier activate")
+            session.commit()
+        except LearningError as exc:
+            raise click.ClickException(f"{exc}用 flask --app admin classifier versions 查看") from exc
     click.echo(f"已启用模型版本 {version}，运行中的进程将在几秒内改用它。")
 
 

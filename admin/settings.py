@@ -31,6 +31,13 @@ def _share(name: str, value: str) -> float:
     return share
 
 
+def _count(name: str, value: str) -> int:
+    """A whole number, 0 or more."""
+    if not value.strip().isdigit():
+        raise ValueError(f"{name} must be a whole number, 0 or more, not {value!r}")
+    return int(value)
+
+
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment; on the embedded default, one made once
     and kept in the instance folder so logins survive a restart."""
@@ -125,6 +132,10 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "GAZETTEER_CHECK_SECONDS": float(env("GAZETTEER_CHECK_SECONDS", "5")),
         # How often an automatically routed ticket must be right; each topic's threshold follows from it.
         "ROUTING_PRECISION": _share("ROUTING_PRECISION", env("ROUTING_PRECISION", "0.95")),
+        # The learning loop: retrain every so many days, or after so many new
+        # corrections and closed tickets; 0 turns either off.
+        "RETRAIN_EVERY_DAYS": _count("RETRAIN_EVERY_DAYS", env("RETRAIN_EVERY_DAYS", "7")),
+        "RETRAIN_AFTER_CORRECTIONS": _count("RETRAIN_AFTER_CORRECTIONS", env("RETRAIN_AFTER_CORRECTIONS", "200")),
         # Above this confidence the learned agency wins over the routing rules.
         "AGENCY_THRESHOLD": float(env("AGENCY_THRESHOLD", "0.8")),
         # A resident's message is at most a few thousand characters.

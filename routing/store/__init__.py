@@ -26,5 +26,6 @@ from routing.store import (  # noqa: F401
     knowledge,
     oversight,
     people,
+    retraining,
     tickets,
 )

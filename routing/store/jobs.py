@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy import DateTime, Integer, String, Text, cast, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
@@ -120,6 +120,28 @@ def enqueue(
         created_at=now,
     )
     session.add(job)
+    return job
+
+
+def enqueue_once(
+    session: Session, kind: str, payload: dict[str, Any], now: datetime, *, key: str, max_attempts: int = MAX_ATTEMPTS
+) -> Job | None:
+    """Enqueue a job under ``key`` unless one is waiting or running under it
+    (returns None then): work that must never run twice at once, on any
+    machine. The key's uniqueness is the guard; a finished or failed job
+    gives the key up here, renamed to ``key#id``, for the next one to take."""
+    session.execute(
+        update(Job)
+        .where(Job.key == key, Job.status.in_((DONE, FAILED)))
+        .values(key=Job.key + "#" + cast(Job.id, String))
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        with session.begin_nested():
+            job = enqueue(session, kind, payload, now, key=key, max_attempts=max_attempts)
+            session.flush()
+    except IntegrityError:  # another process enqueued it a moment ago
+        return None
     return job
 
 

@@ -310,6 +310,10 @@ class Correction(Base):
     label: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(DateTime)
+    # 已被裁定取代: a dispatcher settled corrections of the same text that
+    # disagreed, and this one lost; it is no longer learnt from.
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class HistoricalTicket(Base):

@@ -58,3 +58,11 @@ def test_a_model_that_does_worse_is_stored_but_not_activated(tmp_path):
     assert store.active_version() == good.version
     assert outcome.version in store.manifest()["versions"]  # kept, for an administrator to look at
     assert "低于" in outcome.reason
+
+
+def test_closed_tickets_are_trained_on_in_full_and_never_judge(tmp_path):
+    store = ModelStore(tmp_path)
+    outcome = retrain(store, CORPUS, Dataset([], []), closed=corrections("城乡建设/物业管理", 10))
+    assert outcome.closed_trained == 10 and outcome.held_out == 0
+    assert outcome.trained_on == len(CORPUS) + 10
+    assert "10 closed tickets" in store.manifest()["versions"][outcome.version]["metadata"]["source"]
