@@ -52,7 +52,7 @@ def planted(year: int | str) -> dict[str, str | bytes]:
     }
 
 
-def _make(session, year: int | str, agency_staff, desk, closed: bool) -> Ticket:
+def make_ticket(session, year: int | str, agency_staff, desk, closed: bool) -> Ticket:
     v = planted(year)
     created = datetime(2020 if year == "open" else year, 1, 10, 9)
     text = f"文三路路灯坏了，请回电{v['phone']}，身份证{v['id_number']}。"
@@ -110,8 +110,8 @@ def _make(session, year: int | str, agency_staff, desk, closed: bool) -> Ticket:
 
 @pytest.fixture
 def city(demo, housing_staff, dispatcher):
-    tickets = {year: _make(demo, year, housing_staff, dispatcher, closed=True) for year in YEARS}
-    tickets["open"] = _make(demo, "open", housing_staff, dispatcher, closed=False)
+    tickets = {year: make_ticket(demo, year, housing_staff, dispatcher, closed=True) for year in YEARS}
+    tickets["open"] = make_ticket(demo, "open", housing_staff, dispatcher, closed=False)
     demo.commit()
     return tickets
 
@@ -136,9 +136,12 @@ def everything(session) -> dict[str, list]:
 
 
 def where_found(values: dict[str, list], needle: str | bytes) -> list[str]:
+    """The columns holding ``needle``; a text is looked for in binary columns as UTF-8 too."""
+    as_bytes = needle.encode() if isinstance(needle, str) else needle
     return [
         column for column, items in values.items()
-        if any(isinstance(item, type(needle)) and needle in item for item in items)
+        if any((needle in item) if isinstance(item, type(needle)) else (as_bytes in item if isinstance(item, bytes)
+               else False) for item in items)
     ]
 
 
