@@ -38,7 +38,7 @@ from routing.store.retention import (
     deleted_whole,
     tables_of,
 )
-from routing.store.tickets import Attachment, HistoricalTicket, Message, Status, Ticket, TicketEvent
+from routing.store.tickets import Attachment, HistoricalTicket, Status, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from routing.flow.erasure import ERASE_ACTION, erase_personal_data
 from routing.flow.steps import WorkflowError
 from routing.store.access_log import ERASE, AccessEntry
+from routing.store.people import Role
 from routing.store.tickets import TicketEvent
 
 from .test_retention import everything, make_ticket, planted, where_found
+from .test_workflow import user
 
 NOW = datetime(2026, 3, 2, 10)
 
@@ -28,9 +30,6 @@ def closed(demo, housing_staff, dispatcher):
 
 @pytest.fixture
 def admin(demo):
-    from .test_workflow import user
-    from routing.store.people import Role
-
     return user(demo, Role.ADMIN, name="root")
 
 
