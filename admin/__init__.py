@@ -18,7 +18,7 @@ from collector import open311, web
 from collector.context import Services, install
 from collector.places import CityGazetteer
 from routing.clock import now
-from routing.flow import answer_files, escalation, sweep
+from routing.flow import answer_files, escalation, retention, sweep
 from routing.flow.steps import STEPS
 from routing.store.blobs import SharedModelFiles, blobs_for
 from routing.store.db import Database
@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         places,
         policies,
         privacy,
+        privacy_cli,
         reports,
         reviews,
         rules,
@@ -127,6 +128,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     photos.init_app(app)
     notes.init_app(app)
     privacy.init_app(app)
+    privacy_cli.init_app(app)
     cli.init_app(app)
     import_cli.init_app(app)
     setup.init_app(app)
@@ -138,6 +140,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         sweep.schedule,
     )
     escalation.register_jobs(services.jobs, policy)
+    retention.register_jobs(services.jobs, privacy.retention_schedule(app.config))
 
     # Chinese stays readable in JSON answers and in the timeline's details.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -284,6 +287,9 @@ EVENT_LABELS = {
     "reveal_contact": N_("查看联系方式"),
     "settle_correction": N_("纠错裁定"),
     "mark_confidential": N_("群众要求保密"),
+    "anonymise": N_("个人信息到期删除"),
+    "remove_media": N_("照片录音到期删除"),
+    "erase": N_("应群众要求删除个人信息"),
 }
 
 

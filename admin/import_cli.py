@@ -21,8 +21,9 @@ from routing.store.org_import import OrgImportError, import_org
 import_cli = AppGroup("import", help="导入 / import a hotline's tickets or the organisation.")
 
 
-class _Progress:
-    """One bar per step: checking (its length unknown until the end) and importing."""
+class StepProgress:
+    """One bar per step: checking (its length unknown until the end) and importing;
+    a subclass names other steps in ``LABELS``."""
 
     LABELS: ClassVar[dict[str, str]] = {"check": "检查文件", "import": "导入工单", "store": "写入组织架构"}
 
@@ -53,7 +54,7 @@ def import_tickets_command(path: str, check_only: bool) -> None:
     """Import a 12345 hotline export (XLSX or CSV) as tickets of channel
     hotline: 工单号 and 诉求内容 required; 诉求人, 联系电话, 诉求地址, 受理时间,
     诉求类型 and 承办单位 read where given. Rows imported before are skipped."""
-    progress = _Progress()
+    progress = StepProgress()
     current = services()
     try:
         if check_only:
@@ -83,7 +84,7 @@ def import_org_command(path: str, check_only: bool) -> None:
     账号 and 联络站, or a CSV named after one of them. Nothing is imported when
     anything is wrong; a second run of the same file adds nothing. New accounts'
     temporary passwords are printed once, here, and nowhere else."""
-    progress = _Progress()
+    progress = StepProgress()
     with services().db.Session() as session:
         try:
             report = import_org(session, path, None, now(), check_only=check_only, progress=progress)

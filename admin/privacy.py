@@ -1,7 +1,8 @@
 """Residents' personal data on staff pages (个人信息保护): the contact data a
 ticket page shows (masked unless the rule lets the reader see it, each
-unmasked showing logged), agency staff's reveal with a stated reason, and the
-access log administrators search and export."""
+unmasked showing logged), agency staff's reveal with a stated reason, the
+access log administrators search and export, and the erasure of a closed
+ticket's personal data at the resident's request."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from collector.context import db_session
 from collector.translate import error_text
 from routing.clock import now
 from routing.flow.disclosure import reveal_contact, shown_contact
+from routing.flow.erasure import erase_personal_data
 from routing.flow.steps import WorkflowError
 from routing.store.access_log import ACTIONS, EXPORT, AccessQuery, record_access, search_access_log
 from routing.store.people import Role, User
+from routing.store.retention import Schedule
 from routing.store.tickets import Ticket
 from routing.texts import N_
 
@@ -35,6 +38,7 @@ ACTION_LABELS = {
     "reveal": N_("说明原因后查看"),
     "export": N_("导出"),
     "attachment": N_("下载附件"),
+    "erase": N_("删除个人信息"),
 }
 # How long a reveal lasts: long enough to call the resident back from the page.
 REVEAL_SECONDS = 600
@@ -57,6 +61,23 @@ class AccessSearchForm(FlaskForm):
     )
     since = DateField(_l("起始日期"), validators=[Optional()])
     until = DateField(_l("截止日期"), validators=[Optional()])
+
+
+class EraseForm(FlaskForm):
+    number = StringField(_l("工单编号"), validators=[DataRequired(_l("请填写工单编号。")), Length(max=20)])
+    code = StringField(_l("查询码"), validators=[DataRequired(_l("请填写查询码。")), Length(max=16)])
+    reason = StringField(
+        _l("删除依据"), validators=[DataRequired(_l("请填写删除依据，例如群众来电申请的时间。")), Length(max=200)]
+    )
+
+
+def retention_schedule(config: Any) -> Schedule:
+    """存储期限 as the settings give it."""
+    return Schedule(
+        contact_years=config["RETENTION_CONTACT_YEARS"],
+        media_years=config["RETENTION_MEDIA_YEARS"],
+        access_log_days=config["ACCESS_LOG_DAYS"],
+    )
 
 
 def _revealed(ticket: Ticket) -> bool:
@@ -163,6 +184,28 @@ def access_log_csv():
     )
     db_session().commit()
     return attachment(to_csv(rows), CSV, "access-log.csv")
+
+
+@bp.route("/admin/privacy/erase", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def erase():
+    """应群众要求删除个人信息: the number and code the resident gave, and why."""
+    form = EraseForm()
+    if form.validate_on_submit():
+        try:
+            ticket = erase_personal_data(
+                db_session(), form.number.data, form.code.data, current_staff(), form.reason.data, now(),
+                address=request.remote_addr,
+            )
+        except WorkflowError as exc:
+            db_session().rollback()
+            flash(error_text(exc), "error")
+        else:
+            db_session().commit()
+            flash(gettext("工单 %(number)s 的个人信息已删除，统计数据保留。", number=ticket.number), "success")
+            return redirect(url_for("privacy.erase"))
+    schedule = retention_schedule(current_app.config)
+    return render_template("admin/erase.html", form=form, schedule=schedule)
 
 
 def init_app(app: Flask) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from routing.flow.callback_rules import parse_kinds
 from routing.store.access_log import MINIMUM_DAYS, retention_days
+from routing.store.retention import Schedule, retention_years
 from routing.store.second_factor import parse_roles
 
 
@@ -187,6 +188,14 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "DISPATCHER_SEES_CONTACT": env("DISPATCHER_SEES_CONTACT", "1") == "1",
         # Days the access log (个人信息访问日志) is kept: six months at least.
         "ACCESS_LOG_DAYS": retention_days(env("ACCESS_LOG_DAYS", str(MINIMUM_DAYS))),
+        # 存储期限: years after a ticket closed that its contact data and raw
+        # messages, and its photos and voice notes, are kept (routing.store.retention).
+        "RETENTION_CONTACT_YEARS": retention_years(
+            "RETENTION_CONTACT_YEARS", env("RETENTION_CONTACT_YEARS", str(Schedule.contact_years)), Schedule.contact_years
+        ),
+        "RETENTION_MEDIA_YEARS": retention_years(
+            "RETENTION_MEDIA_YEARS", env("RETENTION_MEDIA_YEARS", str(Schedule.media_years)), Schedule.media_years
+        ),
         # Longest wait between attempts to deliver a notice while its channel is down.
         "NOTICE_RETRY": timedelta(minutes=int(env("NOTICE_RETRY_MINUTES", "30"))),
         # Working days a resident has to rate an answer before the ticket closes itself.

@@ -84,7 +84,7 @@ def _received_values(inbound: Inbound, now: datetime, job: str) -> dict[str, Any
         "location_text": inbound.location.text,
         "latitude": inbound.location.latitude, "longitude": inbound.location.longitude,
         "confidential": inbound.contact.confidential or confidential_by_rule(None, inbound.text),
-        "at": now, "version": 1, "dispute_rejected": False, "redo_count": 0, "external_id": inbound.external_id, "sender": inbound.sender,
+        "at": now, "version": 1, "dispute_rejected": False, "redo_count": 0, "anonymised_at": None, "external_id": inbound.external_id, "sender": inbound.sender,
         "actor": steps.actor_label(None), "action": "create", "to_status": Status.RECEIVED.value,
         "event_detail": {"channel": inbound.channel, "prediction": None},
         "job_kind": job, "job_status": QUEUED, "attempts": 0, "max_attempts": MAX_ATTEMPTS,
@@ -163,6 +163,7 @@ _DRAW_IDS = sql_text("SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FRO
 TICKET_COLUMNS = (
     "code", "status", "kind", "urgency", "channel", "text", "contact_name", "contact_phone", "sms_notice",
     "location_text", "latitude", "longitude", "version", "dispute_rejected", "redo_count", "confidential",
+    "anonymised_at",
 )
 
 

@@ -24,7 +24,8 @@ VIEW_CONTACT = "view_contact"
 REVEAL = "reveal"
 EXPORT = "export"
 ATTACHMENT = "attachment"
-ACTIONS = (VIEW_CONTACT, REVEAL, EXPORT, ATTACHMENT)
+ERASE = "erase"  # a resident's data erased on request (routing.flow.erasure)
+ACTIONS = (VIEW_CONTACT, REVEAL, EXPORT, ATTACHMENT, ERASE)
 # The network security law (网络安全法 Art. 21) asks for six months of logs.
 MINIMUM_DAYS = 180
 
@@ -55,15 +56,17 @@ def record_access(
     address: str | None = None,
     ticket: Ticket | None = None,
     rows: int | None = None,
+    role: str | None = None,
     **detail: Any,
 ) -> AccessEntry:
-    """Append one entry; the caller commits (with what it shows, or alone)."""
+    """Append one entry; the caller commits (with what it shows, or alone).
+    ``role``: who acted without an account (the command line), when not a user."""
     if action not in ACTIONS:
         raise ValueError(f"unknown access-log action {action!r}")
     entry = AccessEntry(
         at=at,
         user_id=user.id if user else None,
-        role=user.role.value if user else "anonymous",
+        role=user.role.value if user else (role or "anonymous"),
         address=(address or "")[:64] or None,
         action=action,
         ticket_id=ticket.id if ticket else None,
@@ -75,8 +78,13 @@ def record_access(
 
 
 def retention_days(value: str | int | None) -> int:
-    """``ACCESS_LOG_DAYS``: at least six months, whatever is set."""
-    days = int(value) if value not in (None, "") else MINIMUM_DAYS
+    """``ACCESS_LOG_DAYS``: at least six months, whatever is set; in days
+    (``365``) or whole years (``3y``, counted as 365 days each)."""
+    text = str(value).strip().lower() if value not in (None, "") else str(MINIMUM_DAYS)
+    number = text.removesuffix("y")
+    if not number.isdigit():
+        raise ValueError(f"ACCESS_LOG_DAYS must be days (365) or years (3y), not {value!r}")
+    days = int(number) * (365 if text.endswith("y") else 1)
     if days < MINIMUM_DAYS:
         raise ValueError(f"ACCESS_LOG_DAYS must be at least {MINIMUM_DAYS}, not {days}")
     return days

@@ -28,6 +28,7 @@ TICKET_COLUMNS = (
     "status", "kind", "urgency", "topic", "subtopic", "confidence", "prediction", "district_id", "street_id",
     "agency_id", "assigned_at", "accept_by", "answer_by", "accepted_at", "paused_at", "extension_until",
     "extension_reason", "ruling_by", "dispute_rejected", "sms_notice", "confidential", "updated_at",
+    "anonymised_at",
 )
 # Relationships set instead of their column: the flush would copy the related row's id.
 _BY_RELATIONSHIP = {"district": "district_id", "street": "street_id", "agency": "agency_id"}

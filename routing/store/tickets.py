@@ -132,6 +132,8 @@ class Ticket(Base):
         # Queues and sweeps by status (replaces the index on status alone);
         # the sweep's answers waiting for a rating, oldest first.
         Index("ix_ticket_status_answered_at", "status", "answered_at"),
+        # The retention job: closed tickets not yet anonymised, oldest first.
+        Index("ix_ticket_anonymised_at_status_closed_at", "anonymised_at", "status", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,6 +196,9 @@ class Ticket(Base):
     # ticket reports an official or an agency (检举, routing.store.privacy):
     # only the centre sees its contact data, and the centre relays.
     confidential: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 个人信息已删除: when the retention job (or an erasure on request) removed
+    # its contact data and scrubbed its texts (routing.flow.retention).
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -178,3 +178,11 @@ def test_on_postgresql_the_access_log_refuses_update_and_delete_outside_the_purg
             session.execute(statement)
         session.rollback()
     assert session.query(AccessEntry).count() == 1
+
+
+def test_the_access_log_days_may_be_given_in_years_and_never_below_six_months():
+    assert retention_days("3y") == 3 * 365 and retention_days("400") == 400
+    with pytest.raises(ValueError, match="at least 180"):
+        retention_days("90")
+    with pytest.raises(ValueError, match="days \\(365\\) or years \\(3y\\)"):
+        retention_days("a year")
