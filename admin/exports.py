@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from routing.clock import CITY_TZ
+from routing.reports.contact_export import ExportStamp
 
 # Werkzeug appends "; charset=utf-8" to text types itself: name the type alone.
 CSV = "text/csv"
@@ -24,43 +31,113 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # What spreadsheets read as the start of a formula (CSV has no types to say otherwise).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# CSV has no date type: a time is written as the pages show it.
+CSV_TIME = "%Y-%m-%d %H:%M"
+XLSX_TIME = "yyyy-mm-dd hh:mm"
+# Column widths in characters (a Chinese character counts two): a long
+# complaint would otherwise make one column wider than the screen.
+NARROWEST, WIDEST = 6, 50
+# A stamped CSV starts with a comment line: one cell in a spreadsheet, and
+# skipped by programs that read comments (pandas ``comment="#"``).
+CSV_COMMENT = "# "
+
+
+def city_time(value: datetime) -> datetime:
+    """A time as the cell holds it: city time, naive (spreadsheets know no time zones)."""
+    return value.astimezone(CITY_TZ).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _csv_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return f"{city_time(value):{CSV_TIME}}"
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
-def to_csv(rows: Iterable[list[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark: Excel on Chinese Windows then reads it as UTF-8, not GBK."""
+def to_csv(rows: Iterable[list[Any]], stamp: ExportStamp | None = None) -> bytes:
+    """UTF-8 with a byte-order mark: Excel on Chinese Windows then reads it as
+    UTF-8, not GBK. A ``stamp`` (who exported it, when) is the first line."""
     out = io.StringIO()
     writer = csv.writer(out)
+    if stamp is not None:
+        writer.writerow([CSV_COMMENT + stamp.line()])
     for row in rows:
         writer.writerow([_csv_cell(v) for v in row])
     return out.getvalue().encode("utf-8-sig")
 
 
 def xlsx_cell(value: Any) -> Any:
-    """A value openpyxl can store: text without the control characters XML forbids."""
+    """A value openpyxl can store: text without the control characters XML
+    forbids, a time as city time without a zone."""
+    if isinstance(value, datetime):
+        return city_time(value)
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
-def to_xlsx(rows: Iterable[list[Any]], title: str = "工单") -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title
+def text_width(value: Any) -> int:
+    """How many character widths ``value`` takes in a cell: wide (CJK) characters count two."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return len(XLSX_TIME)
+    text = str(value)[:WIDEST]  # beyond the widest column, the rest cannot matter
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def fill_sheet(
+    sheet: Worksheet, rows: Iterable[Sequence[Any]], *, stamp: ExportStamp | None = None, frozen_columns: int = 0
+) -> None:
+    """The table on ``sheet``: a header row (below the ``stamp``'s line, if
+    any) that stays in view and filters, times as dates, columns as wide as
+    their content (capped)."""
+    if stamp is not None:
+        sheet.append([stamp.line()])
+    header_row = sheet.max_row + 1 if stamp is not None else 1
+    widths: list[int] = []
     for row in rows:
-        sheet.append([xlsx_cell(v) for v in row])
-    for line in sheet.iter_rows():
+        values = [xlsx_cell(v) for v in row]
+        sheet.append(values)
+        widths += [0] * (len(values) - len(widths))
+        for index, value in enumerate(values):
+            widths[index] = max(widths[index], text_width(value))
+    for line in sheet.iter_rows(min_row=header_row):
         for cell in line:
             # openpyxl stores a string that starts with "=" as a formula; keep it text.
             if cell.data_type == "f":
                 cell.data_type = "s"
-    sheet.freeze_panes = "A2"
+            elif cell.is_date:
+                cell.number_format = XLSX_TIME
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, NARROWEST), WIDEST)
+    if widths:
+        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(widths))}{sheet.max_row}"
+    sheet.freeze_panes = f"{get_column_letter(frozen_columns + 1)}{header_row + 1}"
+
+
+def stamp_workbook(workbook: Workbook, stamp: ExportStamp, title: str) -> None:
+    """The document's properties say who exported it and when (文件属性)."""
+    workbook.properties.creator = stamp.exporter
+    workbook.properties.lastModifiedBy = stamp.exporter
+    workbook.properties.created = workbook.properties.modified = stamp.at
+    workbook.properties.title = title
+    workbook.properties.description = stamp.line()
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def to_xlsx(rows: Iterable[Sequence[Any]], title: str = "工单", stamp: ExportStamp | None = None) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    fill_sheet(sheet, rows, stamp=stamp)
+    if stamp is not None:
+        stamp_workbook(workbook, stamp, title)
+    return workbook_bytes(workbook)
 
 
 def attachment(body: bytes, mimetype: str, filename: str) -> Response:
