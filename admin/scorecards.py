@@ -26,7 +26,7 @@ from routing.store.people import Agency, Role
 from routing.texts import N_
 
 from .auth import current_staff, roles_required
-from .exports import CSV, XLSX, attachment, fill_sheet, to_csv, workbook_bytes
+from .exports import CSV, XLSX, add_table, attachment, to_csv, workbook_bytes
 from .params import id_arg, plausible_date
 
 bp = Blueprint("scorecards", __name__)
@@ -189,11 +189,9 @@ def export_csv():
 @roles_required(*VIEWERS)
 def export_xlsx():
     query = read_query(now().date())
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "办理质效"
+    workbook = Workbook(write_only=True)
     # The agency's name stays in view when scrolling right through the figures.
-    fill_sheet(sheet, [[label for label, _ in COLUMNS], *table(_card(query))], frozen_columns=1)
+    add_table(workbook, "办理质效", [[label for label, _ in COLUMNS], *table(_card(query))], frozen_columns=1)
     about = workbook.create_sheet("说明")
     about.append(["统计区间", f"{query.start:%Y-%m-%d} 至 {query.last_day:%Y-%m-%d}"])
     about.append(["统计时间", f"{now():%Y-%m-%d %H:%M}"])

@@ -293,11 +293,13 @@ def export_contacts(fmt: str):
     except contact_export.ExportRefused as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("tickets.index", **_filter_args(), **_order().args()))
-    db_session().commit()
-    name = f"tickets-contacts-{made.stamp.at:%Y%m%d-%H%M}"
     if fmt == "csv":
-        return attachment(to_csv(made.rows, made.stamp), CSV, f"{name}.csv")
-    return attachment(to_xlsx(made.rows, "工单（含个人信息）", made.stamp), XLSX, f"{name}.xlsx")
+        body, mimetype = to_csv(made.rows, made.stamp), CSV
+    else:
+        body, mimetype = to_xlsx(made.rows, "工单（含个人信息）", made.stamp), XLSX
+    # Logged once the file is made: an export that failed on the way is no export.
+    db_session().commit()
+    return attachment(body, mimetype, f"tickets-contacts-{made.stamp.at:%Y%m%d-%H%M}.{fmt}")
 
 
 def export_url(fmt: str, args: dict[str, str], contacts: bool = False) -> str:
