@@ -20,6 +20,7 @@ from routing.store import accounts, second_factor
 from routing.store.accounts import STAFF_ROLES, AccountError, AccountFields
 from routing.store.audit import changes
 from routing.store.people import Agency, Role, User
+from routing.store.privacy import CONTACT_EXPORT_ROLES
 from routing.texts import N_
 
 from .agency import EmptyForm
@@ -31,6 +32,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/admin/accounts")
 FIELD_LABELS = {
     "username": N_("用户名"), "display_name": N_("姓名"), "role": N_("角色"), "agency": N_("所属承办单位"),
     "mobile": N_("手机号"), "im_user_id": N_("企业微信/钉钉 UserID"), "active": N_("启用"),
+    "may_export_contact": N_("可导出个人信息"),
 }
 
 
@@ -112,6 +114,7 @@ def detail(user_id: int):
     return render_template(
         "admin/account.html", account=user, form=account_form(user), step_form=EmptyForm(),
         history=changes(db_session(), accounts.SUBJECT, user.id), field_labels=FIELD_LABELS,
+        export_roles=CONTACT_EXPORT_ROLES,
     )
 
 
@@ -143,6 +146,18 @@ def reset(user_id: int):
 @roles_required(Role.ADMIN)
 def reset_second_factor(user_id: int):
     return _step(user_id, second_factor.reset, N_("已重置双重验证：该账号原有的登录已全部失效，下次登录后可重新设置。"))
+
+
+@bp.post("/<int:user_id>/contact-export/<any(grant, revoke):change>")
+@roles_required(Role.ADMIN)
+def contact_export(user_id: int, change: str):
+    """Grant or withdraw the export of residents' contact data (导出个人信息)."""
+    user = _account(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    done = N_("已授予导出个人信息的权限。") if change == "grant" else N_("已收回导出个人信息的权限。")
+    _carry_out(accounts.set_contact_export, user, change == "grant", done=done)
+    return redirect(url_for("accounts.detail", user_id=user.id))
 
 
 @bp.post("/<int:user_id>/deactivate")

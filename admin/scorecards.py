@@ -8,7 +8,6 @@ carries no CSRF token (which would only leak into the address).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,7 +15,6 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, render_template, request
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from collector.context import db_session
@@ -28,7 +26,7 @@ from routing.store.people import Agency, Role
 from routing.texts import N_
 
 from .auth import current_staff, roles_required
-from .exports import CSV, XLSX, attachment, to_csv
+from .exports import CSV, XLSX, add_table, attachment, to_csv, workbook_bytes
 from .params import id_arg, plausible_date
 
 bp = Blueprint("scorecards", __name__)
@@ -191,22 +189,13 @@ def export_csv():
 @roles_required(*VIEWERS)
 def export_xlsx():
     query = read_query(now().date())
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "办理质效"
-    sheet.append([label for label, _ in COLUMNS])
-    for row in table(_card(query)):
-        sheet.append(row)
-    sheet.freeze_panes = "B2"
-    sheet.column_dimensions["A"].width = 24
-    for index in range(2, len(COLUMNS) + 1):
-        sheet.column_dimensions[get_column_letter(index)].width = 12
+    workbook = Workbook(write_only=True)
+    # The agency's name stays in view when scrolling right through the figures.
+    add_table(workbook, "办理质效", [[label for label, _ in COLUMNS], *table(_card(query))], frozen_columns=1)
     about = workbook.create_sheet("说明")
     about.append(["统计区间", f"{query.start:%Y-%m-%d} 至 {query.last_day:%Y-%m-%d}"])
     about.append(["统计时间", f"{now():%Y-%m-%d %H:%M}"])
-    data = io.BytesIO()
-    workbook.save(data)
-    return attachment(data.getvalue(), XLSX, _filename(query, "xlsx"))
+    return attachment(workbook_bytes(workbook), XLSX, _filename(query, "xlsx"))
 
 
 # -- 代表建议办理统计 ------------------------------------------------------------------

@@ -39,6 +39,14 @@ def _count(name: str, value: str) -> int:
     return int(value)
 
 
+def _positive(value: str, name: str) -> int:
+    """A whole number above zero, such as a cap on rows."""
+    number = int(value) if value.strip().isdigit() else 0
+    if number < 1:
+        raise ValueError(f"{name} must be a whole number above 0, not {value!r}")
+    return number
+
+
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment; on the embedded default, one made once
     and kept in the instance folder so logins survive a restart."""
@@ -186,6 +194,8 @@ def from_environment(instance_path: str, given: dict[str, Any] | None = None) ->
         "JOB_LEASE": timedelta(seconds=int(env("JOB_LEASE_SECONDS", "30"))),
         # 分拨员 see residents' contact data unmasked unless the centre restricts them (routing.store.privacy).
         "DISPATCHER_SEES_CONTACT": env("DISPATCHER_SEES_CONTACT", "1") == "1",
+        # The most rows one export with residents' contact data may hold; more is refused, never cut.
+        "EXPORT_MAX_ROWS": _positive(env("EXPORT_MAX_ROWS", "2000"), "EXPORT_MAX_ROWS"),
         # Days the access log (个人信息访问日志) is kept: six months at least.
         "ACCESS_LOG_DAYS": retention_days(env("ACCESS_LOG_DAYS", str(MINIMUM_DAYS))),
         # 存储期限: years after a ticket closed that its contact data and raw

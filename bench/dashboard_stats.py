@@ -24,7 +24,7 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _database import fresh_database  # noqa: E402
+from _database import fresh_database, insert_in_batches  # noqa: E402
 
 from routing.dispatch.places import DISTRICT_CENTRES
 from routing.reports import stats
@@ -48,25 +48,22 @@ def fill(database: Database, tickets: int, now: datetime) -> None:
                      for n in DISTRICT_CENTRES]
         agencies = [connection.execute(insert(Agency).values(name=f"机构{i}", active=True).returning(Agency.id)).scalar_one()
                     for i in range(20)]
-        rows = []
-        for i in range(tickets):
-            created = now - timedelta(minutes=rng.randrange(120 * 24 * 60))
-            status = rng.choice(STATUSES)
-            located = rng.random() < 0.2
-            rows.append({
-                "number": f"B{i:09d}", "code": "ABCDEFGH", "status": status, "channel": rng.choice(CHANNELS),
-                "text": f"第{i}件反映", "topic": rng.choice(TOPICS), "agency_id": rng.choice(agencies),
-                "district_id": rng.choice(districts) if rng.random() < 0.9 else None,
-                "latitude": 30 + rng.random() / 2 if located else None,
-                "longitude": 120 + rng.random() / 2 if located else None,
-                "accept_by": created + timedelta(days=1), "answer_by": created + timedelta(days=rng.randrange(3, 20)),
-                "created_at": created, "updated_at": created, "version": 1,
-            })
-            if len(rows) == 5000:
-                connection.execute(insert(Ticket), rows)
-                rows = []
-        if rows:
-            connection.execute(insert(Ticket), rows)
+        insert_in_batches(connection, Ticket, (_row(rng, i, now, districts, agencies) for i in range(tickets)))
+
+
+def _row(rng: random.Random, i: int, now: datetime, districts: list[int], agencies: list[int]) -> dict:
+    created = now - timedelta(minutes=rng.randrange(120 * 24 * 60))
+    status = rng.choice(STATUSES)
+    located = rng.random() < 0.2
+    return {
+        "number": f"B{i:09d}", "code": "ABCDEFGH", "status": status, "channel": rng.choice(CHANNELS),
+        "text": f"第{i}件反映", "topic": rng.choice(TOPICS), "agency_id": rng.choice(agencies),
+        "district_id": rng.choice(districts) if rng.random() < 0.9 else None,
+        "latitude": 30 + rng.random() / 2 if located else None,
+        "longitude": 120 + rng.random() / 2 if located else None,
+        "accept_by": created + timedelta(days=1), "answer_by": created + timedelta(days=rng.randrange(3, 20)),
+        "created_at": created, "updated_at": created, "version": 1,
+    }
 
 
 def best(repeat: int, work) -> float:

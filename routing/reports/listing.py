@@ -175,27 +175,31 @@ def find_tickets(
 
 
 def export_tickets(
-    session: Session, ticket_filter: TicketFilter, scope: Scope = CITY, order: TicketOrder = TicketOrder()
+    session: Session,
+    ticket_filter: TicketFilter,
+    scope: Scope = CITY,
+    order: TicketOrder = TicketOrder(),
+    limit: int = EXPORT_LIMIT,
 ) -> list[Ticket]:
     """The filtered list for a spreadsheet, in the order it has on the screen."""
-    return list(session.scalars(_query(ticket_filter, scope, order).limit(EXPORT_LIMIT)))
+    query = _query(ticket_filter, scope, order).options(selectinload(Ticket.station))
+    return list(session.scalars(query.limit(limit)))
 
 
-# No contact data: an export leaves the system, the resident's name and phone stay in it.
+# No contact data: an export leaves the system, the resident's name and phone
+# stay in it (``contact_export`` adds them for those granted it). New columns
+# go at the end, so a spreadsheet built on the old ones keeps working.
 EXPORT_COLUMNS = (
     "工单号", "受理时间", "状态", "渠道", "一级分类", "二级分类", "区县", "街道", "承办单位",
-    "签收时限", "答复时限", "答复时间", "满意度", "反映内容", "答复内容",
+    "签收时限", "答复时限", "答复时间", "满意度", "反映内容", "答复内容", "紧急程度", "联络站",
 )
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def export_row(ticket: Ticket) -> list[str]:
+def export_row(ticket: Ticket) -> list[Any]:
+    """One ticket's cells; times stay datetimes (city time), each file writes them its way."""
     return [
         ticket.number or "",
-        _when(ticket.created_at),
+        ticket.created_at,
         ticket.status.label,
         CHANNEL_LABELS.get(ticket.channel, ticket.channel),
         ticket.topic or "",
@@ -203,12 +207,14 @@ def export_row(ticket: Ticket) -> list[str]:
         ticket.district.name if ticket.district else "",
         ticket.street.name if ticket.street else "",
         ticket.agency.name if ticket.agency else "",
-        _when(ticket.accept_by),
-        _when(ticket.answer_by),
-        _when(ticket.answered_at),
+        ticket.accept_by,
+        ticket.answer_by,
+        ticket.answered_at,
         ratings.RATINGS.get(ticket.rating or "", ""),
         ticket.text,
         ticket.answer or "",
+        ticket.urgency.label if ticket.urgency else "",
+        ticket.station.name if ticket.station else "",
     ]
 
 

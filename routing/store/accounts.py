@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from routing.store.audit import audit
 from routing.store.people import Agency, Role, User
+from routing.store.privacy import CONTACT_EXPORT_ROLES
 from routing.texts import N_, DomainError
 
 MIN_PASSWORD_LENGTH = 12
@@ -153,6 +154,7 @@ def account_record(user: User) -> dict[str, Any]:
         "mobile": user.mobile,
         "im_user_id": user.im_user_id,
         "active": user.active,
+        "may_export_contact": bool(user.may_export_contact),
     }
 
 
@@ -216,6 +218,8 @@ def edit_account(session: Session, user: User, fields: AccountFields, actor: Use
     before = account_record(user)
     user.display_name, user.role, user.agency, user.mobile = display_name, fields.role, agency, mobile
     user.im_user_id = (fields.im_user_id or "").strip() or None
+    if user.role not in CONTACT_EXPORT_ROLES:
+        user.may_export_contact = False  # the grant is the centre's; it does not follow into an agency
     after = account_record(user)
     if after != before:
         audit(session, SUBJECT, user.id, "edit", actor, now, before=before, after=after)
@@ -236,6 +240,21 @@ def set_password(session: Session, user: User, password: str, actor: User | None
     user.set_password(password)
     user.must_change_password = False
     audit(session, SUBJECT, user.id, "password", actor, now, summary="设定新密码")
+
+
+def set_contact_export(session: Session, user: User, allowed: bool, actor: User | None, now: datetime) -> None:
+    """授予 / 收回导出个人信息权限: whether the account may export residents'
+    contact data with the ticket list; only the centre's accounts may hold it."""
+    if allowed and user.role not in CONTACT_EXPORT_ROLES:
+        raise AccountError(N_("只有管理员和分拨员的账号可以获得导出个人信息的权限。"))
+    if bool(user.may_export_contact) == allowed:
+        held = N_("账号“%(username)s”已有导出个人信息的权限。")
+        lacking = N_("账号“%(username)s”本来就没有导出个人信息的权限。")
+        raise AccountError(held if allowed else lacking, username=user.username)
+    before = account_record(user)
+    user.may_export_contact = allowed
+    audit(session, SUBJECT, user.id, "export_grant" if allowed else "export_revoke", actor, now,
+          before=before, after=account_record(user))
 
 
 def deactivate(session: Session, user: User, actor: User | None, now: datetime) -> None:

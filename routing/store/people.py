@@ -113,6 +113,10 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # 导出个人信息: an administrator's grant to export residents' contact data
+    # with the ticket list (routing/reports/contact_export.py); only the
+    # centre's roles may hold it (``routing.store.privacy.CONTACT_EXPORT_ROLES``).
+    may_export_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     agency: Mapped[Agency | None] = relationship()
 
