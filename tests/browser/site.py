@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from admin.demo import load_demo
-from classifier import ModelStore
+from classifier import ModelStore, shipped_corpus
 from collector import deputies
 from routing.clock import now
 from routing.flow import answers, disputes, workflow
 from routing.flow.inbound import Contact, Inbound, Labels, Location
 from routing.flow.notes import add_internal_note
 from routing.flow.tickets import open_ticket
+from routing.store.areas import District, Station, Street
 from routing.store.deputies import Deputy
 from routing.store.people import Agency, User
 
@@ -61,6 +62,8 @@ class Site:
     numbers: dict[str, str] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
     agency_user: str = ""
+    # Names the data holds (topics, agencies, places): they stay as stored in every language.
+    data_names: set[str] = field(default_factory=set)
 
     def reset_limits(self) -> None:
         """Each case starts with the address's budgets unspent: the cases all come from 127.0.0.1."""
@@ -112,3 +115,6 @@ def seed(session: Session, model_dir, site: Site, threshold: float) -> None:
     submitted = deputies.submit(session, deputy, deputies.DeputyInput(text=COMPLAINT, constituents=12), fixed_reading, start)
     site.numbers["deputy"] = submitted.number
     session.commit()
+    site.data_names = {part for label in shipped_corpus().labels for part in label.split("/")}
+    for model in (Agency, District, Street, Station):
+        site.data_names.update(session.scalars(select(model.name)))
