@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         setup,
         stations,
         ticket_list,
+        timeline,
         transcribe,
         user_cli,
     )
@@ -147,6 +148,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["action_label"] = action_label
     badges.init_app(app)
     app.jinja_env.filters["change_value"] = change_value
+    timeline.init_app(app)
     _error_pages(app)
     if app.config["JOBS_IN_PROCESS"]:
         _start_worker_on_first_request(app, services)

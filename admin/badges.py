@@ -3,6 +3,7 @@ and what a redone ticket (重办) shows of its earlier rounds."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import Flask, current_app, g
@@ -17,7 +18,7 @@ from routing.flow.escalation import Level, warning_level
 from routing.flow.redo import earlier_rounds
 from routing.flow.steps import SYSTEM
 from routing.reports.stats import CHANNEL_LABELS
-from routing.store.people import Agency
+from routing.store.people import Agency, Role
 from routing.store.tickets import Status, Ticket
 from routing.texts import N_
 
@@ -61,9 +62,19 @@ def status_label(status: str | Status | None) -> str:
         return str(status)
 
 
+# The timeline keeps who took a step as "name（role）" (User.label): the role is a word of the interface.
+ROLE_SUFFIX = re.compile("^(?P<name>.*)（(?P<role>" + "|".join(re.escape(r.label) for r in Role) + ")）$")
+
+
 def actor_name(actor: str) -> str:
-    """Who took a step, as the timeline keeps it; the system by its name in the reader's language."""
-    return gettext(N_("系统")) if actor == SYSTEM else actor
+    """Who took a step, as the timeline keeps it, with the system and the
+    person's role in the reader's language."""
+    if actor == SYSTEM:
+        return gettext(N_("系统"))
+    match = ROLE_SUFFIX.match(actor or "")
+    if match is None:
+        return actor
+    return gettext("%(name)s（%(role)s）", name=match["name"], role=gettext(match["role"]))
 
 
 def init_app(app: Flask) -> None:

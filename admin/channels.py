@@ -46,6 +46,7 @@ def _page(status: int = 200):
         agencies=agencies,
         chosen=chosen,
         kinds=[(k, labels.get(k, k)) for k in CHANNEL_KINDS],
+        channel_names=labels,
         messages=recent_messages(session),
     ), status
 

@@ -42,6 +42,8 @@ DOMAIN_LABELS = (
     N_("一般"), N_("紧急"), N_("水电气热"),
     N_("联络站网页"), N_("微信公众号"), N_("接口"), N_("人大代表"), N_("热线导入"), N_("Open311 接口"), N_("12345 热线"),
     N_("未确定"), N_("签收"), N_("答复"), N_("合计"),
+    # Warning levels (escalation.Level), on the badges of the lists.
+    N_("临期"), N_("超期"),
     # The deputy's portal: how a matter is raised, ratings, result classes, levels.
     N_("转交群众意见"), N_("满意"), N_("基本满意"), N_("不满意"),
     N_("A 类：所提问题已经解决或基本解决"), N_("B 类：所提问题列入计划逐步解决"),

@@ -13,7 +13,7 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 
 from collector.context import db_session, services
-from collector.hotline import HotlineImportError
+from collector.hotline import COLUMNS, REQUIRED, HotlineImportError
 from collector.hotline_runs import start_import
 from routing.clock import now
 from routing.store.imports import TicketImport
@@ -32,7 +32,12 @@ class ImportForm(FlaskForm):
 
 def _page(form: ImportForm, errors: list[str] | None = None, status: int = 200):
     runs = db_session().scalars(select(TicketImport).order_by(TicketImport.id.desc()).limit(RUNS_SHOWN)).all()
-    return render_template("desk/imports.html", form=form, runs=runs, errors=errors or []), status
+    # The file's own headers, named as the file must have them, in any language.
+    required = [COLUMNS[c][0] for c in REQUIRED]
+    optional = [headers[0] for c, headers in COLUMNS.items() if c not in REQUIRED]
+    return render_template(
+        "desk/imports.html", form=form, runs=runs, errors=errors or [], required=required, optional=optional
+    ), status
 
 
 @bp.get("/desk/imports")

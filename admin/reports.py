@@ -20,7 +20,7 @@ from routing.reports.comparison import month_on_month
 from routing.reports.figures import FIGURES
 from routing.reports.listing import TicketFilter, find_tickets
 from routing.reports.report import MonthlyReport, monthly_report, parse_month
-from routing.reports.stats import Scope
+from routing.reports.stats import UNKNOWN, Scope
 from routing.store.areas import District
 from routing.store.people import Agency, Role
 from routing.store.tickets import Status
@@ -101,6 +101,8 @@ def monthly():
         headers=[label for label, _ in COLUMNS],
         rows=table(report.scores) if scope.agency_id is None else [],
         choices=choices,
+        # A topic the classifier could not name is counted under an interface word, not a stored name.
+        unknown=UNKNOWN,
     )
 
 

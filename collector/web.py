@@ -96,7 +96,7 @@ class RatingForm(FlaskForm):
     code = HiddenField()
     rating = RadioField(
         _l("您对答复满意吗？"),
-        choices=[SelectChoice(value, label) for value, label in ratings.RATINGS.items()],
+        choices=[SelectChoice(value, _l(label)) for value, label in ratings.RATINGS.items()],
         validators=[DataRequired(_l("请选择满意程度。"))],
     )
     comment = TextAreaField(_l("意见（选填）"), validators=[Optional(), Length(max=500)])

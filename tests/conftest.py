@@ -67,9 +67,9 @@ def app_config() -> dict:
     return {}
 
 
-@pytest.fixture
-def app(database_url: str, model_dir: Path, app_config: dict) -> Iterator[Flask]:
-    app = create_app(
+def make_app(database_url: str, model_dir: Path, config: dict) -> Flask:
+    """The app the suite runs, on the test database, with ``config`` on top."""
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
@@ -82,10 +82,13 @@ def app(database_url: str, model_dir: Path, app_config: dict) -> Iterator[Flask]
             # Nor does the wall clock: SMS sent at 22:17 in CI waited for 08:00.
             # A test of quiet hours sets them, and the time it runs the outbox at.
             "SMS_QUIET_HOURS": "",
-            **app_config,
+            **config,
         }
     )
-    yield app
+
+
+def empty_tables(app: Flask) -> None:
+    """Every table emptied, the app's connections closed: the next test starts from nothing."""
     db = app.extensions["tingjian"].db
     db.remove()
     with db.engine.begin() as connection:
@@ -95,6 +98,13 @@ def app(database_url: str, model_dir: Path, app_config: dict) -> Iterator[Flask]
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
     db.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, model_dir: Path, app_config: dict) -> Iterator[Flask]:
+    app = make_app(database_url, model_dir, app_config)
+    yield app
+    empty_tables(app)
 
 
 @pytest.fixture

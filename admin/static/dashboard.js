@@ -94,7 +94,17 @@
       var first = document.createElement("td");
       first.appendChild(ticketLink(r.number));
       tr.appendChild(first);
-      [r.status, r.which + " " + r.deadline.replace("T", " "), r.agency, r.topic].forEach(function (value) {
+      var status = document.createElement("td");
+      status.textContent = r.status;
+      tr.appendChild(status);
+      // The deadline as a <time>, which never breaks at its hyphens (app.css).
+      var due = document.createElement("td");
+      var time = document.createElement("time");
+      time.dateTime = r.deadline;
+      time.textContent = r.deadline.replace("T", " ");
+      due.append(r.which + " ", time);
+      tr.appendChild(due);
+      [r.agency, r.topic].forEach(function (value) {
         var td = document.createElement("td");
         td.textContent = value;
         tr.appendChild(td);

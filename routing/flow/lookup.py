@@ -16,6 +16,7 @@ from routing.dispatch.rules import OPEN
 from routing.flow import steps
 from routing.flow.answer_files import DELIVERED
 from routing.store.tickets import Message, Status, Ticket, TicketEvent
+from routing.texts import N_
 
 
 def tickets_of_sender(session: Session, channel: str, sender: str, limit: int = 5) -> list[Ticket]:
@@ -87,7 +88,7 @@ def resident_status(ticket: Ticket) -> dict[str, Any]:
         "open": ticket.status in OPEN,
         # The agency's question while it waits on the resident (待群众补充).
         "question": question if ticket.status is Status.WAITING else None,
-        "timeline": _timeline(ticket, PUBLIC_ACTIONS | RESIDENTS_OWN),
+        "timeline": _timeline(ticket, PUBLIC_ACTIONS | RESIDENTS_OWN, translatable=True),
         # With the photos and documents it came with (答复附件), for the resident's eyes only.
         "answers": [
             _public_answer(e) | {"files": (e.detail or {}).get("files") or []} for e in ticket.events if e.action in ANSWERS
@@ -108,12 +109,18 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _timeline(ticket: Ticket, actions: set[str]) -> list[dict[str, Any]]:
-    return [
-        {"at": _iso(e.at), "action": e.action, "status": e.to_status, "note": _public_note(e)}
-        for e in ticket.events
-        if e.action in actions
-    ]
+def _timeline(ticket: Ticket, actions: set[str], *, translatable: bool = False) -> list[dict[str, Any]]:
+    """The steps shown; ``translatable`` adds each note's template and values
+    apart (``note_text``), for a page that says them in the reader's language."""
+    timeline = []
+    for e in ticket.events:
+        if e.action not in actions:
+            continue
+        entry = {"at": _iso(e.at), "action": e.action, "status": e.to_status, "note": _public_note(e)}
+        if translatable:
+            entry["note_text"] = _note_text(e)
+        timeline.append(entry)
+    return timeline
 
 
 # An answer reaches the resident when given, or once approved (审核通过);
@@ -127,17 +134,28 @@ PUBLIC_ACTIONS = {
 }
 
 
+# What the system says of a step, its values apart: the API reads the Chinese,
+# the status page translates the template (as DomainError keeps them).
+EXTENDED = N_("答复时限延至 %(day)s")
+MERGED = N_("与工单 %(number)s 合并办理")
+
+
+def _note_text(event: TicketEvent) -> tuple[str, dict[str, Any]] | None:
+    detail = event.detail or {}
+    if event.action == "approve_extension":
+        return EXTENDED, {"day": detail.get("until", "")[:10]}
+    if event.action == "merge":
+        return MERGED, {"number": detail.get("into")}
+    if event.action == "rate" and detail.get("label"):
+        return detail["label"], {}
+    return None
+
+
 def _public_note(event: TicketEvent) -> str | None:
     """What an event says to the resident: the agency's question, the new
     deadline, the ticket it was merged into — never a staff member's name."""
-    detail = event.detail or {}
     if event.action in {"ask_resident", "add_message"}:
         # The agency's question; the resident's own words (shown to them only: RESIDENTS_OWN).
         return event.reason
-    if event.action == "approve_extension":
-        return f"答复时限延至 {detail.get('until', '')[:10]}"
-    if event.action == "merge":
-        return f"与工单 {detail.get('into')} 合并办理"
-    if event.action == "rate":
-        return detail.get("label")
-    return None
+    text = _note_text(event)
+    return text[0] % text[1] if text else None

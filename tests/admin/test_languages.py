@@ -124,7 +124,7 @@ STAFF_PAGES = {
                        ("投诉举报 · 一般", "签收（工作日）")),
     "/desk/calendar?year=2031": (("chinesecalendar has no holiday schedule for 2031", "Make-up working day"),
                                  ("暂按周一至周五计算工作日", "调休上班")),
-    "/scorecards": (("On-time acceptance rate (%)", "What the figures mean", "This month"), ("按时签收率(%)", "指标说明")),
+    "/scorecards": (("Accepted on time (%)", "What the figures mean", "This month"), ("按时签收率(%)", "指标说明")),
     "/scorecards/deputy-suggestions": (("Deputy suggestion statistics", "No deputy suggestions in this period.", "Conclusion rate"),
                                        ("代表建议办理统计", "统计区间内没有代表建议。")),
     "/tickets/?sort=answer_by": (("Text contains", "Clear filters", "Handle the ticked tickets", "Sort by this column, descending"),
@@ -134,7 +134,7 @@ STAFF_PAGES = {
     "/desk/escalations": (("<h1>Reminders and notices", "longest overdue first", "Back to the desk"),
                           ("<h1>催办与通报", "返回分拨台")),
     "/desk/notices": (("<h1>Notices waiting", "No failed notices.", "never lost"), ("<h1>待发通知", "没有发送失败的通知。")),
-    "/desk/transcribe/": (("<h1>Transcription（", "No voice notes waiting for transcription."), ("没有等待转写的语音。",)),
+    "/desk/transcribe/": (("<h1>Transcription (", "No voice notes waiting for transcription."), ("没有等待转写的语音。",)),
     "/no-such-page": (("Page not found", "There is no such page.", "Back to the home page"), ("页面不存在", "返回首页")),
 }
 

@@ -7,15 +7,15 @@ CI installs it, so there they run. Screenshots go to test-artifacts/browser/.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
+from ..conftest import empty_tables, make_app
 from ..helpers import unavailable
+from .site import Site, seed, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
@@ -48,13 +48,25 @@ def browser():
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served over HTTP on a free port, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serve(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def site(database_url, model_dir) -> Iterator[Site]:
+    """The demo with a ticket in each state, seeded and served once for the
+    module's cases (see site.py); emptied after the module."""
+    app = make_app(database_url, model_dir, {"SERVER_NAME": None, "RATELIMIT_SUBMIT": "3 per minute"})
+    shared = Site(app)
+    session = app.extensions["tingjian"].db.Session()
+    try:
+        seed(session, model_dir, shared, app.config["CLASSIFIER_THRESHOLD"])
+    finally:
+        session.close()
+    with serve(app) as base:
+        shared.base = base
+        yield shared
+    empty_tables(app)
 
 
 class Watched:
