@@ -25,7 +25,7 @@ def _rows(config) -> list[dict]:
     return [
         {
             "name": cls.name,
-            "label": cls.label,
+            "label": gettext(cls.label),
             "on": cls.name in on,
             "missing": [s for s in getattr(cls, "required_settings", ()) if not config.get(s)],
         }
@@ -39,7 +39,7 @@ def _page(status: int = 200):
     session = db_session()
     agencies = list(session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id)))
     chosen = {c.agency_id: c for c in session.scalars(select(AgencyChannel))}
-    labels = {cls.name: cls.label for cls in channel_classes()}
+    labels = {cls.name: gettext(cls.label) for cls in channel_classes()}
     return render_template(
         "admin/channels.html",
         channels=_rows(current_app.config),

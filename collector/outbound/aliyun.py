@@ -12,13 +12,14 @@ from Tea.exceptions import TeaException
 
 from collector.outbound.base import OutboundMessage
 from collector.outbound.sms import OCCASIONS, SmsChannel, SmsRefused
+from routing.texts import N_
 
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
 
 
 class AliyunSms(SmsChannel):
     provider = "aliyun"
-    label = "短信（阿里云）"
+    label = N_("短信（阿里云）")
     # Aliyun's documented SendSms error codes that a retry cannot fix. Throttling
     # (isv.BUSINESS_LIMIT_CONTROL, isv.DAY_LIMIT_CONTROL), isp.SYSTEM_ERROR and
     # an account in arrears (isv.OUT_OF_SERVICE) may succeed later: retried.

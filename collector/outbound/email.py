@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from collector.outbound.base import Channel, OutboundMessage
 from routing.store.jobs import Permanent
+from routing.texts import N_
 
 TIMEOUT = 10.0
 
@@ -20,7 +21,7 @@ class EmailChannel(Channel):
     (port 465's implicit TLS: ``SMTP_SSL``=1); login when a user is set."""
 
     name: ClassVar[str] = "email"
-    label: ClassVar[str] = "电子邮件"
+    label: ClassVar[str] = N_("电子邮件")
     required_settings: ClassVar[tuple[str, ...]] = ("SMTP_HOST", "SMTP_FROM")
 
     def __init__(

@@ -25,6 +25,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from collector.outbound.base import Channel, OutboundMessage
 from routing.store.jobs import Permanent
+from routing.texts import N_
 
 WECOM_ROBOT_BASE = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 DINGTALK_ROBOT_BASE = "https://oapi.dingtalk.com/robot/send"
@@ -120,7 +121,7 @@ class WeComRobotChannel(_Robot):
     """``recipient``: the robot's key, or its webhook address."""
 
     name: ClassVar[str] = "wecom_robot"
-    label: ClassVar[str] = "企业微信群机器人"
+    label: ClassVar[str] = N_("企业微信群机器人")
     token_name: ClassVar[str] = "key"
     default_base: ClassVar[str] = WECOM_ROBOT_BASE
     base_setting: ClassVar[str] = "WECOM_ROBOT_API_BASE"
@@ -138,7 +139,7 @@ class DingTalkRobotChannel(_Robot):
     more than an hour off)."""
 
     name: ClassVar[str] = "dingtalk_robot"
-    label: ClassVar[str] = "钉钉群机器人"
+    label: ClassVar[str] = N_("钉钉群机器人")
     token_name: ClassVar[str] = "access_token"
     default_base: ClassVar[str] = DINGTALK_ROBOT_BASE
     base_setting: ClassVar[str] = "DINGTALK_ROBOT_API_BASE"

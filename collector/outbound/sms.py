@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from collector.outbound.base import Channel, OutboundMessage
 from routing.store.jobs import Permanent
 from routing.store.privacy import mask_phone
+from routing.texts import N_
 
 # The occasions a resident or a deputy gets an SMS for, and the template
 # parameters each one fills (the template registered with the provider must use
@@ -109,7 +110,7 @@ class SmsChannel(Channel):
     """The SMS channel; ``from_config`` builds the provider's subclass."""
 
     name = "sms"
-    label = "短信"
+    label = N_("短信")
     provider: ClassVar[str] = ""
     # What the administrators' channel page names when SMS is off.
     required_settings: ClassVar[tuple[str, ...]] = (

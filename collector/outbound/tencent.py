@@ -12,6 +12,7 @@ from tencentcloud.sms.v20210111 import models, sms_client
 
 from collector.outbound.base import OutboundMessage
 from collector.outbound.sms import SmsChannel
+from routing.texts import N_
 
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
@@ -19,7 +20,7 @@ DEFAULT_REGION = "ap-guangzhou"
 
 class TencentSms(SmsChannel):
     provider = "tencent"
-    label = "短信（腾讯云）"
+    label = N_("短信（腾讯云）")
     # Tencent Cloud's documented SendSms codes that a retry cannot fix. The
     # frequency limits (LimitExceeded.*), RequestLimitExceeded, an empty SMS
     # package (FailedOperation.InsufficientBalanceInSmsPackage) and InternalError.*

@@ -18,6 +18,7 @@ from wechatpy.session.memorystorage import MemoryStorage
 from collector.outbound.base import Channel, OutboundMessage
 from collector.wechat.client import DEFAULT_API_BASE, CityWeChatClient
 from routing.store.jobs import Permanent
+from routing.texts import N_
 
 # WeChat's answers that no retry can change: the message fails at once, saying why.
 REFUSALS = {
@@ -44,7 +45,7 @@ class WeChatChannel(Channel):
     message (45015, refused for good)."""
 
     name: ClassVar[str] = "wechat"
-    label: ClassVar[str] = "微信公众号客服消息"
+    label: ClassVar[str] = N_("微信公众号客服消息")
     required_settings: ClassVar[tuple[str, ...]] = ("WECHAT_APPID", "WECHAT_APPSECRET")
 
     def __init__(self, client: CityWeChatClient) -> None:

@@ -20,6 +20,7 @@ from wechatpy.session.memorystorage import MemoryStorage
 
 from collector.outbound.base import Channel, OutboundMessage
 from routing.store.jobs import Permanent
+from routing.texts import N_
 
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
 # The token was refused (invalid 40014, expired 42001, 40001 another secret's): fetch anew, try once more.
@@ -77,7 +78,7 @@ class WeComChannel(Channel):
     A message with a ``url`` is a text card (文本卡片), else plain text."""
 
     name: ClassVar[str] = "wecom"
-    label: ClassVar[str] = "企业微信应用消息"
+    label: ClassVar[str] = N_("企业微信应用消息")
     required_settings: ClassVar[tuple[str, ...]] = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET")
 
     def __init__(self, client: WeComClient, agent_id: int) -> None:

@@ -43,6 +43,14 @@ def test_the_page_shows_on_and_off_with_the_missing_settings(client, auth, demo)
     assert "电子邮件" in page and "SMTP_HOST, SMTP_FROM" in page
 
 
+def test_in_english_the_channels_have_english_names(client, auth, demo):
+    auth.login("admin")
+    post_form(client, "/locale", {"locale": "en", "next": "/admin/channels/"}, page="/admin/channels/")
+    page = client.get("/admin/channels/").get_data(as_text=True)
+    assert "WeCom application message" in page and "DingTalk group robot" in page and "<td>SMS</td>" in page
+    assert "企业微信应用消息" not in page and "钉钉群机器人" not in page
+
+
 def test_a_test_message_goes_out_and_is_recorded_masked(client, auth, demo, wecom):
     auth.login("admin")
     answer = post_form(
