@@ -238,9 +238,9 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(exc):
-        setting = UPLOADS.get(request.endpoint or "")
-        if setting:
-            limit = app.config[setting] / 1048576
+        upload = UPLOADS.get(request.endpoint or "")
+        if upload:
+            limit = app.config[upload[0]] / 1048576  # each file's limit, as the form says
             return answer(413, N_("文件太大"), N_("上传的文件太大，请控制在 %(limit)s MB 以内。"), field="voice", limit=f"{limit:.0f}")
         return answer(413, N_("内容太长"), N_("提交的内容太大，反映内容请控制在 5000 字以内。"), field="text")
 
